@@ -1,0 +1,112 @@
+//! Fetch errors: each names the URL, file, repository or cache path involved.
+
+use std::path::PathBuf;
+
+/// What went wrong getting or checking a file.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// No base URL for an official archive.
+    #[error(
+        "No mirror is set for the `{archive}` archive: pass `--mirror URL` (or `--mirror {archive}=URL`), set `ALOFT_MIRROR`, or add the archive to the host's apt sources"
+    )]
+    NoMirror {
+        /// `debian` or `debian-security`.
+        archive: String,
+    },
+    /// A mirror setting that is not `URL` or `NAME=URL`.
+    #[error(
+        "Invalid mirror `{value}` in {setting}: write an http(s) or file URL, or `debian-security=URL`"
+    )]
+    BadMirror {
+        /// Where it was set.
+        setting: String,
+        /// The value.
+        value: String,
+    },
+    /// The server has no such file.
+    #[error("Not found (404): `{url}`")]
+    NotFound {
+        /// The URL.
+        url: String,
+    },
+    /// The server could not be reached, or failed.
+    #[error("Cannot download `{url}`: {reason}")]
+    Http {
+        /// The URL.
+        url: String,
+        /// Why (last attempt).
+        reason: String,
+    },
+    /// A downloaded file whose hash or size differs from what the signed Release says.
+    #[error("`{url}` does not match its Release: expected {expected}, got {actual}")]
+    HashMismatch {
+        /// The URL.
+        url: String,
+        /// `sha256 <hex>, <n> bytes` expected.
+        expected: String,
+        /// What was downloaded.
+        actual: String,
+    },
+    /// The Release lacks an index aloft needs.
+    #[error("Repository `{repository}` has no `{path}` in its Release{}", if available.is_empty() { String::new() } else { format!(" (it has: {available})") })]
+    MissingIndex {
+        /// Repository name.
+        repository: String,
+        /// The index path under `dists/<suite>/`.
+        path: String,
+        /// What exists instead (architectures or components).
+        available: String,
+    },
+    /// The Release's `Valid-Until` has passed.
+    #[error(
+        "The Release of repository `{repository}` expired at {valid_until} (it is now {now}); a mirror may be stale or the clock wrong. Pass `--allow-expired-release` to use it anyway"
+    )]
+    Expired {
+        /// Repository name.
+        repository: String,
+        /// Valid-Until.
+        valid_until: String,
+        /// Now.
+        now: String,
+    },
+    /// The Release's `Date` is in the future.
+    #[error(
+        "The Release of repository `{repository}` is dated {date}, in the future (it is now {now}); check the clock, or pass `--allow-expired-release`"
+    )]
+    NotYetValid {
+        /// Repository name.
+        repository: String,
+        /// Date.
+        date: String,
+        /// Now.
+        now: String,
+    },
+    /// `--offline` and nothing cached.
+    #[error(
+        "Repository `{repository}` is not in the cache and `--offline` forbids the network: run once without `--offline`"
+    )]
+    NotCached {
+        /// Repository name.
+        repository: String,
+    },
+    /// A format or signature problem (the cause says which file).
+    #[error("Repository `{repository}`: cannot use `{file}`")]
+    Format {
+        /// Repository name.
+        repository: String,
+        /// The file (URL or cache path).
+        file: String,
+        /// The parse or signature error.
+        #[source]
+        source: Box<aloft_deb::Error>,
+    },
+    /// Writing the cache failed.
+    #[error("Cannot write to the cache at `{}`", path.display())]
+    CacheWrite {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,146 @@
+//! HTTP(S) and `file://` downloads with retries: timeouts, connection errors and 5xx are
+//! retried with exponential backoff; 404 is final and reported with the URL.
+
+use std::io::Read;
+use std::time::Duration;
+
+use crate::FetchError;
+
+/// How downloads are made.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Attempts per URL (1 = no retry).
+    pub attempts: u32,
+    /// First backoff; doubled after every failed attempt.
+    pub backoff: Duration,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// Timeout for a whole response (headers and body).
+    pub timeout: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            attempts: 4,
+            backoff: Duration::from_millis(500),
+            connect_timeout: Duration::from_secs(15),
+            timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// A blocking HTTP client (one per run; cheap to clone).
+#[derive(Clone)]
+pub struct HttpClient {
+    agent: ureq::Agent,
+    options: HttpOptions,
+}
+
+/// Why a single attempt failed.
+enum Attempt {
+    NotFound,
+    Retry(String),
+    Fatal(String),
+}
+
+impl HttpClient {
+    /// A client with `options`.
+    pub fn new(options: HttpOptions) -> HttpClient {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_global(Some(options.timeout))
+            .user_agent(concat!("aloft/", env!("CARGO_PKG_VERSION")))
+            .build();
+        HttpClient {
+            agent: ureq::Agent::new_with_config(config),
+            options,
+        }
+    }
+
+    /// GETs `url` into memory, retrying transient failures.
+    pub fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        let mut delay = self.options.backoff;
+        let mut last = String::new();
+        for attempt in 1..=self.options.attempts.max(1) {
+            match self.attempt(url) {
+                Ok(bytes) => return Ok(bytes),
+                Err(Attempt::NotFound) => {
+                    return Err(FetchError::NotFound {
+                        url: url.to_owned(),
+                    });
+                }
+                Err(Attempt::Fatal(reason)) => {
+                    return Err(FetchError::Http {
+                        url: url.to_owned(),
+                        reason,
+                    });
+                }
+                Err(Attempt::Retry(reason)) => {
+                    tracing::warn!(%url, attempt, %reason, "download failed; retrying");
+                    last = reason;
+                    if attempt < self.options.attempts {
+                        std::thread::sleep(delay);
+                        delay = delay.saturating_mul(2);
+                    }
+                }
+            }
+        }
+        Err(FetchError::Http {
+            url: url.to_owned(),
+            reason: format!("{last} (after {} attempts)", self.options.attempts),
+        })
+    }
+
+    fn attempt(&self, url: &str) -> Result<Vec<u8>, Attempt> {
+        if let Some(path) = url.strip_prefix("file://") {
+            return match fs_err::read(path) {
+                Ok(bytes) => Ok(bytes),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Err(Attempt::NotFound),
+                Err(err) => Err(Attempt::Fatal(err.to_string())),
+            };
+        }
+        let mut response = match self.agent.get(url).call() {
+            Ok(response) => response,
+            Err(err) => {
+                return Err(match err {
+                    ureq::Error::BadUri(_) | ureq::Error::InvalidProxyUrl => {
+                        Attempt::Fatal(err.to_string())
+                    }
+                    other => Attempt::Retry(other.to_string()),
+                });
+            }
+        };
+        let status = response.status().as_u16();
+        match status {
+            200 => {}
+            404 | 410 => return Err(Attempt::NotFound),
+            500..=599 | 408 | 429 => return Err(Attempt::Retry(format!("HTTP {status}"))),
+            _ => return Err(Attempt::Fatal(format!("HTTP {status}"))),
+        }
+        let expected = response
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let mut bytes = Vec::with_capacity(expected.unwrap_or(0).min(1 << 30) as usize);
+        let read = response
+            .body_mut()
+            .with_config()
+            .limit(u64::MAX)
+            .reader()
+            .read_to_end(&mut bytes);
+        if let Err(err) = read {
+            return Err(Attempt::Retry(format!("reading the body: {err}")));
+        }
+        if let Some(expected) = expected
+            && bytes.len() as u64 != expected {
+                return Err(Attempt::Retry(format!(
+                    "truncated: {} of {expected} bytes",
+                    bytes.len()
+                )));
+            }
+        Ok(bytes)
+    }
+}

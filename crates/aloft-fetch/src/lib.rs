@@ -1,0 +1,26 @@
+//! Everything aloft does on the network, and its cache.
+//!
+//! - [`Mirrors`]: where the official archives are (`--mirror`, `ALOFT_MIRROR`, apt sources),
+//! - [`HttpClient`]: downloads with retries and clear errors,
+//! - [`fetch_repository`]: a repository's InRelease verified against its keyring
+//!   ([`debian_archive_keyring`] for official archives) and its Packages indexes checked
+//!   against the Release, as secure apt does,
+//! - [`Cache`]: content-addressed entries written by atomic rename.
+//!
+//! Parsing is `aloft-deb`'s; choosing packages is `aloft-resolve`'s.
+
+mod cache;
+mod error;
+mod http;
+mod keys;
+mod mirror;
+mod repository;
+
+pub use cache::{Cache, sha256_hex, write_atomic};
+pub use error::FetchError;
+pub use http::{HttpClient, HttpOptions};
+pub use keys::debian_archive_keyring;
+pub use mirror::{MirrorBase, Mirrors};
+pub use repository::{
+    FetchOptions, FetchedIndex, FetchedRepository, RepositorySpec, fetch_repository,
+};

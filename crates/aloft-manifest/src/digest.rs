@@ -1,0 +1,57 @@
+//! The digest that tells whether a lockfile is stale.
+//!
+//! It covers what resolution depends on (repositories and their keyrings, packages,
+//! exclusions, architectures), not the image's configuration: editing `cmd:` or a file
+//! copied in with `files:` does not make a lock stale, adding a package does.
+
+use sha2::{Digest, Sha256};
+
+use crate::{Manifest, ManifestError, RepositorySource};
+
+/// `sha256:<hex>` over the resolution inputs of `manifest` for `archs`.
+pub fn lock_inputs_digest(manifest: &Manifest, archs: &[String]) -> Result<String, ManifestError> {
+    let mut repositories = Vec::new();
+    for repo in &manifest.repositories {
+        let repo = &repo.value;
+        let (source, keyring) = match &repo.source {
+            RepositorySource::Archive(archive) => (format!("archive:{}", archive.name()), None),
+            RepositorySource::Url { url, keyring } => {
+                let bytes = fs_err::read(keyring).map_err(|source| ManifestError::Read {
+                    path: keyring.clone(),
+                    source,
+                })?;
+                (
+                    format!("url:{url}"),
+                    Some(hex::encode(Sha256::digest(&bytes))),
+                )
+            }
+        };
+        repositories.push(serde_json::json!({
+            "source": source,
+            "suite": repo.suite,
+            "components": repo.components,
+            "name": repo.name,
+            "keyring_sha256": keyring,
+        }));
+    }
+    let mut packages: Vec<String> = manifest
+        .packages
+        .iter()
+        .map(|p| p.value.to_string())
+        .collect();
+    packages.sort();
+    packages.dedup();
+    let mut exclude: Vec<&str> = manifest.exclude.iter().map(|e| e.value.as_str()).collect();
+    exclude.sort();
+    exclude.dedup();
+    let inputs = serde_json::json!({
+        "repositories": repositories,
+        "packages": packages,
+        "exclude": exclude,
+        "archs": archs,
+    });
+    Ok(format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(inputs.to_string().as_bytes()))
+    ))
+}

@@ -1,0 +1,250 @@
+//! The validated, merged manifest.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::Origin;
+
+/// A value and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// Where.
+    pub origin: Origin,
+}
+
+/// An official Debian archive whose base URL comes from the mirror settings, never the
+/// manifest, and whose keys ship with aloft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OfficialArchive {
+    /// `archive: debian`.
+    Debian,
+    /// `archive: debian-security`.
+    DebianSecurity,
+}
+
+impl OfficialArchive {
+    /// The name written in manifests (`debian`, `debian-security`).
+    pub fn name(self) -> &'static str {
+        match self {
+            OfficialArchive::Debian => "debian",
+            OfficialArchive::DebianSecurity => "debian-security",
+        }
+    }
+
+    /// Every official archive.
+    pub const ALL: [OfficialArchive; 2] =
+        [OfficialArchive::Debian, OfficialArchive::DebianSecurity];
+}
+
+/// Where a repository is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RepositorySource {
+    /// An official archive.
+    Archive(OfficialArchive),
+    /// A third-party apt repository at this base URL, trusted through `keyring`.
+    Url {
+        /// Base URL (the directory holding `dists/` and `pool/`).
+        url: String,
+        /// The keyring file, resolved against the manifest's directory.
+        keyring: PathBuf,
+    },
+}
+
+/// One apt repository (suite + components).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repository {
+    /// Where it is.
+    pub source: RepositorySource,
+    /// Suite or codename (`trixie`, `trixie-security`, `stable`).
+    pub suite: String,
+    /// Components (`main`).
+    pub components: Vec<String>,
+    /// Name used in the lockfile: `name:` if given, else `archive/suite` or `suite` for URLs.
+    pub name: String,
+}
+
+/// A requested package: `name`, `name=version` or `name/suite`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PackageRequest {
+    /// Package name.
+    pub name: String,
+    /// Exact version pin.
+    pub version: Option<String>,
+    /// Suite pin (a repository's suite).
+    pub suite: Option<String>,
+}
+
+impl std::fmt::Display for PackageRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)?;
+        if let Some(version) = &self.version {
+            write!(f, "={version}")?;
+        }
+        if let Some(suite) = &self.suite {
+            write!(f, "/{suite}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A group to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// Name.
+    pub groupname: String,
+    /// Numeric id.
+    pub gid: u32,
+    /// Member user names.
+    pub members: Vec<String>,
+}
+
+/// A user to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Name.
+    pub username: String,
+    /// Numeric id.
+    pub uid: u32,
+    /// Primary group id (defaults to the uid).
+    pub gid: u32,
+    /// Home directory (created, owned by the user); defaults to `/home/<name>`.
+    pub homedir: String,
+    /// Login shell; defaults to `/usr/sbin/nologin`.
+    pub shell: String,
+}
+
+/// `accounts:`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Accounts {
+    /// Groups, in the order written.
+    pub groups: Vec<Located<Group>>,
+    /// Users, in the order written.
+    pub users: Vec<Located<User>>,
+    /// The user the image runs as (`run-as`): a name from `users` or a number.
+    pub run_as: Option<Located<String>>,
+}
+
+/// `entrypoint:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entrypoint {
+    /// One program, argv.
+    Command(Vec<String>),
+    /// Supervised services (an s6 tree), name -> argv.
+    Services(BTreeMap<String, Vec<String>>),
+}
+
+/// The kind of a `paths:` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathKind {
+    /// A directory.
+    Directory,
+    /// A symbolic link to `source`.
+    Symlink,
+    /// A hard link to `source`.
+    Hardlink,
+    /// An empty regular file.
+    EmptyFile,
+    /// Change owner and mode of an existing path.
+    Permissions,
+}
+
+/// A `paths:` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathSpec {
+    /// Absolute path in the image.
+    pub path: String,
+    /// What to make.
+    pub kind: PathKind,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+    /// Mode bits (0..=0o7777).
+    pub permissions: Option<u32>,
+    /// Link target (symlink, hardlink).
+    pub source: Option<String>,
+    /// Apply to everything below (permissions).
+    pub recursive: bool,
+}
+
+/// A `files:` entry: a host file or folder copied into the image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSpec {
+    /// Host path, resolved against the directory of the manifest that names it.
+    pub source: PathBuf,
+    /// Source as written (for the lock digest and messages).
+    pub source_as_written: String,
+    /// Absolute path in the image.
+    pub path: String,
+    /// Mode; default: the host file's permission bits masked to 0o755/0o644.
+    pub mode: Option<u32>,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+}
+
+/// `layering:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layering {
+    /// At most this many layers (packages grouped by source package), plus one final layer.
+    pub budget: u32,
+}
+
+impl Default for Layering {
+    fn default() -> Self {
+        Layering { budget: 40 }
+    }
+}
+
+/// A manifest file that was read, with its text (for diagnostics and digests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestFile {
+    /// The path as given or resolved relative to the including file.
+    pub path: PathBuf,
+    /// The text.
+    pub text: String,
+}
+
+/// A validated manifest, `include:`s merged (maps merge, lists append, scalars override).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    /// The top-level manifest file.
+    pub path: PathBuf,
+    /// Every file read, includes first, in merge order.
+    pub files_read: Vec<ManifestFile>,
+    /// `contents.repositories`.
+    pub repositories: Vec<Located<Repository>>,
+    /// `contents.packages`.
+    pub packages: Vec<Located<PackageRequest>>,
+    /// `contents.exclude`.
+    pub exclude: Vec<Located<String>>,
+    /// `accounts`.
+    pub accounts: Accounts,
+    /// `entrypoint`.
+    pub entrypoint: Option<Located<Entrypoint>>,
+    /// `cmd`, argv.
+    pub cmd: Option<Vec<String>>,
+    /// `work-dir`.
+    pub work_dir: Option<String>,
+    /// `environment`.
+    pub environment: BTreeMap<String, String>,
+    /// `paths`.
+    pub paths: Vec<Located<PathSpec>>,
+    /// `files`.
+    pub files: Vec<Located<FileSpec>>,
+    /// `archs`; `None` when no file sets them (the caller picks the default).
+    pub archs: Option<Vec<Located<String>>>,
+    /// `annotations` (also written as image labels).
+    pub annotations: BTreeMap<String, String>,
+    /// `volumes`.
+    pub volumes: Vec<String>,
+    /// `stop-signal`, normalized (`SIGQUIT`) or a number.
+    pub stop_signal: Option<String>,
+    /// `layering`.
+    pub layering: Layering,
+    /// `ports`, as `8080/tcp`.
+    pub ports: Vec<String>,
+}

@@ -1,0 +1,547 @@
+//! Field checks: each returns an error pointing at the value in its file.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::error::{ManifestError, Origin};
+use crate::load::FileContext;
+use crate::model::*;
+use crate::raw::{RawFile, RawGroup, RawLayering, RawPath, RawRepository, RawUser, Scalar};
+
+type Result<T> = std::result::Result<T, ManifestError>;
+
+/// Debian policy 5.6.1: lower-case letters, digits, `+ - .`, at least two characters,
+/// starting with a letter or digit.
+pub(crate) fn is_package_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    bytes.len() >= 2
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b))
+}
+
+pub(crate) fn package_name(
+    ctx: &FileContext,
+    origin: &Origin,
+    field: &str,
+    name: &str,
+) -> Result<()> {
+    if is_package_name(name) {
+        Ok(())
+    } else {
+        Err(ctx.invalid(
+            origin,
+            field,
+            format!("`{name}` is not a Debian package name (lower-case letters, digits, `+-.`)"),
+        ))
+    }
+}
+
+pub(crate) fn package_request(
+    ctx: &FileContext,
+    origin: &Origin,
+    field: &str,
+    spec: &str,
+) -> Result<PackageRequest> {
+    let spec = spec.trim();
+    let (rest, version) = match spec.split_once('=') {
+        Some((name, version)) => (name, Some(version.trim().to_owned())),
+        None => (spec, None),
+    };
+    let (name, suite) = match rest.split_once('/') {
+        Some((name, suite)) => (name.trim(), Some(suite.trim().to_owned())),
+        None => (rest.trim(), None),
+    };
+    package_name(ctx, origin, field, name)?;
+    if let Some(version) = &version
+        && (version.is_empty() || version.contains(char::is_whitespace)) {
+            return Err(ctx.invalid(
+                origin,
+                field,
+                format!("`{spec}`: write `name=version` with a Debian version"),
+            ));
+        }
+    if suite.as_deref().is_some_and(str::is_empty) {
+        return Err(ctx.invalid(
+            origin,
+            field,
+            format!("`{spec}`: write `name/suite` with a suite name"),
+        ));
+    }
+    Ok(PackageRequest {
+        name: name.to_owned(),
+        version,
+        suite,
+    })
+}
+
+pub(crate) fn repository(
+    ctx: &FileContext,
+    origin: &Origin,
+    index: usize,
+    raw: RawRepository,
+) -> Result<Repository> {
+    let field = format!("contents.repositories[{index}]");
+    let suite = raw.suite.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+        ctx.invalid(
+            origin,
+            &format!("{field}.suite"),
+            "every repository needs a `suite` (e.g. `trixie`)",
+        )
+    })?;
+    if suite.contains('/') || suite.contains(char::is_whitespace) {
+        return Err(ctx.invalid(
+            origin,
+            &format!("{field}.suite"),
+            format!("`{suite}` is not a suite name"),
+        ));
+    }
+    let components = raw.components.unwrap_or_else(|| vec!["main".to_owned()]);
+    if components.is_empty()
+        || components
+            .iter()
+            .any(|c| c.is_empty() || c.contains(char::is_whitespace))
+    {
+        return Err(ctx.invalid(
+            origin,
+            &format!("{field}.components"),
+            "list at least one component, e.g. `[main]`",
+        ));
+    }
+    let source = match (raw.archive, raw.url) {
+        (Some(archive), None) => {
+            let archive = match archive.as_str() {
+                "debian" => OfficialArchive::Debian,
+                "debian-security" => OfficialArchive::DebianSecurity,
+                other => {
+                    return Err(ctx.invalid(
+                        origin,
+                        &format!("{field}.archive"),
+                        format!("unknown archive `{other}`: use `debian` or `debian-security`, or `url:` + `keyring:` for other repositories"),
+                    ));
+                }
+            };
+            if raw.keyring.is_some() {
+                return Err(ctx.invalid(
+                    origin,
+                    &format!("{field}.keyring"),
+                    "official archives are verified with the Debian keys shipped with aloft; `keyring` is for `url:` repositories",
+                ));
+            }
+            RepositorySource::Archive(archive)
+        }
+        (None, Some(url)) => {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ctx.invalid(
+                    origin,
+                    &format!("{field}.url"),
+                    format!("`{url}` is not an http(s) URL"),
+                ));
+            }
+            let Some(keyring) = raw.keyring else {
+                return Err(ctx.invalid(
+                    origin,
+                    &format!("{field}.keyring"),
+                    "a `url:` repository needs `keyring:` (its OpenPGP public key file, relative to this manifest)",
+                ));
+            };
+            let keyring_path = ctx_dir(ctx).join(&keyring);
+            if !keyring_path.is_file() {
+                return Err(ctx.invalid(
+                    origin,
+                    &format!("{field}.keyring"),
+                    format!(
+                        "`{}` does not exist (paths are relative to this manifest)",
+                        keyring_path.display()
+                    ),
+                ));
+            }
+            RepositorySource::Url {
+                url: url.trim_end_matches('/').to_owned(),
+                keyring: keyring_path,
+            }
+        }
+        _ => {
+            return Err(ctx.invalid(
+                origin,
+                &field,
+                "give exactly one of `archive:` (debian, debian-security) or `url:`",
+            ));
+        }
+    };
+    let name = match (raw.name, &source) {
+        (Some(name), _) => name,
+        (None, RepositorySource::Archive(archive)) => format!("{}/{suite}", archive.name()),
+        (None, RepositorySource::Url { .. }) => suite.clone(),
+    };
+    Ok(Repository {
+        source,
+        suite,
+        components,
+        name,
+    })
+}
+
+fn ctx_dir(ctx: &FileContext) -> &Path {
+    ctx.path.parent().unwrap_or(Path::new(""))
+}
+
+fn account_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 32
+        && !name.starts_with('-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+}
+
+pub(crate) fn group(
+    ctx: &FileContext,
+    origin: &Origin,
+    index: usize,
+    raw: RawGroup,
+) -> Result<Group> {
+    if !account_name(&raw.groupname) {
+        return Err(ctx.invalid(
+            origin,
+            &format!("accounts.groups[{index}].groupname"),
+            format!("`{}` is not a valid group name", raw.groupname),
+        ));
+    }
+    Ok(Group {
+        groupname: raw.groupname,
+        gid: raw.gid,
+        members: raw.members.unwrap_or_default(),
+    })
+}
+
+pub(crate) fn user(ctx: &FileContext, origin: &Origin, index: usize, raw: RawUser) -> Result<User> {
+    if !account_name(&raw.username) {
+        return Err(ctx.invalid(
+            origin,
+            &format!("accounts.users[{index}].username"),
+            format!("`{}` is not a valid user name", raw.username),
+        ));
+    }
+    let homedir = raw
+        .homedir
+        .unwrap_or_else(|| format!("/home/{}", raw.username));
+    absolute_path(
+        ctx,
+        origin,
+        &format!("accounts.users[{index}].homedir"),
+        &homedir,
+    )?;
+    let shell = raw.shell.unwrap_or_else(|| "/usr/sbin/nologin".to_owned());
+    absolute_path(
+        ctx,
+        origin,
+        &format!("accounts.users[{index}].shell"),
+        &shell,
+    )?;
+    Ok(User {
+        username: raw.username,
+        uid: raw.uid,
+        gid: raw.gid.unwrap_or(raw.uid),
+        homedir,
+        shell,
+    })
+}
+
+pub(crate) fn entrypoint(ctx: &FileContext, origin: &Origin, value: &Entrypoint) -> Result<()> {
+    match value {
+        Entrypoint::Command(argv) if argv.is_empty() => {
+            Err(ctx.invalid(origin, "entrypoint.command", "the command is empty"))
+        }
+        Entrypoint::Services(services) => {
+            for (name, argv) in services {
+                if name.is_empty()
+                    || !name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+                {
+                    return Err(ctx.invalid(
+                        origin,
+                        "entrypoint.services",
+                        format!("`{name}` is not a service name (letters, digits, `_-.`)"),
+                    ));
+                }
+                if argv.is_empty() {
+                    return Err(ctx.invalid(
+                        origin,
+                        &format!("entrypoint.services.{name}"),
+                        "the command is empty",
+                    ));
+                }
+            }
+            Ok(())
+        }
+        Entrypoint::Command(_) => Ok(()),
+    }
+}
+
+pub(crate) fn absolute_path(
+    ctx: &FileContext,
+    origin: &Origin,
+    field: &str,
+    path: &str,
+) -> Result<()> {
+    if !path.starts_with('/') {
+        return Err(ctx.invalid(origin, field, format!("`{path}` must be an absolute path")));
+    }
+    if path.split('/').any(|part| part == "..") || path.contains('\0') {
+        return Err(ctx.invalid(origin, field, format!("`{path}` must not contain `..`")));
+    }
+    Ok(())
+}
+
+pub(crate) fn environment_key(ctx: &FileContext, origin: &Origin, key: &str) -> Result<()> {
+    let valid = !key.is_empty()
+        && !key.as_bytes()[0].is_ascii_digit()
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(ctx.invalid(
+            origin,
+            "environment",
+            format!("`{key}` is not a variable name (letters, digits, `_`)"),
+        ))
+    }
+}
+
+/// Modes: an integer (YAML `0o755` is octal) or a string `"0755"`/`"0o755"` read as octal.
+fn mode(ctx: &FileContext, origin: &Origin, field: &str, value: &Scalar) -> Result<u32> {
+    let parsed = match value {
+        Scalar::Int(n) => u32::try_from(*n).ok(),
+        Scalar::Text(text) => {
+            let digits = text.trim().trim_start_matches("0o");
+            u32::from_str_radix(digits, 8).ok()
+        }
+    };
+    match parsed {
+        Some(mode) if mode <= 0o7777 => Ok(mode),
+        _ => Err(ctx.invalid(
+            origin,
+            field,
+            "a mode is octal, at most 0o7777: write `0o755`",
+        )),
+    }
+}
+
+pub(crate) fn path_spec(
+    ctx: &FileContext,
+    origin: &Origin,
+    index: usize,
+    raw: RawPath,
+) -> Result<PathSpec> {
+    let field = format!("paths[{index}]");
+    absolute_path(ctx, origin, &format!("{field}.path"), &raw.path)?;
+    let kind = match raw.kind.as_str() {
+        "directory" => PathKind::Directory,
+        "symlink" => PathKind::Symlink,
+        "hardlink" => PathKind::Hardlink,
+        "empty-file" => PathKind::EmptyFile,
+        "permissions" => PathKind::Permissions,
+        other => {
+            return Err(ctx.invalid(
+                origin,
+                &format!("{field}.type"),
+                format!("unknown type `{other}`: directory, symlink, hardlink, empty-file or permissions"),
+            ));
+        }
+    };
+    if matches!(kind, PathKind::Symlink | PathKind::Hardlink) && raw.source.is_none() {
+        return Err(ctx.invalid(
+            origin,
+            &format!("{field}.source"),
+            "a link needs `source:` (its target)",
+        ));
+    }
+    if kind == PathKind::Hardlink
+        && let Some(source) = &raw.source {
+            absolute_path(ctx, origin, &format!("{field}.source"), source)?;
+        }
+    let permissions = match &raw.permissions {
+        Some(value) => Some(mode(ctx, origin, &format!("{field}.permissions"), value)?),
+        None => None,
+    };
+    Ok(PathSpec {
+        path: raw.path,
+        kind,
+        uid: raw.uid.unwrap_or(0),
+        gid: raw.gid.unwrap_or(0),
+        permissions,
+        source: raw.source,
+        recursive: raw.recursive.unwrap_or(false),
+    })
+}
+
+pub(crate) fn file_spec(
+    ctx: &FileContext,
+    origin: &Origin,
+    index: usize,
+    dir: &Path,
+    raw: RawFile,
+) -> Result<FileSpec> {
+    let field = format!("files[{index}]");
+    absolute_path(ctx, origin, &format!("{field}.path"), &raw.path)?;
+    if Path::new(&raw.source).is_absolute() {
+        return Err(ctx.invalid(
+            origin,
+            &format!("{field}.source"),
+            "write the host path relative to this manifest, so the project builds anywhere",
+        ));
+    }
+    let source = dir.join(&raw.source);
+    if !source.exists() {
+        return Err(ctx.invalid(
+            origin,
+            &format!("{field}.source"),
+            format!(
+                "`{}` does not exist (paths are relative to this manifest)",
+                source.display()
+            ),
+        ));
+    }
+    let mode = match &raw.mode {
+        Some(value) => Some(mode(ctx, origin, &format!("{field}.mode"), value)?),
+        None => None,
+    };
+    Ok(FileSpec {
+        source,
+        source_as_written: raw.source,
+        path: raw.path,
+        mode,
+        uid: raw.uid.unwrap_or(0),
+        gid: raw.gid.unwrap_or(0),
+    })
+}
+
+const SIGNALS: [&str; 31] = [
+    "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+    "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
+    "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
+];
+
+pub(crate) fn stop_signal(ctx: &FileContext, origin: &Origin, value: &Scalar) -> Result<String> {
+    match value {
+        Scalar::Int(n) if (1..=64).contains(n) => Ok(n.to_string()),
+        Scalar::Text(text) => {
+            let upper = text.trim().to_ascii_uppercase();
+            let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
+            if SIGNALS.contains(&bare) {
+                Ok(format!("SIG{bare}"))
+            } else {
+                Err(ctx.invalid(
+                    origin,
+                    "stop-signal",
+                    format!("`{text}` is not a signal name (e.g. SIGQUIT)"),
+                ))
+            }
+        }
+        Scalar::Int(n) => {
+            Err(ctx.invalid(origin, "stop-signal", format!("{n} is not a signal number")))
+        }
+    }
+}
+
+pub(crate) fn layering(ctx: &FileContext, origin: &Origin, raw: &RawLayering) -> Result<Layering> {
+    if let Some(strategy) = &raw.strategy
+        && strategy != "origin" {
+            return Err(ctx.invalid(
+                origin,
+                "layering.strategy",
+                format!("unknown strategy `{strategy}`: only `origin` (by source package)"),
+            ));
+        }
+    let budget = raw.budget.unwrap_or(Layering::default().budget);
+    if !(1..=120).contains(&budget) {
+        return Err(ctx.invalid(origin, "layering.budget", "the budget is 1 to 120 layers"));
+    }
+    Ok(Layering { budget })
+}
+
+pub(crate) fn port(ctx: &FileContext, origin: &Origin, value: &Scalar) -> Result<String> {
+    let text = match value {
+        Scalar::Int(n) => n.to_string(),
+        Scalar::Text(text) => text.trim().to_owned(),
+    };
+    let (number, proto) = text.split_once('/').unwrap_or((&text, "tcp"));
+    match (number.parse::<u16>(), proto) {
+        (Ok(n), "tcp" | "udp" | "sctp") if n > 0 => Ok(format!("{n}/{proto}")),
+        _ => Err(ctx.invalid(
+            origin,
+            "ports",
+            format!("`{text}` is not a port (e.g. `8080` or `8080/tcp`)"),
+        )),
+    }
+}
+
+/// Checks across fields, after merging.
+pub(crate) fn cross_checks(manifest: &Manifest) -> Result<()> {
+    let ctx_for = |origin: &Origin| FileContext {
+        path: origin.file.clone(),
+        text: manifest
+            .files_read
+            .iter()
+            .find(|f| f.path == origin.file)
+            .map(|f| f.text.clone())
+            .unwrap_or_default(),
+    };
+    if let Some(first) = manifest.packages.first()
+        && manifest.repositories.is_empty() {
+            return Err(ctx_for(&first.origin).invalid(
+                &first.origin,
+                "contents.repositories",
+                "packages are listed but no repository",
+            ));
+        }
+    let mut names = BTreeSet::new();
+    for repo in &manifest.repositories {
+        if !names.insert(repo.value.name.clone()) {
+            return Err(ctx_for(&repo.origin).invalid(
+                &repo.origin,
+                "contents.repositories",
+                format!(
+                    "a second repository named `{}`; give one a `name:`",
+                    repo.value.name
+                ),
+            ));
+        }
+    }
+    let mut uids = BTreeSet::new();
+    for user in &manifest.accounts.users {
+        if !uids.insert(user.value.uid) {
+            return Err(ctx_for(&user.origin).invalid(
+                &user.origin,
+                "accounts.users",
+                format!("uid {} is used twice", user.value.uid),
+            ));
+        }
+    }
+    if let Some(run_as) = &manifest.accounts.run_as {
+        let known = manifest
+            .accounts
+            .users
+            .iter()
+            .any(|u| u.value.username == run_as.value)
+            || run_as.value == "root"
+            || run_as
+                .value
+                .split(':')
+                .all(|part| part.parse::<u32>().is_ok());
+        if !known {
+            return Err(ctx_for(&run_as.origin).invalid(
+                &run_as.origin,
+                "accounts.run-as",
+                format!(
+                    "`{}` is neither a user in `accounts.users` nor a numeric uid",
+                    run_as.value
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

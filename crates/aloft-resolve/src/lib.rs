@@ -1,0 +1,14 @@
+//! Resolution: a manifest's package requests + Packages indexes -> a pinned closure per
+//! architecture, chosen as `apt-get install --no-install-recommends` would choose it.
+//!
+//! Pure: it is handed parsed indexes ([`RepositoryPackages`]) and never fetches anything
+//! (that is `aloft-fetch`'s job) nor reads .deb contents. [`resolve_arch`] is the entry
+//! point; [`ResolveError`] names the package, relation and the chain that led to it.
+
+mod error;
+mod resolver;
+mod universe;
+
+pub use error::ResolveError;
+pub use resolver::{ResolveRequest, resolve_arch};
+pub use universe::RepositoryPackages;

@@ -1,0 +1,73 @@
+//! Command-line arguments (clap types only).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Builds minimal OCI images from Debian packages, without Docker, chroot or maintainer scripts.
+#[derive(Debug, Parser)]
+#[command(name = "aloft", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// More log output (-v info, -vv debug); `ALOFT_LOG` takes a tracing filter.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Resolve a manifest against the signed archives and write its lockfile.
+    Lock(LockArgs),
+}
+
+/// Options shared by every command that reads repositories.
+#[derive(Debug, Args)]
+pub struct RepoArgs {
+    /// Base URL of the Debian archive (`URL`), or `debian-security=URL`; repeatable.
+    #[arg(long, env = "ALOFT_MIRROR", value_delimiter = ',')]
+    pub mirror: Vec<String>,
+    /// Cache directory [default: `$XDG_CACHE_HOME/aloft` or `~/.cache/aloft`].
+    #[arg(long, env = "ALOFT_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Never touch the network: use cached indexes only.
+    #[arg(long)]
+    pub offline: bool,
+    /// Accept a Release past its Valid-Until (or dated in the future).
+    #[arg(long)]
+    pub allow_expired_release: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// The manifest (YAML).
+    pub manifest: PathBuf,
+    /// Where the lock goes [default: `lockfiles/<stem>.lock.json` under the project root
+    /// (the nearest directory with `aloft.toml`), else `<stem>.lock.json` beside the manifest].
+    #[arg(long)]
+    pub lockfile: Option<PathBuf>,
+    /// Fail if the lock is missing or stale instead of writing it.
+    #[arg(long)]
+    pub locked: bool,
+    /// Ignore every locked version: take the newest candidates.
+    #[arg(long, conflicts_with = "locked")]
+    pub upgrade: bool,
+    /// Re-resolve this package (and what it newly needs) to its newest version; repeatable.
+    #[arg(
+        long = "upgrade-package",
+        value_name = "PACKAGE",
+        conflicts_with = "locked"
+    )]
+    pub upgrade_package: Vec<String>,
+    #[command(flatten)]
+    pub repo: RepoArgs,
+}

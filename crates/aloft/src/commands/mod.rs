@@ -1,0 +1,17 @@
+//! One module per subcommand.
+
+mod lock;
+mod repositories;
+
+use std::process::ExitCode;
+
+use miette::Result;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Lock(args) => lock::lock(&args),
+    }
+}

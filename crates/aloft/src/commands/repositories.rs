@@ -1,0 +1,157 @@
+//! Turning a manifest's repositories into verified, parsed indexes per architecture.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use aloft_deb::{Keyring, parse_packages};
+use aloft_fetch::{
+    Cache, FetchOptions, FetchedRepository, HttpClient, HttpOptions, Mirrors, RepositorySpec,
+    debian_archive_keyring, fetch_repository,
+};
+use aloft_manifest::{Manifest, RepositorySource};
+use aloft_resolve::RepositoryPackages;
+use miette::{IntoDiagnostic, Result, WrapErr, miette};
+
+use crate::cli::RepoArgs;
+use crate::project::Project;
+
+/// The cache directory: `--cache-dir`/`ALOFT_CACHE_DIR`, else the project's, else XDG.
+pub fn cache(args: &RepoArgs, project: Option<&Project>) -> Result<Cache> {
+    if let Some(dir) = &args.cache_dir {
+        return Ok(Cache::new(dir.clone()));
+    }
+    if let Some(project) = project
+        && let Some(dir) = &project.settings.cache_dir {
+            return Ok(Cache::new(project.root.join(dir)));
+        }
+    let env = |name: &str| std::env::var(name).ok();
+    Cache::default_root(None, env("XDG_CACHE_HOME"), env("HOME"))
+        .map(Cache::new)
+        .ok_or_else(|| miette!("No cache directory: set `--cache-dir`, `ALOFT_CACHE_DIR`, `XDG_CACHE_HOME` or `HOME`"))
+}
+
+/// Repository specs for a manifest: base URLs from the mirrors, keyrings from aloft or the manifest.
+pub fn specs(manifest: &Manifest, args: &RepoArgs) -> Result<Vec<RepositorySpec>> {
+    let apt_etc = PathBuf::from("/etc/apt");
+    let mirrors = Mirrors::discover(&args.mirror, None, Some(&apt_etc)).into_diagnostic()?;
+    let mut specs = Vec::new();
+    for repo in &manifest.repositories {
+        let r = &repo.value;
+        let (base_url, keyring) = match &r.source {
+            RepositorySource::Archive(archive) => {
+                let base = mirrors
+                    .base(archive.name())
+                    .into_diagnostic()
+                    .wrap_err_with(|| format!("Repository `{}` ({})", r.name, repo.origin))?;
+                (
+                    base.url.clone(),
+                    debian_archive_keyring().into_diagnostic()?,
+                )
+            }
+            RepositorySource::Url { url, keyring } => {
+                let bytes = fs_err::read(keyring).into_diagnostic()?;
+                let keyring = Keyring::from_bytes(&keyring.display().to_string(), &bytes)
+                    .into_diagnostic()?;
+                (url.clone(), keyring)
+            }
+        };
+        specs.push(RepositorySpec {
+            name: r.name.clone(),
+            base_url,
+            suite: r.suite.clone(),
+            components: r.components.clone(),
+            keyring,
+        });
+    }
+    Ok(specs)
+}
+
+/// Fetches every repository (concurrently) for `archs`.
+pub fn fetch_all(
+    specs: &[RepositorySpec],
+    archs: &[String],
+    cache: &Cache,
+    args: &RepoArgs,
+) -> Result<Vec<FetchedRepository>> {
+    let client = HttpClient::new(HttpOptions::default());
+    let options = FetchOptions {
+        offline: args.offline,
+        allow_expired: args.allow_expired_release,
+        now: SystemTime::now(),
+    };
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = specs
+            .iter()
+            .map(|spec| {
+                let (client, options) = (&client, &options);
+                scope.spawn(move || fetch_repository(client, cache, spec, archs, options))
+            })
+            .collect();
+        let mut out = Vec::new();
+        for (handle, spec) in handles.into_iter().zip(specs) {
+            let fetched = handle
+                .join()
+                .map_err(|_| miette!("fetching repository `{}` crashed", spec.name))?
+                .into_diagnostic()
+                .wrap_err_with(|| format!("Cannot read repository `{}`", spec.name))?;
+            out.push(fetched);
+        }
+        Ok(out)
+    })
+}
+
+/// Parses the fetched indexes into each architecture's package lists (concurrently per
+/// index; arch `all` indexes are added to every architecture).
+pub fn packages_by_arch(
+    manifest: &Manifest,
+    fetched: &[FetchedRepository],
+    archs: &[String],
+) -> Result<Vec<(String, Vec<RepositoryPackages>)>> {
+    let mut jobs = Vec::new();
+    for (repo_index, repo) in fetched.iter().enumerate() {
+        for index in &repo.indexes {
+            jobs.push((repo_index, index));
+        }
+    }
+    let parsed = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .iter()
+            .map(|(repo_index, index)| {
+                let name = format!(
+                    "{}/{}/binary-{}/Packages",
+                    manifest.repositories[*repo_index].value.name, index.component, index.arch
+                );
+                scope.spawn(move || parse_packages(&name, &index.text))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| miette!("parsing an index crashed"))?
+                    .into_diagnostic()
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let mut out = Vec::new();
+    for arch in archs {
+        let mut repos = Vec::new();
+        for (repo_index, repo) in fetched.iter().enumerate() {
+            let mut packages = Vec::new();
+            for ((job_repo, index), list) in jobs.iter().zip(&parsed) {
+                if *job_repo == repo_index && (index.arch == *arch || index.arch == "all") {
+                    packages.extend(list.iter().cloned());
+                }
+            }
+            let m = &manifest.repositories[repo_index].value;
+            repos.push(RepositoryPackages {
+                repository: m.name.clone(),
+                suite: m.suite.clone(),
+                codename: repo.release.codename.clone(),
+                packages,
+            });
+        }
+        out.push((arch.clone(), repos));
+    }
+    Ok(out)
+}
