@@ -68,8 +68,16 @@ mod tests {
             version: String::new(),
             reason: "no constraint".into(),
         })?;
-        assert!(constraint_allows(&op, &Version::from(bound.clone()), &parse_version("2.41-12")?));
-        assert!(!constraint_allows(&op, &Version::from(bound.clone()), &parse_version("2.37")?));
+        assert!(constraint_allows(
+            &op,
+            &Version::from(bound.clone()),
+            &parse_version("2.41-12")?
+        ));
+        assert!(!constraint_allows(
+            &op,
+            &Version::from(bound.clone()),
+            &parse_version("2.37")?
+        ));
         Ok(())
     }
 

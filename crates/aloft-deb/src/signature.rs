@@ -297,11 +297,10 @@ fn check_signature_metadata(sig: &Signature, now: Timestamp) -> Result<(), Strin
     }
     if let Some(expires) = sig.signature_expiration_time()
         && expires.as_secs() != 0
-            && u64::from(created.as_secs()) + u64::from(expires.as_secs())
-                <= u64::from(now.as_secs())
-        {
-            return Err("signature expired".into());
-        }
+        && u64::from(created.as_secs()) + u64::from(expires.as_secs()) <= u64::from(now.as_secs())
+    {
+        return Err("signature expired".into());
+    }
     Ok(())
 }
 

@@ -129,10 +129,12 @@ fn verrevcmp(a: &str, b: &str) -> Ordering {
 
 /// Parses a Debian version string, naming it in the error.
 pub fn parse_version(text: &str) -> Result<Version, Error> {
-    text.parse::<debversion::Version>().map(Version).map_err(|err| Error::Version {
-        version: text.to_owned(),
-        reason: err.to_string(),
-    })
+    text.parse::<debversion::Version>()
+        .map(Version)
+        .map_err(|err| Error::Version {
+            version: text.to_owned(),
+            reason: err.to_string(),
+        })
 }
 
 /// Compares two version strings as `dpkg --compare-versions` does.

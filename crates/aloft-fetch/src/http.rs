@@ -135,12 +135,13 @@ impl HttpClient {
             return Err(Attempt::Retry(format!("reading the body: {err}")));
         }
         if let Some(expected) = expected
-            && bytes.len() as u64 != expected {
-                return Err(Attempt::Retry(format!(
-                    "truncated: {} of {expected} bytes",
-                    bytes.len()
-                )));
-            }
+            && bytes.len() as u64 != expected
+        {
+            return Err(Attempt::Retry(format!(
+                "truncated: {} of {expected} bytes",
+                bytes.len()
+            )));
+        }
         Ok(bytes)
     }
 }

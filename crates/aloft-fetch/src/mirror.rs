@@ -86,13 +86,14 @@ impl Mirrors {
         }
         if !bases.contains_key("debian-security")
             && let Some(debian) = bases.get("debian")
-                && let Some(stem) = debian.url.strip_suffix("/debian") {
-                    let derived = MirrorBase {
-                        url: format!("{stem}/debian-security"),
-                        from: format!("derived from {}", debian.from),
-                    };
-                    bases.insert("debian-security".to_owned(), derived);
-                }
+            && let Some(stem) = debian.url.strip_suffix("/debian")
+        {
+            let derived = MirrorBase {
+                url: format!("{stem}/debian-security"),
+                from: format!("derived from {}", debian.from),
+            };
+            bases.insert("debian-security".to_owned(), derived);
+        }
         Ok(Mirrors { bases })
     }
 

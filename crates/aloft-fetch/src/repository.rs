@@ -201,13 +201,14 @@ fn check_dates(
     }
     let now = OffsetDateTime::from(options.now);
     if let Some(valid_until) = release.valid_until
-        && now > valid_until {
-            return Err(FetchError::Expired {
-                repository: spec.name.clone(),
-                valid_until: format_rfc3339(valid_until),
-                now: format_rfc3339(now),
-            });
-        }
+        && now > valid_until
+    {
+        return Err(FetchError::Expired {
+            repository: spec.name.clone(),
+            valid_until: format_rfc3339(valid_until),
+            now: format_rfc3339(now),
+        });
+    }
     // apt tolerates clock skew; so do we, by a day.
     if release.date > now + time::Duration::days(1) {
         return Err(FetchError::NotYetValid {

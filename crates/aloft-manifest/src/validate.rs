@@ -55,13 +55,14 @@ pub(crate) fn package_request(
     };
     package_name(ctx, origin, field, name)?;
     if let Some(version) = &version
-        && (version.is_empty() || version.contains(char::is_whitespace)) {
-            return Err(ctx.invalid(
-                origin,
-                field,
-                format!("`{spec}`: write `name=version` with a Debian version"),
-            ));
-        }
+        && (version.is_empty() || version.contains(char::is_whitespace))
+    {
+        return Err(ctx.invalid(
+            origin,
+            field,
+            format!("`{spec}`: write `name=version` with a Debian version"),
+        ));
+    }
     if suite.as_deref().is_some_and(str::is_empty) {
         return Err(ctx.invalid(
             origin,
@@ -360,9 +361,10 @@ pub(crate) fn path_spec(
         ));
     }
     if kind == PathKind::Hardlink
-        && let Some(source) = &raw.source {
-            absolute_path(ctx, origin, &format!("{field}.source"), source)?;
-        }
+        && let Some(source) = &raw.source
+    {
+        absolute_path(ctx, origin, &format!("{field}.source"), source)?;
+    }
     let permissions = match &raw.permissions {
         Some(value) => Some(mode(ctx, origin, &format!("{field}.permissions"), value)?),
         None => None,
@@ -449,13 +451,14 @@ pub(crate) fn stop_signal(ctx: &FileContext, origin: &Origin, value: &Scalar) ->
 
 pub(crate) fn layering(ctx: &FileContext, origin: &Origin, raw: &RawLayering) -> Result<Layering> {
     if let Some(strategy) = &raw.strategy
-        && strategy != "origin" {
-            return Err(ctx.invalid(
-                origin,
-                "layering.strategy",
-                format!("unknown strategy `{strategy}`: only `origin` (by source package)"),
-            ));
-        }
+        && strategy != "origin"
+    {
+        return Err(ctx.invalid(
+            origin,
+            "layering.strategy",
+            format!("unknown strategy `{strategy}`: only `origin` (by source package)"),
+        ));
+    }
     let budget = raw.budget.unwrap_or(Layering::default().budget);
     if !(1..=120).contains(&budget) {
         return Err(ctx.invalid(origin, "layering.budget", "the budget is 1 to 120 layers"));
@@ -491,13 +494,14 @@ pub(crate) fn cross_checks(manifest: &Manifest) -> Result<()> {
             .unwrap_or_default(),
     };
     if let Some(first) = manifest.packages.first()
-        && manifest.repositories.is_empty() {
-            return Err(ctx_for(&first.origin).invalid(
-                &first.origin,
-                "contents.repositories",
-                "packages are listed but no repository",
-            ));
-        }
+        && manifest.repositories.is_empty()
+    {
+        return Err(ctx_for(&first.origin).invalid(
+            &first.origin,
+            "contents.repositories",
+            "packages are listed but no repository",
+        ));
+    }
     let mut names = BTreeSet::new();
     for repo in &manifest.repositories {
         if !names.insert(repo.value.name.clone()) {

@@ -184,17 +184,17 @@ impl<'u> State<'u> {
         if !self.upgrade.contains(name)
             && let (Some(preferred), Some(list)) =
                 (self.preferences.get(name), self.u.by_name.get(name))
-            {
-                let preferred_version = version_of(preferred);
-                let matching = list.iter().copied().filter(|&i| {
-                    let c = self.cand(i);
-                    c.package.version == *preferred
-                        || matches!((&preferred_version, c.version()), (Some(p), Ok(v)) if p == v)
-                });
-                if let Some(best) = self.best_of(matching)? {
-                    return Ok(Some(best));
-                }
+        {
+            let preferred_version = version_of(preferred);
+            let matching = list.iter().copied().filter(|&i| {
+                let c = self.cand(i);
+                c.package.version == *preferred
+                    || matches!((&preferred_version, c.version()), (Some(p), Ok(v)) if p == v)
+            });
+            if let Some(best) = self.best_of(matching)? {
+                return Ok(Some(best));
             }
+        }
         self.highest(name)
     }
 
@@ -233,7 +233,9 @@ impl<'u> State<'u> {
         };
         arch_ok
             && match (&rel.version, provided) {
-                (Some((op, bound)), Some(version)) => constraint_allows(op, &Version::from(bound.clone()), version),
+                (Some((op, bound)), Some(version)) => {
+                    constraint_allows(op, &Version::from(bound.clone()), version)
+                }
                 (Some(_), None) => false,
                 (None, _) => true,
             }
@@ -242,9 +244,10 @@ impl<'u> State<'u> {
     /// Does a marked package satisfy `rel` (itself or through Provides)?
     fn satisfied(&self, rel: &Relation) -> Result<bool, ResolveError> {
         if let Some(&index) = self.selected.get(&rel.name)
-            && self.matches_real(rel, index)? {
-                return Ok(true);
-            }
+            && self.matches_real(rel, index)?
+        {
+            return Ok(true);
+        }
         if let Some(provisions) = self.u.providers.get(&rel.name) {
             for p in provisions {
                 let provider = &self.cand(p.candidate).package.name;
@@ -291,10 +294,7 @@ impl<'u> State<'u> {
         Ok(None)
     }
 
-    fn declared(
-        &self,
-        index: usize,
-    ) -> Result<Vec<Declared<'u>>, ResolveError> {
+    fn declared(&self, index: usize) -> Result<Vec<Declared<'u>>, ResolveError> {
         let rels = self.cand(index).relations()?;
         let mut out = Vec::new();
         if let Some(c) = &rels.conflicts {
@@ -364,9 +364,11 @@ impl<'u> State<'u> {
                         && !self.upgrade.contains(&rel.name)
                         && !self.pinned.contains_key(&rel.name)
                         && let Some(highest) = self.highest(&rel.name)?
-                            && highest != index && self.matches_real(rel, highest)? {
-                                return Ok(Choice::Upgrade(rel.name.clone()));
-                            }
+                        && highest != index
+                        && self.matches_real(rel, highest)?
+                    {
+                        return Ok(Choice::Upgrade(rel.name.clone()));
+                    }
                     reasons.push(format!("`{}` does not satisfy it", self.label(index)));
                 }
             }
@@ -466,9 +468,10 @@ impl<'u> State<'u> {
                     .collect();
                 if names.len() == 1
                     && let Some(name) = names.first()
-                        && let Some(index) = self.candidate(name)? {
-                            return Ok(index);
-                        }
+                    && let Some(index) = self.candidate(name)?
+                {
+                    return Ok(index);
+                }
                 return Err(ResolveError::AmbiguousVirtual {
                     name: request.name.clone(),
                     providers: names.into_iter().map(str::to_owned).collect(),

@@ -157,7 +157,10 @@ impl Universe {
                             .or_default()
                             .push(Provision {
                                 candidate: index,
-                                version: rel.version.as_ref().map(|(_, v)| Version::from(v.clone())),
+                                version: rel
+                                    .version
+                                    .as_ref()
+                                    .map(|(_, v)| Version::from(v.clone())),
                             });
                     }
                 }

@@ -1,1 +1,17 @@
-//! placeholder
+//! Test support for aloft: fixture apt repositories built in a temp directory — tiny
+//! `.deb`s, `Packages` (plain, .gz, .xz, by-hash), a `Release` and `InRelease` signed with
+//! a key generated in the test — served from a loopback HTTP server that can inject
+//! faults (404, 5xx, truncation, corruption) and records every request.
+//!
+//! A broken fixture is a broken test, so this crate panics freely.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod deb;
+mod key;
+mod repo;
+mod server;
+
+pub use deb::{DebFile, build_deb};
+pub use key::TestKey;
+pub use repo::{FixturePackage, FixtureRepo, SuiteOptions};
+pub use server::{Fault, TestServer};

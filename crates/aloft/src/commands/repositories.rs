@@ -21,9 +21,10 @@ pub fn cache(args: &RepoArgs, project: Option<&Project>) -> Result<Cache> {
         return Ok(Cache::new(dir.clone()));
     }
     if let Some(project) = project
-        && let Some(dir) = &project.settings.cache_dir {
-            return Ok(Cache::new(project.root.join(dir)));
-        }
+        && let Some(dir) = &project.settings.cache_dir
+    {
+        return Ok(Cache::new(project.root.join(dir)));
+    }
     let env = |name: &str| std::env::var(name).ok();
     Cache::default_root(None, env("XDG_CACHE_HOME"), env("HOME"))
         .map(Cache::new)
