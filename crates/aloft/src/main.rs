@@ -10,6 +10,10 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    // Long URLs and paths must stay whole to be copied; never wrap.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
     init_logging(cli.global.verbose, cli.global.quiet);
     match commands::run(cli) {
         Ok(code) => code,

@@ -67,6 +67,19 @@ pub fn specs(manifest: &Manifest, args: &RepoArgs) -> Result<Vec<RepositorySpec>
     Ok(specs)
 }
 
+/// Download settings; `ALOFT_HTTP_ATTEMPTS` and `ALOFT_HTTP_BACKOFF_MS` tune retries.
+pub fn http_options() -> HttpOptions {
+    let mut options = HttpOptions::default();
+    let number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    if let Some(attempts) = number("ALOFT_HTTP_ATTEMPTS") {
+        options.attempts = u32::try_from(attempts.clamp(1, 20)).unwrap_or(4);
+    }
+    if let Some(ms) = number("ALOFT_HTTP_BACKOFF_MS") {
+        options.backoff = std::time::Duration::from_millis(ms);
+    }
+    options
+}
+
 /// Fetches every repository (concurrently) for `archs`.
 pub fn fetch_all(
     specs: &[RepositorySpec],
@@ -74,7 +87,7 @@ pub fn fetch_all(
     cache: &Cache,
     args: &RepoArgs,
 ) -> Result<Vec<FetchedRepository>> {
-    let client = HttpClient::new(HttpOptions::default());
+    let client = HttpClient::new(http_options());
     let options = FetchOptions {
         offline: args.offline,
         allow_expired: args.allow_expired_release,

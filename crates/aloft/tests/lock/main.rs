@@ -1,0 +1,515 @@
+//! `aloft lock` end to end against signed fixture repositories on a loopback server.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a broken fixture is a failing test
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, SystemTime};
+
+use aloft_test::{Fault, FixturePackage, FixtureRepo, SuiteOptions, TestServer};
+
+struct Ctx {
+    project: tempfile::TempDir,
+    cache: PathBuf,
+    repo: FixtureRepo,
+    server: TestServer,
+}
+
+fn packages() -> Vec<FixturePackage> {
+    vec![
+        FixturePackage::new("libc6", "2.41-12").field("Multi-Arch", "same"),
+        FixturePackage::new("php8.4-fpm", "8.4.11-1")
+            .depends("libc6 (>= 2.38), systemd | systemd-tmpfiles, tzdata"),
+        FixturePackage::new("systemd", "257.8-1").depends("libc6"),
+        FixturePackage::new("systemd-standalone-tmpfiles", "257.8-1")
+            .provides("systemd-tmpfiles (= 257.8-1)")
+            .conflicts("systemd"),
+        FixturePackage::new("tzdata", "2025b-4").arch("all"),
+        FixturePackage::new("php8.4-cli", "8.4.11-1")
+            .pre_depends("libc6")
+            .depends("tzdata"),
+        FixturePackage::new("top", "1").depends("middle"),
+        FixturePackage::new("middle", "1").depends("bottom (>= 2)"),
+        FixturePackage::new("bottom", "1"),
+        FixturePackage::new("libc6", "2.41-12")
+            .arch("arm64")
+            .field("Multi-Arch", "same"),
+        FixturePackage::new("php8.4-cli", "8.4.11-1")
+            .arch("arm64")
+            .pre_depends("libc6")
+            .depends("tzdata"),
+    ]
+}
+
+impl Ctx {
+    fn new() -> Ctx {
+        Ctx::with_suite(SuiteOptions::new("trixie"))
+    }
+
+    fn with_suite(options: SuiteOptions) -> Ctx {
+        let repo = FixtureRepo::new();
+        repo.add_suite(&options, &packages());
+        let server = TestServer::serve(repo.root());
+        let project = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(project.path().join("keys")).unwrap();
+        std::fs::copy(repo.keyring_path(), project.path().join("keys/archive.asc")).unwrap();
+        std::fs::write(project.path().join("aloft.toml"), "").unwrap();
+        let cache = project.path().join(".cache");
+        Ctx {
+            project,
+            cache,
+            repo,
+            server,
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.project.path().join(rel)
+    }
+
+    /// A manifest using the fixture repository.
+    fn manifest(&self, name: &str, packages: &[&str], extra: &str) -> PathBuf {
+        let text = format!(
+            "contents:\n  repositories:\n    - url: {}\n      suite: trixie\n      keyring: ../keys/archive.asc\n  packages: [{}]\n{extra}",
+            self.server.url(),
+            packages.join(", ")
+        );
+        let path = self.path(&format!("manifests/{name}.yaml"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn aloft(&self, args: &[&str]) -> Output {
+        assert_cmd::Command::cargo_bin("aloft")
+            .unwrap()
+            .args(args)
+            .current_dir(self.project.path())
+            .env("HOME", self.project.path())
+            .env("ALOFT_CACHE_DIR", &self.cache)
+            .env("ALOFT_HTTP_BACKOFF_MS", "10")
+            .env_remove("ALOFT_MIRROR")
+            .env_remove("XDG_CACHE_HOME")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    }
+
+    fn lock_text(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(&format!("lockfiles/{name}.lock.json"))).unwrap()
+    }
+}
+
+fn stderr(output: &Output) -> String {
+    // miette wraps long lines; join them so assertions see whole messages.
+    String::from_utf8_lossy(&output.stderr)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn ok(output: &Output) {
+    assert!(
+        output.status.success(),
+        "aloft failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn fails_with(output: &Output, needles: &[&str]) {
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "expected failure, got:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = stderr(output);
+    for needle in needles {
+        assert!(text.contains(needle), "`{needle}` not in:\n{text}");
+    }
+}
+
+fn lock_json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap()
+}
+
+fn locked_names(text: &str, arch: &str) -> Vec<String> {
+    lock_json(text)["packages"][arch]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}={}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn locks_a_closure_and_is_byte_identical_on_rerun() {
+    let ctx = Ctx::new();
+    ctx.manifest(
+        "fpm",
+        &["php8.4-fpm", "systemd-standalone-tmpfiles"],
+        "archs: [amd64]\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/fpm.yaml"]));
+    let first = ctx.lock_text("fpm");
+    assert_eq!(
+        locked_names(&first, "amd64"),
+        [
+            "libc6=2.41-12",
+            "php8.4-fpm=8.4.11-1",
+            "systemd-standalone-tmpfiles=257.8-1",
+            "tzdata=2025b-4"
+        ]
+    );
+    let json = lock_json(&first);
+    let tz = &json["packages"]["amd64"][3];
+    assert_eq!(tz["pool_path"], "pool/main/t/tzdata/tzdata_2025b-4_all.deb");
+    assert_eq!(tz["architecture"], "all");
+    assert_eq!(
+        json["repositories"][0]["signed_by"][0],
+        ctx.repo.key.fingerprint()
+    );
+    assert_eq!(json["manifest"]["files"][0], "../manifests/fpm.yaml");
+    // Pool paths only: no URL, no host.
+    assert!(
+        !first.contains("127.0.0.1") && !first.contains("http"),
+        "{first}"
+    );
+    // Indexes came by hash, and the uncompressed index was never downloaded.
+    let requests = ctx.server.requests();
+    assert!(
+        requests.iter().any(|r| r.contains("/by-hash/SHA256/")),
+        "{requests:?}"
+    );
+    ok(&ctx.aloft(&["lock", "manifests/fpm.yaml"]));
+    assert_eq!(ctx.lock_text("fpm"), first);
+}
+
+#[test]
+fn offline_uses_the_cache_and_fails_without_it() {
+    let ctx = Ctx::new();
+    ctx.manifest("cli", &["php8.4-cli"], "");
+    fails_with(
+        &ctx.aloft(&["lock", "manifests/cli.yaml", "--offline"]),
+        &["not in the cache", "--offline"],
+    );
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml"]));
+    let online = ctx.lock_text("cli");
+    ctx.server.clear_requests();
+    std::fs::remove_file(ctx.path("lockfiles/cli.lock.json")).unwrap();
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml", "--offline"]));
+    assert!(
+        ctx.server.requests().is_empty(),
+        "{:?}",
+        ctx.server.requests()
+    );
+    assert_eq!(ctx.lock_text("cli"), online);
+    // Default archs are amd64 only; arm64 would need its own lock.
+    assert_eq!(
+        locked_names(&online, "amd64"),
+        ["libc6=2.41-12", "php8.4-cli=8.4.11-1", "tzdata=2025b-4"]
+    );
+}
+
+#[test]
+fn locked_flag_rejects_missing_and_stale_locks() {
+    let ctx = Ctx::new();
+    let manifest = ctx.manifest("cli", &["php8.4-cli"], "");
+    fails_with(
+        &ctx.aloft(&["lock", "manifests/cli.yaml", "--locked"]),
+        &["has no lockfile", "cli.yaml", "--locked"],
+    );
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml"]));
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml", "--locked"]));
+    // Configuration changes do not make a lock stale; package changes do.
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, format!("{text}cmd: -v\n")).unwrap();
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml", "--locked"]));
+    std::fs::write(&manifest, text.replace("php8.4-cli", "php8.4-cli, top")).unwrap();
+    fails_with(
+        &ctx.aloft(&["lock", "manifests/cli.yaml", "--locked"]),
+        &["is stale", "cli.yaml"],
+    );
+}
+
+#[test]
+fn resolution_errors_name_packages_and_chains() {
+    let ctx = Ctx::new();
+    ctx.manifest("typo", &["php8.4-fmp"], "archs: [amd64]\n");
+    fails_with(
+        &ctx.aloft(&["lock", "manifests/typo.yaml"]),
+        &[
+            "`php8.4-fmp` is not in any repository",
+            "did you mean",
+            "php8.4-fpm",
+        ],
+    );
+    ctx.manifest("chain", &["top"], "archs: [amd64]\n");
+    fails_with(
+        &ctx.aloft(&["lock", "manifests/chain.yaml"]),
+        &["top 1 -> middle 1", "bottom (>= 2)"],
+    );
+    ctx.manifest(
+        "conflict",
+        &["systemd", "systemd-standalone-tmpfiles"],
+        "archs: [amd64]\n",
+    );
+    fails_with(
+        &ctx.aloft(&["lock", "manifests/conflict.yaml"]),
+        &[
+            "Conflict",
+            "systemd-standalone-tmpfiles 257.8-1",
+            "Conflicts: systemd",
+        ],
+    );
+    assert!(
+        !ctx.path("lockfiles/conflict.lock.json").exists(),
+        "nothing half-written"
+    );
+}
+
+#[test]
+fn manifest_errors_name_file_line_and_field() {
+    let ctx = Ctx::new();
+    std::fs::create_dir_all(ctx.path("manifests")).unwrap();
+    std::fs::write(
+        ctx.path("manifests/bad.yaml"),
+        "contents:\n  packages: [a1]\n  pakages: [b1]\n",
+    )
+    .unwrap();
+    fails_with(
+        &ctx.aloft(&["lock", "manifests/bad.yaml"]),
+        &["bad.yaml:3", "pakages"],
+    );
+    std::fs::write(ctx.path("manifests/bad.yaml"), "contents: [\n").unwrap();
+    fails_with(&ctx.aloft(&["lock", "manifests/bad.yaml"]), &["bad.yaml:"]);
+    fails_with(
+        &ctx.aloft(&["lock", "manifests/none.yaml"]),
+        &["Cannot read manifest", "none.yaml"],
+    );
+}
+
+#[test]
+fn official_archives_are_checked_against_the_shipped_debian_keys() {
+    let ctx = Ctx::new();
+    let path = ctx.path("manifests/official.yaml");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        "contents:\n  repositories: [{archive: debian, suite: trixie}]\n  packages: [tzdata]\n",
+    )
+    .unwrap();
+    // The fixture is signed with a test key, not Debian's: that must be refused.
+    let mirror = format!("--mirror={}", ctx.server.url());
+    fails_with(
+        &ctx.aloft(&["lock", "manifests/official.yaml", &mirror]),
+        &[
+            "Bad or missing signature",
+            "/dists/trixie/InRelease",
+            "unknown key",
+            "04B54C3CDCA79751B16BC6B5225629DF75B188BD",
+        ],
+    );
+    // No mirror at all: say how to set one.
+    let out = assert_cmd::Command::cargo_bin("aloft")
+        .unwrap()
+        .args(["lock", "manifests/official.yaml"])
+        .current_dir(ctx.project.path())
+        .env("ALOFT_CACHE_DIR", &ctx.cache)
+        .env_remove("ALOFT_MIRROR")
+        .output()
+        .unwrap();
+    if !Path::new("/etc/apt/sources.list.d").exists()
+        && !Path::new("/etc/apt/sources.list").exists()
+    {
+        fails_with(&out, &["No mirror is set", "--mirror", "ALOFT_MIRROR"]);
+    }
+}
+
+#[test]
+fn wrong_key_and_tampered_release_are_refused() {
+    let ctx = Ctx::new();
+    ctx.manifest("cli", &["php8.4-cli"], "");
+    let other = aloft_test::TestKey::new("someone else", 99);
+    std::fs::write(ctx.path("keys/archive.asc"), other.public_armored()).unwrap();
+    fails_with(
+        &ctx.aloft(&["lock", "manifests/cli.yaml"]),
+        &[
+            "Bad or missing signature",
+            "InRelease",
+            &other.fingerprint(),
+        ],
+    );
+    std::fs::copy(ctx.repo.keyring_path(), ctx.path("keys/archive.asc")).unwrap();
+    let inrelease = ctx.repo.root().join("dists/trixie/InRelease");
+    let text = std::fs::read_to_string(&inrelease).unwrap();
+    std::fs::write(
+        &inrelease,
+        text.replace("Codename: trixie", "Codename: trixiE"),
+    )
+    .unwrap();
+    fails_with(
+        &ctx.aloft(&["lock", "manifests/cli.yaml"]),
+        &["Bad or missing signature", "BAD signature"],
+    );
+}
+
+#[test]
+fn expired_release_is_refused_unless_allowed() {
+    let mut options = SuiteOptions::new("trixie");
+    options.date = SystemTime::now() - Duration::from_secs(30 * 86_400);
+    options.valid_until = Some(SystemTime::now() - Duration::from_secs(23 * 86_400));
+    let ctx = Ctx::with_suite(options);
+    ctx.manifest("cli", &["php8.4-cli"], "");
+    fails_with(
+        &ctx.aloft(&["lock", "manifests/cli.yaml"]),
+        &["expired", "--allow-expired-release"],
+    );
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml", "--allow-expired-release"]));
+}
+
+#[test]
+fn corrupt_index_is_a_hash_mismatch_and_nothing_is_cached() {
+    let ctx = Ctx::new();
+    ctx.manifest("cli", &["php8.4-cli"], "archs: [amd64]\n");
+    let xz = ctx
+        .repo
+        .root()
+        .join("dists/trixie/main/binary-amd64/Packages.xz");
+    let hash = aloft_fetch::sha256_hex(&std::fs::read(&xz).unwrap());
+    ctx.server.fault(
+        &format!("/dists/trixie/main/binary-amd64/by-hash/SHA256/{hash}"),
+        Fault::Corrupt,
+        1,
+    );
+    fails_with(
+        &ctx.aloft(&["lock", "manifests/cli.yaml"]),
+        &["does not match its Release", "expected sha256", &hash],
+    );
+    assert!(!ctx.path("lockfiles/cli.lock.json").exists());
+    // The next run fetches again and succeeds.
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml"]));
+}
+
+#[test]
+fn server_errors_are_retried_and_404_names_the_url() {
+    let ctx = Ctx::new();
+    ctx.manifest("cli", &["php8.4-cli"], "archs: [amd64]\n");
+    ctx.server
+        .fault("/dists/trixie/InRelease", Fault::Status(500), 2);
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml"]));
+    let hits = ctx
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.as_str() == "/dists/trixie/InRelease")
+        .count();
+    assert_eq!(hits, 3);
+    // A suite that does not exist: InRelease and Release are 404.
+    let text = std::fs::read_to_string(ctx.path("manifests/cli.yaml"))
+        .unwrap()
+        .replace("suite: trixie", "suite: bookworm");
+    std::fs::write(ctx.path("manifests/cli.yaml"), text).unwrap();
+    fails_with(
+        &ctx.aloft(&["lock", "manifests/cli.yaml"]),
+        &["Not found (404)", "/dists/bookworm/Release"],
+    );
+}
+
+#[test]
+fn unreachable_mirror_is_reported() {
+    let ctx = Ctx::new();
+    let path = ctx.path("manifests/dead.yaml");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, "contents:\n  repositories: [{url: 'http://127.0.0.1:9', suite: trixie, keyring: ../keys/archive.asc}]\n  packages: [tzdata]\n").unwrap();
+    let out = assert_cmd::Command::cargo_bin("aloft")
+        .unwrap()
+        .args(["lock", "manifests/dead.yaml"])
+        .current_dir(ctx.project.path())
+        .env("ALOFT_CACHE_DIR", &ctx.cache)
+        .env("ALOFT_HTTP_BACKOFF_MS", "1")
+        .env("ALOFT_HTTP_ATTEMPTS", "2")
+        .output()
+        .unwrap();
+    fails_with(
+        &out,
+        &[
+            "Cannot download",
+            "127.0.0.1:9/dists/trixie/InRelease",
+            "after 2 attempts",
+        ],
+    );
+}
+
+#[test]
+fn release_gpg_is_used_when_there_is_no_inrelease() {
+    let mut options = SuiteOptions::new("trixie");
+    options.inrelease = false;
+    let ctx = Ctx::with_suite(options);
+    ctx.manifest("cli", &["php8.4-cli"], "archs: [amd64, arm64]\n");
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml"]));
+    let text = ctx.lock_text("cli");
+    assert_eq!(
+        locked_names(&text, "arm64"),
+        ["libc6=2.41-12", "php8.4-cli=8.4.11-1", "tzdata=2025b-4"]
+    );
+}
+
+#[test]
+fn upgrade_package_moves_one_package() {
+    let ctx = Ctx::new();
+    ctx.manifest("cli", &["php8.4-cli"], "archs: [amd64]\n");
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml"]));
+    // The archive moves on: new php and tzdata.
+    let mut newer = packages();
+    newer.push(
+        FixturePackage::new("php8.4-cli", "8.4.12-1")
+            .pre_depends("libc6")
+            .depends("tzdata"),
+    );
+    newer.push(FixturePackage::new("tzdata", "2025c-1").arch("all"));
+    ctx.repo.add_suite(&SuiteOptions::new("trixie"), &newer);
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml"]));
+    assert_eq!(
+        locked_names(&ctx.lock_text("cli"), "amd64"),
+        ["libc6=2.41-12", "php8.4-cli=8.4.11-1", "tzdata=2025b-4"]
+    );
+    ok(&ctx.aloft(&[
+        "lock",
+        "manifests/cli.yaml",
+        "--upgrade-package",
+        "php8.4-cli",
+    ]));
+    assert_eq!(
+        locked_names(&ctx.lock_text("cli"), "amd64"),
+        ["libc6=2.41-12", "php8.4-cli=8.4.12-1", "tzdata=2025b-4"]
+    );
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml", "--upgrade"]));
+    assert_eq!(
+        locked_names(&ctx.lock_text("cli"), "amd64"),
+        ["libc6=2.41-12", "php8.4-cli=8.4.12-1", "tzdata=2025c-1"]
+    );
+}
+
+#[test]
+fn lock_path_follows_the_project_root_or_sits_beside_the_manifest() {
+    let ctx = Ctx::new();
+    ctx.manifest("cli", &["php8.4-cli"], "archs: [amd64]\n");
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml"]));
+    assert!(ctx.path("lockfiles/cli.lock.json").exists());
+    std::fs::remove_file(ctx.path("aloft.toml")).unwrap();
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml"]));
+    assert!(ctx.path("manifests/cli.lock.json").exists());
+    ok(&ctx.aloft(&[
+        "lock",
+        "manifests/cli.yaml",
+        "--lockfile",
+        "elsewhere/x.json",
+    ]));
+    assert!(ctx.path("elsewhere/x.json").exists());
+}
