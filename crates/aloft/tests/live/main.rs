@@ -1,6 +1,6 @@
 //! Live tests against the real Debian archive, run only with `ALOFT_LIVE=1` (the mirror
 //! comes from `ALOFT_MIRROR` or the host's apt sources). Without it they say so and pass.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 use std::path::{Path, PathBuf};
 
