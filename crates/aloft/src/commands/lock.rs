@@ -39,7 +39,8 @@ fn relative_to(path: &Path, base: &Path) -> String {
         .replace('\\', "/")
 }
 
-pub fn lock(args: &LockArgs) -> Result<ExitCode> {
+/// Runs `aloft lock`; a one-line summary goes to stderr unless `quiet`.
+pub fn lock(args: &LockArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let manifest = load_manifest(&args.manifest)?;
     let project = Project::find(&args.manifest)?;
@@ -184,7 +185,7 @@ pub fn lock(args: &LockArgs) -> Result<ExitCode> {
         "resolved"
     );
     #[allow(clippy::print_stderr)]
-    {
+    if !quiet {
         eprintln!(
             "{} {} ({}) in {:.2}s",
             if changed { "Locked" } else { "Up to date:" },

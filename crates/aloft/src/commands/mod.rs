@@ -12,6 +12,6 @@ use crate::cli::{Cli, Command};
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Lock(args) => lock::lock(&args),
+        Command::Lock(args) => lock::lock(&args, cli.global.quiet),
     }
 }

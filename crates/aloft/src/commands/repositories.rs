@@ -147,14 +147,23 @@ pub fn packages_by_arch(
             })
             .collect::<Result<Vec<_>>>()
     })?;
+    // Each arch-specific index belongs to one architecture: move it there. `all` indexes
+    // (rare: trixie lists arch-all packages in every arch's index) are copied to each.
+    let mut parsed: Vec<Option<Vec<aloft_deb::BinaryPackage>>> =
+        parsed.into_iter().map(Some).collect();
     let mut out = Vec::new();
     for arch in archs {
         let mut repos = Vec::new();
         for (repo_index, repo) in fetched.iter().enumerate() {
             let mut packages = Vec::new();
-            for ((job_repo, index), list) in jobs.iter().zip(&parsed) {
-                if *job_repo == repo_index && (index.arch == *arch || index.arch == "all") {
-                    packages.extend(list.iter().cloned());
+            for ((job_repo, index), list) in jobs.iter().zip(parsed.iter_mut()) {
+                if *job_repo != repo_index {
+                    continue;
+                }
+                if index.arch == *arch {
+                    packages.extend(list.take().unwrap_or_default());
+                } else if index.arch == "all" {
+                    packages.extend(list.iter().flatten().cloned());
                 }
             }
             let m = &manifest.repositories[repo_index].value;
