@@ -13,7 +13,7 @@ pub struct DebFile {
     pub mode: u32,
 }
 
-fn tar_gz(entries: &[(String, Vec<u8>, u32)]) -> Vec<u8> {
+fn tar(entries: &[(String, Vec<u8>, u32)]) -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());
     for (path, contents, mode) in entries {
         let mut header = tar::Header::new_gnu();
@@ -25,39 +25,34 @@ fn tar_gz(entries: &[(String, Vec<u8>, u32)]) -> Vec<u8> {
             .append_data(&mut header, format!("./{path}"), contents.as_slice())
             .unwrap();
     }
-    let tar = builder.into_inner().unwrap();
+    builder.into_inner().unwrap()
+}
+
+pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(&tar).unwrap();
+    gz.write_all(bytes).unwrap();
     gz.finish().unwrap()
 }
 
-fn tar_xz(entries: &[(String, Vec<u8>, u32)]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (path, contents, mode) in entries {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(contents.len() as u64);
-        header.set_mode(*mode);
-        header.set_mtime(1_700_000_000);
-        header.set_entry_type(tar::EntryType::Regular);
-        builder
-            .append_data(&mut header, format!("./{path}"), contents.as_slice())
-            .unwrap();
-    }
-    let tar = builder.into_inner().unwrap();
+pub(crate) fn xz(bytes: &[u8]) -> Vec<u8> {
     let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 1);
-    xz.write_all(&tar).unwrap();
+    xz.write_all(bytes).unwrap();
     xz.finish().unwrap()
 }
 
 /// Builds a .deb: `debian-binary`, `control.tar.gz` (the `control` paragraph) and
 /// `data.tar.xz` (the files).
 pub fn build_deb(control: &str, files: &[DebFile]) -> Vec<u8> {
-    let control_tar = tar_gz(&[("control".to_owned(), control.as_bytes().to_vec(), 0o644)]);
+    let control_tar = gzip(&tar(&[(
+        "control".to_owned(),
+        control.as_bytes().to_vec(),
+        0o644,
+    )]));
     let data: Vec<(String, Vec<u8>, u32)> = files
         .iter()
         .map(|f| (f.path.clone(), f.contents.clone(), f.mode))
         .collect();
-    let data_tar = tar_xz(&data);
+    let data_tar = xz(&tar(&data));
     let mut out = Vec::new();
     {
         let mut ar = ar::Builder::new(&mut out);

@@ -2,13 +2,12 @@
 //! and Release.gpg, laid out as a Debian mirror is.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
-use crate::deb::{DebFile, build_deb};
+use crate::deb::{DebFile, build_deb, gzip, xz};
 use crate::key::TestKey;
 
 /// A binary package to put in a fixture suite.
@@ -259,12 +258,7 @@ impl FixtureRepo {
         for (arch, text) in &stanzas {
             let dir_rel = format!("{component}/binary-{arch}");
             let plain = text.as_bytes().to_vec();
-            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            gz.write_all(&plain).unwrap();
-            let gz = gz.finish().unwrap();
-            let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 1);
-            xz.write_all(&plain).unwrap();
-            let xz = xz.finish().unwrap();
+            let (gz, xz) = (gzip(&plain), xz(&plain));
             for (name, bytes) in [
                 ("Packages", plain),
                 ("Packages.gz", gz),
