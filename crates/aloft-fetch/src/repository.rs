@@ -120,13 +120,9 @@ pub fn fetch_repository(
     }
     let release = Release::parse(&file, &signed.text).map_err(format_err(file.clone()))?;
     check_dates(spec, &release, options)?;
-    {
-        let wanted = &spec.suite;
-        let matches = release.suite.as_deref() == Some(wanted.as_str())
-            || release.codename.as_deref() == Some(wanted.as_str());
-        if !matches {
-            tracing::warn!(repository = %spec.name, suite = %wanted, release_suite = ?release.suite, codename = ?release.codename, "the Release names a different suite");
-        }
+    let suite = Some(spec.suite.as_str());
+    if release.suite.as_deref() != suite && release.codename.as_deref() != suite {
+        tracing::warn!(repository = %spec.name, suite = %spec.suite, release_suite = ?release.suite, codename = ?release.codename, "the Release names a different suite");
     }
     let mut indexes = Vec::new();
     for component in &spec.components {

@@ -1,7 +1,7 @@
 //! `aloft lock` end to end against signed fixture repositories on a loopback server.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a broken fixture is a failing test
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 use std::time::{Duration, SystemTime};
 
@@ -80,6 +80,11 @@ impl Ctx {
     }
 
     fn aloft(&self, args: &[&str]) -> Output {
+        self.aloft_with(args, &[])
+    }
+
+    /// Runs aloft in the project with extra environment variables.
+    fn aloft_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         assert_cmd::Command::cargo_bin("aloft")
             .unwrap()
             .args(args)
@@ -90,6 +95,7 @@ impl Ctx {
             .env_remove("ALOFT_MIRROR")
             .env_remove("XDG_CACHE_HOME")
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .output()
             .unwrap()
     }
@@ -315,20 +321,8 @@ fn official_archives_are_checked_against_the_shipped_debian_keys() {
             "04B54C3CDCA79751B16BC6B5225629DF75B188BD",
         ],
     );
-    // No mirror at all: say how to set one.
-    let out = assert_cmd::Command::cargo_bin("aloft")
-        .unwrap()
-        .args(["lock", "manifests/official.yaml"])
-        .current_dir(ctx.project.path())
-        .env("ALOFT_CACHE_DIR", &ctx.cache)
-        .env_remove("ALOFT_MIRROR")
-        .output()
-        .unwrap();
-    if !Path::new("/etc/apt/sources.list.d").exists()
-        && !Path::new("/etc/apt/sources.list").exists()
-    {
-        fails_with(&out, &["No mirror is set", "--mirror", "ALOFT_MIRROR"]);
-    }
+    // Without any mirror, the message saying how to set one is asserted in aloft-fetch's
+    // mirror tests (this machine's apt sources always supply one).
 }
 
 #[test]
@@ -427,15 +421,10 @@ fn unreachable_mirror_is_reported() {
     let path = ctx.path("manifests/dead.yaml");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, "contents:\n  repositories: [{url: 'http://127.0.0.1:9', suite: trixie, keyring: ../keys/archive.asc}]\n  packages: [tzdata]\n").unwrap();
-    let out = assert_cmd::Command::cargo_bin("aloft")
-        .unwrap()
-        .args(["lock", "manifests/dead.yaml"])
-        .current_dir(ctx.project.path())
-        .env("ALOFT_CACHE_DIR", &ctx.cache)
-        .env("ALOFT_HTTP_BACKOFF_MS", "1")
-        .env("ALOFT_HTTP_ATTEMPTS", "2")
-        .output()
-        .unwrap();
+    let out = ctx.aloft_with(
+        &["lock", "manifests/dead.yaml"],
+        &[("ALOFT_HTTP_BACKOFF_MS", "1"), ("ALOFT_HTTP_ATTEMPTS", "2")],
+    );
     fails_with(
         &out,
         &[
