@@ -88,4 +88,14 @@ pub enum Error {
         /// File name.
         file: String,
     },
+    /// A `.deb` that is not a valid package archive.
+    #[error("`{deb}`: member `{member}`: {reason}")]
+    Deb {
+        /// The package file (or its name).
+        deb: String,
+        /// The ar member (`debian-binary`, `control.tar.xz`, `data.tar.zst`, ...).
+        member: String,
+        /// Why.
+        reason: String,
+    },
 }

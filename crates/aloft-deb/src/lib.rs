@@ -3,13 +3,15 @@
 //! - [`Version`] ordering as dpkg does it (`debversion`),
 //! - relation fields ([`parse_relations`], through `debian-control`'s lossy parser),
 //! - [`Release`] files and the OpenPGP check of `InRelease` ([`Keyring`], [`verify_inrelease`]),
-//! - [`BinaryPackage`] records of `Packages` indexes, decompressed by [`decompress_by_name`].
+//! - [`BinaryPackage`] records of `Packages` indexes, decompressed by [`decompress_by_name`],
+//! - `.deb` files ([`DebReader`]): the control files, and the data tar as a stream.
 //!
 //! Network, caches and trust policy (which keys for which archive) live in `aloft-fetch`.
 #![warn(missing_docs)]
 
 mod compression;
 mod deb822;
+mod debfile;
 mod error;
 mod packages;
 mod relation;
@@ -19,6 +21,7 @@ mod version;
 
 pub use compression::{INDEX_EXTENSIONS, decompress_by_name};
 pub use deb822::{Fields, paragraphs};
+pub use debfile::{DebControl, DebReader, MemberCompression};
 pub use error::Error;
 pub use packages::{BinaryPackage, MultiArch, parse_packages};
 pub use relation::{

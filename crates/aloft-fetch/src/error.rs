@@ -109,4 +109,54 @@ pub enum FetchError {
         #[source]
         source: std::io::Error,
     },
+    /// A package's .deb is served by no mirror tried.
+    #[error("Package `{package}` ({version}): `{pool_path}` not found (404) at {tried}")]
+    DebNotFound {
+        /// Package name.
+        package: String,
+        /// Its version.
+        version: String,
+        /// Pool path from the lock.
+        pool_path: String,
+        /// The URLs tried, comma-separated.
+        tried: String,
+    },
+    /// A downloaded .deb is not the one the lock names.
+    #[error(
+        "Package `{package}`: `{url}` does not match the lock: expected {expected_size} bytes with sha256 {expected}, got {actual_size} bytes with sha256 {actual}"
+    )]
+    DebMismatch {
+        /// Package name.
+        package: String,
+        /// Where it came from.
+        url: String,
+        /// sha256 from the lock.
+        expected: String,
+        /// sha256 downloaded.
+        actual: String,
+        /// Size from the lock.
+        expected_size: u64,
+        /// Size downloaded.
+        actual_size: u64,
+    },
+    /// `--offline` and a .deb is not cached.
+    #[error(
+        "Package `{package}` ({version}) is not in the cache and `--offline` forbids the network: run once without `--offline`"
+    )]
+    DebNotCached {
+        /// Package name.
+        package: String,
+        /// Its version.
+        version: String,
+    },
+    /// The lock names a repository with no known base URL.
+    #[error(
+        "Package `{package}` comes from repository `{repository}`, which the manifest does not define"
+    )]
+    UnknownRepository {
+        /// Package name.
+        package: String,
+        /// Repository name.
+        repository: String,
+    },
 }

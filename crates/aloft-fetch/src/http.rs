@@ -1,7 +1,7 @@
 //! HTTP(S) and `file://` downloads with retries: timeouts, connection errors and 5xx are
 //! retried with exponential backoff; 404 is final and reported with the URL.
 
-use std::io::Read;
+use std::io::Write;
 use std::time::Duration;
 
 use crate::FetchError;
@@ -61,11 +61,30 @@ impl HttpClient {
 
     /// GETs `url` into memory, retrying transient failures.
     pub fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        let mut bytes = Vec::new();
+        self.get_into(url, &mut bytes, None)?;
+        Ok(bytes)
+    }
+
+    /// GETs `url` into `sink`, rewinding it before each retry. A body shorter than its
+    /// Content-Length (or than `expected_len`) is a truncated transfer and retried.
+    pub fn get_into(
+        &self,
+        url: &str,
+        sink: &mut (impl Write + Rewind),
+        expected_len: Option<u64>,
+    ) -> Result<(), FetchError> {
         let mut delay = self.options.backoff;
         let mut last = String::new();
         for attempt in 1..=self.options.attempts.max(1) {
-            match self.attempt(url) {
-                Ok(bytes) => return Ok(bytes),
+            if attempt > 1 {
+                sink.rewind().map_err(|e| FetchError::Http {
+                    url: url.to_owned(),
+                    reason: format!("cannot restart the download: {e}"),
+                })?;
+            }
+            match self.attempt(url, sink, expected_len) {
+                Ok(()) => return Ok(()),
                 Err(Attempt::NotFound) => {
                     return Err(FetchError::NotFound {
                         url: url.to_owned(),
@@ -93,13 +112,23 @@ impl HttpClient {
         })
     }
 
-    fn attempt(&self, url: &str) -> Result<Vec<u8>, Attempt> {
+    fn attempt(
+        &self,
+        url: &str,
+        sink: &mut impl Write,
+        expected_len: Option<u64>,
+    ) -> Result<(), Attempt> {
         if let Some(path) = url.strip_prefix("file://") {
-            return match fs_err::read(path) {
-                Ok(bytes) => Ok(bytes),
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Err(Attempt::NotFound),
-                Err(err) => Err(Attempt::Fatal(err.to_string())),
+            let mut file = match fs_err::File::open(path) {
+                Ok(file) => file,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(Attempt::NotFound);
+                }
+                Err(err) => return Err(Attempt::Fatal(err.to_string())),
             };
+            return std::io::copy(&mut file, sink)
+                .map(|_| ())
+                .map_err(|e| Attempt::Fatal(e.to_string()));
         }
         let mut response = match self.agent.get(url).call() {
             Ok(response) => response,
@@ -123,25 +152,36 @@ impl HttpClient {
             .headers()
             .get("content-length")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        let mut bytes = Vec::with_capacity(expected.unwrap_or(0).min(1 << 30) as usize);
-        let read = response
-            .body_mut()
-            .with_config()
-            .limit(u64::MAX)
-            .reader()
-            .read_to_end(&mut bytes);
-        if let Err(err) = read {
-            return Err(Attempt::Retry(format!("reading the body: {err}")));
-        }
+            .and_then(|v| v.parse::<u64>().ok())
+            .or(expected_len);
+        let mut reader = response.body_mut().with_config().limit(u64::MAX).reader();
+        let copied = match std::io::copy(&mut reader, sink) {
+            Ok(n) => n,
+            Err(err) if err.kind() == std::io::ErrorKind::StorageFull => {
+                return Err(Attempt::Fatal(format!("writing the download: {err}")));
+            }
+            Err(err) => return Err(Attempt::Retry(format!("reading the body: {err}"))),
+        };
         if let Some(expected) = expected
-            && bytes.len() as u64 != expected
+            && copied < expected
         {
             return Err(Attempt::Retry(format!(
-                "truncated: {} of {expected} bytes",
-                bytes.len()
+                "truncated: {copied} of {expected} bytes"
             )));
         }
-        Ok(bytes)
+        Ok(())
+    }
+}
+
+/// A download target that can start over (for retries).
+pub trait Rewind {
+    /// Drops everything written so far.
+    fn rewind(&mut self) -> std::io::Result<()>;
+}
+
+impl Rewind for Vec<u8> {
+    fn rewind(&mut self) -> std::io::Result<()> {
+        self.clear();
+        Ok(())
     }
 }

@@ -5,11 +5,14 @@
 //! - [`fetch_repository`]: a repository's InRelease verified against its keyring
 //!   ([`debian_archive_keyring`] for official archives) and its Packages indexes checked
 //!   against the Release, as secure apt does,
+//! - [`fetch_debs`]: a lock's .debs, checked against its sha256 and size before they
+//!   enter the [`DebCache`],
 //! - [`Cache`]: content-addressed entries written by atomic rename.
 //!
 //! Parsing is `aloft-deb`'s; choosing packages is `aloft-resolve`'s.
 
 mod cache;
+mod debs;
 mod error;
 mod http;
 mod keys;
@@ -17,8 +20,11 @@ mod mirror;
 mod repository;
 
 pub use cache::{Cache, sha256_hex, write_atomic};
+pub use debs::{
+    DebCache, DebFetchOptions, DebRequest, DebSources, PoolSource, fetch_debs, snapshot_url,
+};
 pub use error::FetchError;
-pub use http::{HttpClient, HttpOptions};
+pub use http::{HttpClient, HttpOptions, Rewind};
 pub use keys::debian_archive_keyring;
 pub use mirror::{MirrorBase, Mirrors};
 pub use repository::{

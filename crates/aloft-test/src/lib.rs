@@ -11,7 +11,7 @@ mod key;
 mod repo;
 mod server;
 
-pub use deb::{DebFile, build_deb};
+pub use deb::{DebBuilder, DebCompression, DebEntryKind, DebFile, build_deb};
 pub use key::TestKey;
 pub use repo::{FixturePackage, FixtureRepo, SuiteOptions};
 pub use server::{Fault, TestServer};

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
-use crate::deb::{DebFile, build_deb, gzip, xz};
+use crate::deb::{DebBuilder, DebCompression, DebFile, gzip, xz};
 use crate::key::TestKey;
 
 /// A binary package to put in a fixture suite.
@@ -23,6 +23,12 @@ pub struct FixturePackage {
     pub fields: Vec<(String, String)>,
     /// Files in data.tar.
     pub files: Vec<DebFile>,
+    /// Control files besides `control` (maintainer scripts, md5sums).
+    pub control_files: Vec<(String, Vec<u8>)>,
+    /// data.tar compression.
+    pub compression: DebCompression,
+    /// A raw data.tar path replacing the files (see [`DebBuilder::raw_data_path`]).
+    pub raw_data_path: Option<String>,
 }
 
 impl FixturePackage {
@@ -33,11 +39,14 @@ impl FixturePackage {
             version: version.to_owned(),
             arch: "amd64".to_owned(),
             fields: Vec::new(),
-            files: vec![DebFile {
-                path: format!("usr/share/doc/{name}/README"),
-                contents: format!("{name} {version}\n").into_bytes(),
-                mode: 0o644,
-            }],
+            files: vec![DebFile::file(
+                &format!("usr/share/doc/{name}/README"),
+                format!("{name} {version}\n").as_bytes(),
+                0o644,
+            )],
+            control_files: Vec::new(),
+            compression: DebCompression::default(),
+            raw_data_path: None,
         }
     }
 
@@ -80,12 +89,53 @@ impl FixturePackage {
 
     /// Adds a file to data.tar.
     pub fn file(mut self, path: &str, contents: &[u8], mode: u32) -> Self {
-        self.files.push(DebFile {
-            path: path.to_owned(),
-            contents: contents.to_vec(),
-            mode,
-        });
+        self.files.push(DebFile::file(path, contents, mode));
         self
+    }
+
+    /// Adds any data.tar entry.
+    pub fn entry(mut self, entry: DebFile) -> Self {
+        self.files.push(entry);
+        self
+    }
+
+    /// Removes every data.tar entry (the default README included).
+    pub fn no_files(mut self) -> Self {
+        self.files.clear();
+        self
+    }
+
+    /// Adds a control file (`postinst`, `md5sums`, ...).
+    pub fn control_file(mut self, name: &str, contents: &[u8]) -> Self {
+        self.control_files
+            .push((name.to_owned(), contents.to_vec()));
+        self
+    }
+
+    /// Sets the data.tar compression.
+    pub fn compression(mut self, compression: DebCompression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// Replaces data.tar by one file with this raw tar path (`./../evil`).
+    pub fn raw_data_path(mut self, path: &str) -> Self {
+        self.raw_data_path = Some(path.to_owned());
+        self
+    }
+
+    /// The .deb bytes.
+    pub fn deb(&self) -> Vec<u8> {
+        let mut builder = DebBuilder::new(&self.control())
+            .entries(&self.files)
+            .compression(self.compression);
+        for (name, contents) in &self.control_files {
+            builder = builder.control_file(name, contents);
+        }
+        if let Some(path) = &self.raw_data_path {
+            builder = builder.raw_data_path(path);
+        }
+        builder.build()
     }
 
     fn source(&self) -> String {
@@ -237,7 +287,7 @@ impl FixtureRepo {
             stanzas.insert(arch.clone(), String::new());
         }
         for package in packages {
-            let deb = build_deb(&package.control(), &package.files);
+            let deb = package.deb();
             let pool_path = package.pool_path(component);
             write(&root.join(&pool_path), &deb);
             let stanza = format!(

@@ -28,6 +28,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Resolve a manifest against the signed archives and write its lockfile.
     Lock(LockArgs),
+    /// Fetch and verify the lock's packages and build the OCI image (locking first if needed).
+    Assemble(AssembleArgs),
 }
 
 /// Options shared by every command that reads repositories.
@@ -68,6 +70,41 @@ pub struct LockArgs {
         conflicts_with = "locked"
     )]
     pub upgrade_package: Vec<String>,
+    #[command(flatten)]
+    pub repo: RepoArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AssembleArgs {
+    /// The manifest (YAML).
+    pub manifest: PathBuf,
+    /// Output: `image.tar` writes an oci-archive (also loadable by `docker load`);
+    /// a path ending in `/` or an existing directory gets an OCI image layout.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Image name for `docker load` / `podman load` (`name:tag`).
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// The lockfile [default: as for `aloft lock`].
+    #[arg(long)]
+    pub lockfile: Option<PathBuf>,
+    /// Fail if the lock is missing or stale instead of locking first.
+    #[arg(long)]
+    pub locked: bool,
+    /// Build only these of the manifest's architectures; repeatable or comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub arch: Vec<String>,
+    /// Snapshot service for pool paths the mirror no longer serves
+    /// (`URL/archive/<archive>/<Release date>/<pool path>`).
+    #[arg(long, env = "ALOFT_SNAPSHOT_MIRROR")]
+    pub snapshot_mirror: Option<String>,
+    /// Layers built and downloads made at once [default: the number of CPUs].
+    #[arg(long, env = "ALOFT_JOBS")]
+    pub jobs: Option<usize>,
+    /// The architecture `docker load` gets from an oci-archive [default: the host's if
+    /// built, else the first].
+    #[arg(long)]
+    pub docker_arch: Option<String>,
     #[command(flatten)]
     pub repo: RepoArgs,
 }

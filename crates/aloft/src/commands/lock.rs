@@ -41,15 +41,21 @@ fn relative_to(path: &Path, base: &Path) -> String {
 
 /// Runs `aloft lock`; a one-line summary goes to stderr unless `quiet`.
 pub fn lock(args: &LockArgs, quiet: bool) -> Result<ExitCode> {
-    let started = Instant::now();
     let manifest = load_manifest(&args.manifest)?;
+    lock_manifest(args, &manifest, quiet)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The lock of an already loaded manifest: checked (`--locked`) or (re)written.
+pub fn lock_manifest(args: &LockArgs, manifest: &Manifest, quiet: bool) -> Result<Lockfile> {
+    let started = Instant::now();
     let project = Project::find(&args.manifest)?;
-    let archs = archs_of(&manifest, project.as_ref());
+    let archs = archs_of(manifest, project.as_ref());
     let lock_path = args
         .lockfile
         .clone()
         .unwrap_or_else(|| default_lock_path(&args.manifest, project.as_ref()));
-    let inputs_digest = lock_inputs_digest(&manifest, &archs).map_err(miette::Report::new)?;
+    let inputs_digest = lock_inputs_digest(manifest, &archs).map_err(miette::Report::new)?;
     let lock_dir = lock_path
         .parent()
         .map(Path::to_path_buf)
@@ -81,17 +87,17 @@ pub fn lock(args: &LockArgs, quiet: bool) -> Result<ExitCode> {
                 lock_path.display(),
                 args.manifest.display()
             )),
-            Some(_) => {
+            Some(lock) => {
                 tracing::info!("`{}` is up to date", lock_path.display());
-                Ok(ExitCode::SUCCESS)
+                Ok(lock.clone())
             }
         };
     }
 
     let cache = repositories::cache(&args.repo, project.as_ref())?;
-    let specs = repositories::specs(&manifest, &args.repo)?;
+    let specs = repositories::specs(manifest, &args.repo)?;
     let fetched = repositories::fetch_all(&specs, &archs, &cache, &args.repo)?;
-    let per_arch = repositories::packages_by_arch(&manifest, &fetched, &archs)?;
+    let per_arch = repositories::packages_by_arch(manifest, &fetched, &archs)?;
 
     let upgrade_set: HashSet<String> = args.upgrade_package.iter().cloned().collect();
     let packages: Vec<_> = manifest.packages.iter().map(|p| p.value.clone()).collect();
@@ -194,5 +200,5 @@ pub fn lock(args: &LockArgs, quiet: bool) -> Result<ExitCode> {
             started.elapsed().as_secs_f64()
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(lock)
 }

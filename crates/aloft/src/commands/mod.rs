@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod assemble;
 mod lock;
 mod repositories;
 
@@ -13,5 +14,6 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Lock(args) => lock::lock(&args, cli.global.quiet),
+        Command::Assemble(args) => assemble::assemble(&args, cli.global.quiet),
     }
 }

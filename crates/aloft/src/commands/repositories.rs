@@ -67,6 +67,47 @@ pub fn specs(manifest: &Manifest, args: &RepoArgs) -> Result<Vec<RepositorySpec>
     Ok(specs)
 }
 
+/// Where each locked repository's pool is: the manifest's repositories, official
+/// archives through the mirror settings, and their snapshot at the locked Release date.
+pub fn pool_sources(
+    manifest: &Manifest,
+    lock: &aloft_lockfile::Lockfile,
+    args: &RepoArgs,
+    snapshot_mirror: Option<&str>,
+) -> Result<aloft_fetch::DebSources> {
+    let apt_etc = PathBuf::from("/etc/apt");
+    let mirrors = Mirrors::discover(&args.mirror, None, Some(&apt_etc)).into_diagnostic()?;
+    let mut sources = aloft_fetch::DebSources::default();
+    for repo in &manifest.repositories {
+        let r = &repo.value;
+        let (base_url, archive) = match &r.source {
+            RepositorySource::Archive(archive) => {
+                let base = mirrors
+                    .base(archive.name())
+                    .into_diagnostic()
+                    .wrap_err_with(|| format!("Repository `{}` ({})", r.name, repo.origin))?;
+                (base.url.clone(), Some(archive.name()))
+            }
+            RepositorySource::Url { url, .. } => (url.clone(), None),
+        };
+        let locked = lock.repositories.iter().find(|l| l.name == r.name);
+        let snapshot_url = match (snapshot_mirror, archive, locked) {
+            (Some(snapshot), Some(archive), Some(locked)) => {
+                aloft_fetch::snapshot_url(snapshot, archive, &locked.date)
+            }
+            _ => None,
+        };
+        sources.bases.insert(
+            r.name.clone(),
+            aloft_fetch::PoolSource {
+                base_url,
+                snapshot_url,
+            },
+        );
+    }
+    Ok(sources)
+}
+
 /// Download settings; `ALOFT_HTTP_ATTEMPTS` and `ALOFT_HTTP_BACKOFF_MS` tune retries.
 pub fn http_options() -> HttpOptions {
     let mut options = HttpOptions::default();

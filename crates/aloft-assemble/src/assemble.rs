@@ -1,0 +1,236 @@
+//! One platform's image: package layers (built in parallel, or taken from the cache),
+//! the checks over all of them, the final layer and the config.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aloft_manifest::Manifest;
+use aloft_oci::{Digest, Layer, LayerMediaType, PlatformImage};
+
+use crate::accounts::{GROUP_MASTER, PASSWD_MASTER, account_files};
+use crate::cache::{CachedLayer, LayerCache, layer_key};
+use crate::checks::check_tree;
+use crate::config::image_config;
+use crate::error::AssembleError;
+use crate::final_layer::{FinalLayer, InstalledTree};
+use crate::layer_writer::LayerWriter;
+use crate::package::{PackageFiles, PackageInput, read_package_files, write_package};
+use crate::plan::{LayerPlan, plan_layers};
+
+/// How to assemble.
+#[derive(Debug, Clone)]
+pub struct AssembleOptions {
+    /// Every mtime clamps to this (SOURCE_DATE_EPOCH); also the config's `created`.
+    pub epoch: u64,
+    /// Layers built at once.
+    pub jobs: usize,
+    /// Where layers are built and kept.
+    pub cache: LayerCache,
+}
+
+/// What happened to one layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerReport {
+    /// Its history line.
+    pub description: String,
+    /// Blob digest.
+    pub digest: String,
+    /// Blob size.
+    pub size: u64,
+    /// Uncompressed bytes compressed in this run (0 when it came from the cache).
+    pub compressed_bytes: u64,
+}
+
+/// One platform's image, ready for the OCI writer.
+#[derive(Debug, Clone)]
+pub struct AssembledImage {
+    /// The image.
+    pub image: PlatformImage,
+    /// Per layer, what was built or reused.
+    pub layers: Vec<LayerReport>,
+}
+
+fn oci_layer(
+    cache: &LayerCache,
+    layer: &CachedLayer,
+    description: String,
+) -> Result<Layer, AssembleError> {
+    let digest = |hex: &str| {
+        Digest::from_hex(hex).map_err(|e| AssembleError::Write {
+            what: "a layer digest".into(),
+            dir: cache.blob_path(hex),
+            source: std::io::Error::other(e.to_string()),
+        })
+    };
+    Ok(Layer {
+        path: cache.blob_path(&layer.digest),
+        digest: digest(&layer.digest)?,
+        diff_id: digest(&layer.diff_id)?,
+        size: layer.size,
+        media_type: LayerMediaType::Gzip,
+        created_by: description,
+    })
+}
+
+fn build_layer(
+    plan: &LayerPlan,
+    options: &AssembleOptions,
+) -> Result<(CachedLayer, u64), AssembleError> {
+    let key = layer_key(&plan.packages, options.epoch);
+    if let Some(layer) = options.cache.get(&key) {
+        return Ok((layer, 0));
+    }
+    let write_error = |source| AssembleError::Write {
+        what: "a layer".into(),
+        dir: options.cache.tmp_dir(),
+        source,
+    };
+    let mut writer =
+        LayerWriter::create(&options.cache.tmp_dir(), options.epoch).map_err(write_error)?;
+    let mut files = Vec::with_capacity(plan.packages.len());
+    for package in &plan.packages {
+        files.push(write_package(&mut writer, package, options.epoch)?);
+    }
+    let finished = writer.finish().map_err(write_error)?;
+    let tar_size = finished.tar_size;
+    let layer = options.cache.put(&key, finished, files)?;
+    Ok((layer, tar_size))
+}
+
+/// A layer and the uncompressed bytes compressed to make it (0 from the cache).
+type LayerResult = Result<(CachedLayer, u64), AssembleError>;
+
+/// Builds every planned layer on `jobs` threads; results in plan order.
+fn build_layers(
+    plans: &[LayerPlan],
+    options: &AssembleOptions,
+) -> Result<Vec<(CachedLayer, u64)>, AssembleError> {
+    // Heaviest first, so one big layer does not start last; the order of work never
+    // shows in the output.
+    let mut order: Vec<usize> = (0..plans.len()).collect();
+    order
+        .sort_by_key(|&i| std::cmp::Reverse(plans[i].packages.iter().map(|p| p.size).sum::<u64>()));
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<LayerResult>>> = plans.iter().map(|_| Mutex::new(None)).collect();
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..options.jobs.clamp(1, plans.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    if failed.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&i) = order.get(n) else { break };
+                    let result = build_layer(&plans[i], options);
+                    if result.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    if let Ok(mut slot) = results[i].lock() {
+                        *slot = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    let mut out = Vec::with_capacity(plans.len());
+    let mut first_error = None;
+    for slot in results {
+        match slot.into_inner().ok().flatten() {
+            Some(Ok(layer)) => out.push(layer),
+            Some(Err(err)) => {
+                first_error.get_or_insert(err);
+            }
+            None => {}
+        }
+    }
+    match first_error {
+        Some(err) => Err(err),
+        None => Ok(out),
+    }
+}
+
+/// Assembles one platform's image from its packages (the lock's, for this arch).
+pub fn assemble_image(
+    platform: aloft_oci::Platform,
+    packages: &[PackageInput],
+    manifest: &Manifest,
+    options: &AssembleOptions,
+) -> Result<AssembledImage, AssembleError> {
+    let plans = plan_layers(packages, manifest.layering.budget);
+    let built = build_layers(&plans, options)?;
+    let files: Vec<PackageFiles> = built
+        .iter()
+        .flat_map(|(layer, _)| layer.packages.iter().cloned())
+        .collect();
+    check_tree(&files)?;
+    let tree = InstalledTree::new(&files);
+
+    // base-passwd's masters, read back from its .deb.
+    let wanted: BTreeSet<String> = [PASSWD_MASTER, GROUP_MASTER].map(str::to_owned).into();
+    let mut masters = std::collections::BTreeMap::new();
+    if let Some((owner, _)) = tree.get(PASSWD_MASTER)
+        && let Some(package) = packages.iter().find(|p| p.name == owner)
+    {
+        masters = read_package_files(package, &wanted)?;
+    }
+    let text = |path: &str| {
+        masters
+            .get(path)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    };
+    let accounts = account_files(
+        text(PASSWD_MASTER).as_deref(),
+        text(GROUP_MASTER).as_deref(),
+        &manifest.accounts,
+    )?;
+
+    let mut final_layer = FinalLayer::new(&accounts, &tree, options.epoch);
+    final_layer.apply_files(&manifest.files, options.epoch)?;
+    final_layer.apply_paths(&manifest.paths, &tree, packages, options.epoch)?;
+    let write_error = |source| AssembleError::Write {
+        what: "the final layer".into(),
+        dir: options.cache.tmp_dir(),
+        source,
+    };
+    let mut writer =
+        LayerWriter::create(&options.cache.tmp_dir(), options.epoch).map_err(write_error)?;
+    final_layer.write(&mut writer, &tree, manifest, options.epoch)?;
+    let finished = writer.finish().map_err(write_error)?;
+    let final_tar_size = finished.tar_size;
+    let final_cached = options.cache.put_unkeyed(finished)?;
+
+    let mut layers = Vec::with_capacity(built.len() + 1);
+    let mut reports = Vec::with_capacity(built.len() + 1);
+    for (plan, (layer, compressed)) in plans.iter().zip(&built) {
+        let description = plan.description();
+        reports.push(LayerReport {
+            description: description.clone(),
+            digest: layer.digest.clone(),
+            size: layer.size,
+            compressed_bytes: *compressed,
+        });
+        layers.push(oci_layer(&options.cache, layer, description)?);
+    }
+    let description = "aloft: accounts, paths and files".to_owned();
+    reports.push(LayerReport {
+        description: description.clone(),
+        digest: final_cached.digest.clone(),
+        size: final_cached.size,
+        compressed_bytes: final_tar_size,
+    });
+    layers.push(oci_layer(&options.cache, &final_cached, description)?);
+
+    let config = image_config(manifest, accounts.run_as.clone())?;
+    Ok(AssembledImage {
+        image: PlatformImage {
+            platform,
+            config,
+            layers,
+            created_epoch: i64::try_from(options.epoch).unwrap_or(i64::MAX),
+            annotations: manifest.annotations.clone(),
+        },
+        layers: reports,
+    })
+}

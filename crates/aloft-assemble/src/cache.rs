@@ -1,0 +1,163 @@
+//! The layer cache: a package layer is a pure function of its .debs (by sha256), the
+//! epoch its mtimes clamp to and [`LAYER_FORMAT`], so a rebuild with nothing changed
+//! reads no .deb and compresses nothing, and a one-package bump recompresses one layer.
+//!
+//! Layout under the cache root: `blobs/sha256/<digest>` (the gzip'd layer) and
+//! `keys/<key>.json` (its digests and file index). Both appear by atomic rename, the
+//! blob first, so a key never points at a missing or partial blob; a blob whose sha256
+//! no longer matches is ignored and rebuilt.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::AssembleError;
+use crate::layer_writer::FinishedLayer;
+use crate::package::{PackageFiles, PackageInput};
+
+/// Bump whenever the bytes a layer gets from the same .debs change.
+pub const LAYER_FORMAT: &str = "aloft-layer-1 gzip-6 zlib-rs";
+
+/// A built package layer: the blob and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedLayer {
+    /// sha256 of the blob, hex.
+    pub digest: String,
+    /// sha256 of the uncompressed tar, hex.
+    pub diff_id: String,
+    /// Blob size.
+    pub size: u64,
+    /// Uncompressed size.
+    pub tar_size: u64,
+    /// The files of each package, in layer order.
+    pub packages: Vec<PackageFiles>,
+}
+
+/// The layer cache directory.
+#[derive(Debug, Clone)]
+pub struct LayerCache {
+    root: PathBuf,
+}
+
+/// The cache key of a layer holding `packages` with mtimes clamped to `epoch`.
+pub fn layer_key(packages: &[PackageInput], epoch: u64) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(format!("{LAYER_FORMAT}\nepoch {epoch}\n"));
+    for package in packages {
+        hasher.update(format!("{} {}\n", package.name, package.sha256));
+    }
+    hex::encode(hasher.finalize())
+}
+
+impl LayerCache {
+    /// A cache rooted at `root` (created when first written).
+    pub fn new(root: impl Into<PathBuf>) -> LayerCache {
+        LayerCache { root: root.into() }
+    }
+
+    /// Where temp files are made (same file system as the entries).
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    /// The blob file of `digest`.
+    pub fn blob_path(&self, digest: &str) -> PathBuf {
+        self.root.join("blobs").join("sha256").join(digest)
+    }
+
+    fn key_path(&self, key: &str) -> PathBuf {
+        self.root.join("keys").join(format!("{key}.json"))
+    }
+
+    fn write_error(&self, what: &str, source: std::io::Error) -> AssembleError {
+        AssembleError::Write {
+            what: what.to_owned(),
+            dir: self.root.clone(),
+            source,
+        }
+    }
+
+    /// The layer stored under `key`, if present and its blob still hashes right.
+    pub fn get(&self, key: &str) -> Option<CachedLayer> {
+        let text = fs_err::read(self.key_path(key)).ok()?;
+        let layer: CachedLayer = serde_json::from_slice(&text).ok()?;
+        let mut file = fs_err::File::open(self.blob_path(&layer.digest)).ok()?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 16];
+        let mut size = 0u64;
+        loop {
+            let n = file.read(&mut buf).ok()?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            size += n as u64;
+        }
+        if size != layer.size || hex::encode(hasher.finalize()) != layer.digest {
+            tracing::warn!(
+                key,
+                digest = layer.digest,
+                "layer cache entry is corrupt; rebuilding it"
+            );
+            return None;
+        }
+        Some(layer)
+    }
+
+    /// Moves a finished layer into the blob store without a key (the final layer, which
+    /// depends on the manifest and host files rather than on .debs alone).
+    pub fn put_unkeyed(&self, finished: FinishedLayer) -> Result<CachedLayer, AssembleError> {
+        self.persist_blob(finished, Vec::new())
+    }
+
+    fn persist_blob(
+        &self,
+        finished: FinishedLayer,
+        packages: Vec<PackageFiles>,
+    ) -> Result<CachedLayer, AssembleError> {
+        let blob = self.blob_path(&finished.digest);
+        if let Some(dir) = blob.parent() {
+            fs_err::create_dir_all(dir).map_err(|e| self.write_error("a layer blob", e))?;
+        }
+        finished
+            .file
+            .persist(&blob)
+            .map_err(|e| self.write_error("a layer blob", e.error))?;
+        Ok(CachedLayer {
+            digest: finished.digest,
+            diff_id: finished.diff_id,
+            size: finished.size,
+            tar_size: finished.tar_size,
+            packages,
+        })
+    }
+
+    /// Moves a finished layer into the cache under `key`.
+    pub fn put(
+        &self,
+        key: &str,
+        finished: FinishedLayer,
+        packages: Vec<PackageFiles>,
+    ) -> Result<CachedLayer, AssembleError> {
+        let layer = self.persist_blob(finished, packages)?;
+        let json = serde_json::to_vec(&layer)
+            .map_err(|e| self.write_error("a layer index", std::io::Error::other(e)))?;
+        write_atomic(&self.key_path(key), &json)
+            .map_err(|e| self.write_error("a layer index", e))?;
+        Ok(layer)
+    }
+}
+
+/// Writes `bytes` to `path` by a synced temp file in the same directory and a rename.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs_err::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

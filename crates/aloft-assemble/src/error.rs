@@ -1,0 +1,87 @@
+//! Errors of image assembly; each names the package, .deb, path or manifest entry.
+
+use std::path::PathBuf;
+
+/// Why an image could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum AssembleError {
+    /// A .deb that is not a valid package archive.
+    #[error("Package `{package}`")]
+    Deb {
+        /// The package.
+        package: String,
+        /// What the reader found.
+        #[source]
+        source: aloft_deb::Error,
+    },
+    /// Reading a .deb failed (truncated data, I/O).
+    #[error("Cannot read package `{package}` from `{}`", deb.display())]
+    Read {
+        /// The package.
+        package: String,
+        /// The .deb file.
+        deb: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An entry a safe assembler refuses: `..`, an absolute hard link, a device node.
+    #[error("Package `{package}` ships `{path}`, which aloft refuses: {reason} (in `{}`)", deb.display())]
+    UnsafeEntry {
+        /// The package.
+        package: String,
+        /// The .deb file.
+        deb: PathBuf,
+        /// The member name as written in data.tar.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A path goes through a symbolic link another package installed (dpkg would follow
+    /// it; an image layer cannot).
+    #[error(
+        "Package `{package}` installs `/{path}` through the symbolic link `/{link}` (-> `{target}`) from package `{link_package}`"
+    )]
+    ThroughSymlink {
+        /// The package.
+        package: String,
+        /// Its path.
+        path: String,
+        /// The link.
+        link: String,
+        /// The link's target.
+        target: String,
+        /// The package that installs the link.
+        link_package: String,
+    },
+    /// A manifest entry that cannot be applied.
+    #[error("{origin}: {message}")]
+    Manifest {
+        /// Where in the manifest (`file:line:col`).
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A `files:` source that cannot be read.
+    #[error("{origin}: cannot read `files:` source `{}`", source_path.display())]
+    FileSource {
+        /// Where in the manifest.
+        origin: String,
+        /// The host path.
+        source_path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing a layer or the layer cache failed.
+    #[error("Cannot write {what} under `{}`", dir.display())]
+    Write {
+        /// What was being written.
+        what: String,
+        /// Where.
+        dir: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}

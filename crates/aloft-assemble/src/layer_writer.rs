@@ -1,0 +1,231 @@
+//! Writes one layer: normalized tar entries -> gzip -> a temp file, hashing the tar
+//! (diff_id) and the gzip stream (digest) on the way, so nothing is read twice.
+//!
+//! Every header is normalized here: numeric uid/gid only (no user or group names),
+//! mtime clamped to the build's epoch, permission bits kept (setuid included), GNU
+//! headers with long names as the tar crate writes them. gzip is pinned (zlib-rs,
+//! level 6, header mtime 0, OS byte 255) because the digest depends on every byte.
+
+use std::collections::HashSet;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::Path;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use sha2::{Digest, Sha256};
+use tempfile::NamedTempFile;
+
+/// gzip level of every layer (part of the layer cache key through [`crate::LAYER_FORMAT`]).
+pub const GZIP_LEVEL: u32 = 6;
+
+/// A writer that hashes and counts what passes through.
+pub(crate) struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    pub(crate) fn new(inner: W) -> Self {
+        HashingWriter {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    fn finish(self) -> (W, String, u64) {
+        (self.inner, hex::encode(self.hasher.finalize()), self.bytes)
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Owner, mode and time of an entry, before normalization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meta {
+    /// Permission bits (0..=0o7777).
+    pub mode: u32,
+    /// Owner.
+    pub uid: u64,
+    /// Group.
+    pub gid: u64,
+    /// Modification time (clamped to the epoch when written).
+    pub mtime: u64,
+}
+
+impl Meta {
+    /// root:root with `mode`, at `mtime`.
+    pub fn root(mode: u32, mtime: u64) -> Meta {
+        Meta {
+            mode,
+            uid: 0,
+            gid: 0,
+            mtime,
+        }
+    }
+}
+
+/// A finished layer blob in a temp file.
+#[derive(Debug)]
+pub struct FinishedLayer {
+    /// The gzip stream, complete and flushed.
+    pub file: NamedTempFile,
+    /// sha256 of the gzip stream, hex.
+    pub digest: String,
+    /// sha256 of the uncompressed tar, hex.
+    pub diff_id: String,
+    /// Size of the gzip stream.
+    pub size: u64,
+    /// Size of the uncompressed tar.
+    pub tar_size: u64,
+}
+
+type Sink = HashingWriter<GzEncoder<HashingWriter<BufWriter<NamedTempFile>>>>;
+
+/// Streams normalized entries into a gzip'd layer blob.
+pub struct LayerWriter {
+    builder: tar::Builder<Sink>,
+    epoch: u64,
+    /// Directories written to this layer, so each appears once.
+    dirs: HashSet<String>,
+}
+
+impl LayerWriter {
+    /// A new layer in a temp file under `dir`; mtimes clamp to `epoch`.
+    pub fn create(dir: &Path, epoch: u64) -> io::Result<LayerWriter> {
+        fs_err::create_dir_all(dir)?;
+        let file = tempfile::Builder::new()
+            .prefix(".tmp-layer-")
+            .tempfile_in(dir)?;
+        let gzip = flate2::GzBuilder::new()
+            .mtime(0)
+            .operating_system(255)
+            .write(
+                HashingWriter::new(BufWriter::with_capacity(1 << 20, file)),
+                Compression::new(GZIP_LEVEL),
+            );
+        let builder = tar::Builder::new(HashingWriter::new(gzip));
+        Ok(LayerWriter {
+            builder,
+            epoch,
+            dirs: HashSet::new(),
+        })
+    }
+
+    fn header(&self, meta: Meta, kind: tar::EntryType) -> tar::Header {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(kind);
+        header.set_mode(meta.mode & 0o7777);
+        header.set_uid(meta.uid);
+        header.set_gid(meta.gid);
+        header.set_mtime(meta.mtime.min(self.epoch));
+        header.set_size(0);
+        header
+    }
+
+    fn pax(&mut self, pax: &[(String, Vec<u8>)]) -> io::Result<()> {
+        if !pax.is_empty() {
+            self.builder
+                .append_pax_extensions(pax.iter().map(|(k, v)| (k.as_str(), v.as_slice())))?;
+        }
+        Ok(())
+    }
+
+    /// Whether `path` was already written as a directory in this layer.
+    pub fn has_dir(&self, path: &str) -> bool {
+        self.dirs.contains(path)
+    }
+
+    /// Writes directory `path` unless this layer has it already.
+    pub fn directory(&mut self, path: &str, meta: Meta) -> io::Result<()> {
+        if self.dirs.contains(path) {
+            return Ok(());
+        }
+        let mut header = self.header(meta, tar::EntryType::Directory);
+        self.builder
+            .append_data(&mut header, format!("{path}/"), io::empty())?;
+        self.dirs.insert(path.to_owned());
+        Ok(())
+    }
+
+    /// Writes every missing ancestor directory of `path` (root-owned, 0755).
+    pub fn parents(&mut self, path: &str) -> io::Result<()> {
+        for ancestor in crate::path::ancestors(path) {
+            if !self.dirs.contains(ancestor) {
+                self.directory(ancestor, Meta::root(0o755, self.epoch))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a regular file of `size` bytes read from `data`, with PAX records (xattrs).
+    pub fn file(
+        &mut self,
+        path: &str,
+        meta: Meta,
+        size: u64,
+        data: impl Read,
+        pax: &[(String, Vec<u8>)],
+    ) -> io::Result<()> {
+        self.pax(pax)?;
+        let mut header = self.header(meta, tar::EntryType::Regular);
+        header.set_size(size);
+        self.builder.append_data(&mut header, path, data)
+    }
+
+    /// Writes a symbolic link.
+    pub fn symlink(&mut self, path: &str, target: &str, meta: Meta) -> io::Result<()> {
+        let mut header = self.header(meta, tar::EntryType::Symlink);
+        self.builder.append_link(&mut header, path, target)
+    }
+
+    /// Writes a hard link to `target` (an image path written earlier in this layer).
+    pub fn hardlink(&mut self, path: &str, target: &str, meta: Meta) -> io::Result<()> {
+        let mut header = self.header(meta, tar::EntryType::Link);
+        self.builder.append_link(&mut header, path, target)
+    }
+
+    /// Writes a FIFO.
+    pub fn fifo(&mut self, path: &str, meta: Meta) -> io::Result<()> {
+        let mut header = self.header(meta, tar::EntryType::Fifo);
+        self.builder.append_data(&mut header, path, io::empty())
+    }
+
+    /// Ends the tar, flushes gzip and the file, and returns the blob with its hashes.
+    pub fn finish(self) -> io::Result<FinishedLayer> {
+        let tar_sink = self.builder.into_inner()?;
+        let (gzip, diff_id, tar_size) = tar_sink.finish();
+        let hashing = gzip.finish()?;
+        let (buffered, digest, size) = hashing.finish();
+        let file = buffered.into_inner().map_err(|e| e.into_error())?;
+        file.as_file().sync_all()?;
+        Ok(FinishedLayer {
+            file,
+            digest,
+            diff_id,
+            size,
+            tar_size,
+        })
+    }
+}
+
+impl std::fmt::Debug for LayerWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LayerWriter")
+            .field("epoch", &self.epoch)
+            .field("dirs", &self.dirs.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,35 @@
+//! Image assembly, pure of the network: verified `.deb`s and a manifest in, normalized
+//! reproducible layers and an image config out (handed to `aloft-oci` to write).
+//!
+//! - [`plan_layers`] groups packages into layers by source package within the budget;
+//! - each layer streams its `.deb`s once: data.tar entries normalized ([`LayerWriter`]:
+//!   numeric ids, clamped mtimes, kept modes, hard links and capabilities), merged /usr
+//!   applied and unsafe entries refused ([`path`]), then each package's dpkg record
+//!   (`var/lib/dpkg/status.d/<name>` and `.md5sums`);
+//! - layers are built in parallel and kept in a [`LayerCache`] keyed by their `.deb`s;
+//! - the final layer holds what no package ships: /etc/passwd and /etc/group from
+//!   base-passwd's masters plus the manifest's accounts, homes, `paths:` and `files:`.
+//!
+//! No maintainer script is run.
+#![warn(missing_docs)]
+
+mod accounts;
+mod assemble;
+mod cache;
+mod checks;
+mod config;
+mod error;
+mod final_layer;
+mod layer_writer;
+mod package;
+pub mod path;
+mod plan;
+
+pub use accounts::{AccountFiles, account_files};
+pub use assemble::{AssembleOptions, AssembledImage, LayerReport, assemble_image};
+pub use cache::{CachedLayer, LAYER_FORMAT, LayerCache, layer_key};
+pub use config::image_config;
+pub use error::AssembleError;
+pub use layer_writer::{FinishedLayer, GZIP_LEVEL, LayerWriter, Meta};
+pub use package::{FileKind, FileRecord, PackageFiles, PackageInput, STATUS_DIR};
+pub use plan::{LayerPlan, plan_layers};

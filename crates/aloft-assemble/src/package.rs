@@ -1,0 +1,405 @@
+//! One .deb streamed into a layer: its data.tar entries normalized and checked, then its
+//! dpkg database record (`var/lib/dpkg/status.d/<name>` and `<name>.md5sums`, the layout
+//! distroless uses and trivy, grype and syft read).
+
+use std::io::{BufReader, Read};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::AssembleError;
+use crate::layer_writer::{LayerWriter, Meta};
+use crate::path;
+
+/// A verified .deb to install, with what the lock says about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageInput {
+    /// Package name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// `Architecture` (`amd64`, `all`).
+    pub architecture: String,
+    /// Source package name (layers group by it).
+    pub source: String,
+    /// sha256 of the .deb (checked before it reached the cache).
+    pub sha256: String,
+    /// Size of the .deb (layer grouping weighs by it).
+    pub size: u64,
+    /// The verified .deb on disk.
+    pub deb: PathBuf,
+}
+
+/// What an entry of a package is, as recorded in the file index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    /// A regular file of this size.
+    File {
+        /// Size in bytes.
+        size: u64,
+    },
+    /// A directory.
+    Dir,
+    /// A symbolic link.
+    Symlink {
+        /// Its target as written.
+        target: String,
+    },
+    /// A hard link.
+    Hardlink {
+        /// The image path it links to.
+        target: String,
+    },
+    /// A FIFO.
+    Fifo,
+}
+
+/// One path a package installs (after merged-/usr mapping).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// Image path, relative (`usr/bin/php8.4`).
+    pub path: String,
+    /// What it is.
+    pub kind: FileKind,
+    /// Permission bits.
+    pub mode: u32,
+    /// Owner.
+    pub uid: u64,
+    /// Group.
+    pub gid: u64,
+}
+
+/// Every path one package installs, in its data.tar's order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageFiles {
+    /// Package name.
+    pub package: String,
+    /// Its paths.
+    pub files: Vec<FileRecord>,
+}
+
+/// Where the dpkg database records go.
+pub const STATUS_DIR: &str = "var/lib/dpkg/status.d";
+
+fn unsafe_path(package: &PackageInput, path: &str, reason: impl Into<String>) -> AssembleError {
+    AssembleError::UnsafeEntry {
+        package: package.name.clone(),
+        deb: package.deb.clone(),
+        path: path.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// Streams `package`'s files and its dpkg record into `layer`.
+pub fn write_package(
+    layer: &mut LayerWriter,
+    package: &PackageInput,
+    epoch: u64,
+) -> Result<PackageFiles, AssembleError> {
+    let deb_error = |source: aloft_deb::Error| AssembleError::Deb {
+        package: package.name.clone(),
+        source,
+    };
+    let io_error = |source: std::io::Error| AssembleError::Read {
+        package: package.name.clone(),
+        deb: package.deb.clone(),
+        source,
+    };
+    let file = fs_err::File::open(&package.deb).map_err(io_error)?;
+    let label = package
+        .deb
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| package.name.clone());
+    let mut reader = aloft_deb::DebReader::new(BufReader::with_capacity(1 << 16, file), label);
+    let control = reader.control().map_err(deb_error)?.clone();
+    let data = reader.data().map_err(deb_error)?;
+    let mut files = Vec::new();
+    let mut archive = tar::Archive::new(data);
+    let entries = archive.entries().map_err(io_error)?;
+    for entry in entries {
+        let entry = entry.map_err(|e| data_error(package, e))?;
+        if let Some(record) = write_entry(layer, package, entry)? {
+            files.push(record);
+        }
+    }
+    write_status(layer, package, &control, epoch)?;
+    Ok(PackageFiles {
+        package: package.name.clone(),
+        files,
+    })
+}
+
+fn data_error(package: &PackageInput, source: std::io::Error) -> AssembleError {
+    AssembleError::Read {
+        package: package.name.clone(),
+        deb: package.deb.clone(),
+        source,
+    }
+}
+
+fn utf8<'a>(package: &PackageInput, bytes: &'a [u8]) -> Result<&'a str, AssembleError> {
+    std::str::from_utf8(bytes).map_err(|_| {
+        unsafe_path(
+            package,
+            &String::from_utf8_lossy(bytes),
+            "the name is not UTF-8",
+        )
+    })
+}
+
+fn write_entry<R: Read>(
+    layer: &mut LayerWriter,
+    package: &PackageInput,
+    mut entry: tar::Entry<'_, R>,
+) -> Result<Option<FileRecord>, AssembleError> {
+    let kind = entry.header().entry_type();
+    if matches!(
+        kind,
+        tar::EntryType::XGlobalHeader | tar::EntryType::XHeader | tar::EntryType::GNULongName
+    ) {
+        return Ok(None);
+    }
+    let raw_path = entry.path_bytes().into_owned();
+    let raw = utf8(package, &raw_path)?;
+    let Some(path) = path::image_path(raw).map_err(|reason| unsafe_path(package, raw, reason))?
+    else {
+        return Ok(None);
+    };
+    let header = entry.header();
+    let meta = Meta {
+        mode: header.mode().map_err(|e| data_error(package, e))? & 0o7777,
+        uid: header.uid().map_err(|e| data_error(package, e))?,
+        gid: header.gid().map_err(|e| data_error(package, e))?,
+        mtime: header.mtime().map_err(|e| data_error(package, e))?,
+    };
+    let io = |e| data_error(package, e);
+    let record_kind = match kind {
+        tar::EntryType::Directory => {
+            // The merged-/usr link stands for it (base-files ships `bin -> usr/bin`).
+            if path::is_merged_usr_dir(&path) {
+                return Ok(None);
+            }
+            layer.directory(&path, meta).map_err(io)?;
+            FileKind::Dir
+        }
+        tar::EntryType::Regular | tar::EntryType::Continuous => {
+            let pax = xattrs(package, &mut entry)?;
+            let size = entry.size();
+            layer
+                .file(&path, meta, size, &mut entry, &pax)
+                .map_err(io)?;
+            FileKind::File { size }
+        }
+        tar::EntryType::Symlink => {
+            let target = link_target(package, &entry, raw)?;
+            if path::is_merged_usr_dir(&path) {
+                let expected = path::merged_usr_target(&path);
+                if target.trim_start_matches('/') != expected {
+                    return Err(unsafe_path(
+                        package,
+                        raw,
+                        format!(
+                            "`/{path}` must link to `{expected}` on merged /usr, not `{target}`"
+                        ),
+                    ));
+                }
+            }
+            layer.symlink(&path, &target, meta).map_err(io)?;
+            FileKind::Symlink { target }
+        }
+        tar::EntryType::Link => {
+            let target = link_target(package, &entry, raw)?;
+            if target.starts_with('/') {
+                return Err(unsafe_path(
+                    package,
+                    raw,
+                    format!("hard link to the absolute path `{target}`"),
+                ));
+            }
+            let target = match path::image_path(&target) {
+                Ok(Some(t)) => t,
+                Ok(None) => return Err(unsafe_path(package, raw, "hard link to the root")),
+                Err(reason) => {
+                    return Err(unsafe_path(
+                        package,
+                        raw,
+                        format!("hard link target `{target}`: {reason}"),
+                    ));
+                }
+            };
+            layer.hardlink(&path, &target, meta).map_err(io)?;
+            FileKind::Hardlink { target }
+        }
+        tar::EntryType::Fifo => {
+            layer.fifo(&path, meta).map_err(io)?;
+            FileKind::Fifo
+        }
+        tar::EntryType::Char | tar::EntryType::Block => {
+            return Err(unsafe_path(
+                package,
+                raw,
+                "device nodes are not installed into images",
+            ));
+        }
+        other => {
+            return Err(unsafe_path(
+                package,
+                raw,
+                format!("unsupported tar entry type {:?}", other.as_byte() as char),
+            ));
+        }
+    };
+    Ok(Some(FileRecord {
+        path,
+        kind: record_kind,
+        mode: meta.mode,
+        uid: meta.uid,
+        gid: meta.gid,
+    }))
+}
+
+fn link_target<R: Read>(
+    package: &PackageInput,
+    entry: &tar::Entry<'_, R>,
+    raw: &str,
+) -> Result<String, AssembleError> {
+    match entry.link_name_bytes() {
+        Some(bytes) => Ok(utf8(package, &bytes)?.to_owned()),
+        None => Err(unsafe_path(package, raw, "link without a target")),
+    }
+}
+
+/// The extended attributes of an entry (file capabilities live in
+/// `SCHILY.xattr.security.capability`); other PAX records (times, names) are dropped.
+fn xattrs<R: Read>(
+    package: &PackageInput,
+    entry: &mut tar::Entry<'_, R>,
+) -> Result<Vec<(String, Vec<u8>)>, AssembleError> {
+    let mut out = Vec::new();
+    let Some(extensions) = entry.pax_extensions().map_err(|e| data_error(package, e))? else {
+        return Ok(out);
+    };
+    for extension in extensions {
+        let extension = extension.map_err(|e| data_error(package, e))?;
+        if let Ok(key) = extension.key()
+            && key.starts_with("SCHILY.xattr.")
+        {
+            out.push((key.to_owned(), extension.value_bytes().to_vec()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// md5sums lines name paths as the .deb does; rewrite legacy top-level directories to
+/// their merged-/usr place so that scanners map files to the paths in the image.
+fn merged_usr_md5sums(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.lines() {
+        match line.split_once("  ") {
+            Some((sum, file)) => {
+                let mapped = path::image_path(file)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| file.to_owned());
+                out.push_str(sum);
+                out.push_str("  ");
+                out.push_str(&mapped);
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn write_status(
+    layer: &mut LayerWriter,
+    package: &PackageInput,
+    control: &aloft_deb::DebControl,
+    epoch: u64,
+) -> Result<(), AssembleError> {
+    let io = |e| data_error(package, e);
+    let Some(text) = control.control() else {
+        return Err(AssembleError::Deb {
+            package: package.name.clone(),
+            source: aloft_deb::Error::Deb {
+                deb: package.deb.display().to_string(),
+                member: "control.tar".into(),
+                reason: "`control` is not UTF-8".into(),
+            },
+        });
+    };
+    let mut status = text.trim_end().to_owned();
+    status.push('\n');
+    let record = format!("{STATUS_DIR}/{}", package.name);
+    layer.parents(&record).map_err(io)?;
+    layer
+        .directory(STATUS_DIR, Meta::root(0o755, epoch))
+        .map_err(io)?;
+    layer
+        .file(
+            &record,
+            Meta::root(0o644, epoch),
+            status.len() as u64,
+            status.as_bytes(),
+            &[],
+        )
+        .map_err(io)?;
+    if let Some(md5sums) = control.file("md5sums") {
+        let md5sums = merged_usr_md5sums(&String::from_utf8_lossy(md5sums));
+        layer
+            .file(
+                &format!("{record}.md5sums"),
+                Meta::root(0o644, epoch),
+                md5sums.len() as u64,
+                md5sums.as_bytes(),
+                &[],
+            )
+            .map_err(io)?;
+    }
+    Ok(())
+}
+
+/// Reads the regular files at image paths `wanted` from `package`'s .deb (for generated
+/// files built from what a package ships: base-passwd's masters, files whose owner or
+/// mode the manifest changes). Paths the package does not ship are absent from the map.
+pub fn read_package_files(
+    package: &PackageInput,
+    wanted: &std::collections::BTreeSet<String>,
+) -> Result<std::collections::BTreeMap<String, Vec<u8>>, AssembleError> {
+    let mut found = std::collections::BTreeMap::new();
+    if wanted.is_empty() {
+        return Ok(found);
+    }
+    let file = fs_err::File::open(&package.deb).map_err(|e| data_error(package, e))?;
+    let mut reader = aloft_deb::DebReader::new(BufReader::new(file), package.name.clone());
+    let data = reader.data().map_err(|source| AssembleError::Deb {
+        package: package.name.clone(),
+        source,
+    })?;
+    let mut archive = tar::Archive::new(data);
+    for entry in archive.entries().map_err(|e| data_error(package, e))? {
+        let mut entry = entry.map_err(|e| data_error(package, e))?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let raw = entry.path_bytes().into_owned();
+        let Ok(Some(path)) = path::image_path(&String::from_utf8_lossy(&raw)) else {
+            continue;
+        };
+        if wanted.contains(&path) {
+            let mut bytes = Vec::new();
+            entry
+                .read_to_end(&mut bytes)
+                .map_err(|e| data_error(package, e))?;
+            found.insert(path, bytes);
+            if found.len() == wanted.len() {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
