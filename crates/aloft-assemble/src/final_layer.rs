@@ -190,7 +190,7 @@ impl FinalLayer {
                         );
                     }
                     for target in targets {
-                        self.chmod(&located.origin, &target, spec, tree, packages)?;
+                        self.chmod(&located.origin, &target, spec, tree, packages, epoch)?;
                     }
                 }
             }
@@ -206,6 +206,7 @@ impl FinalLayer {
         spec: &PathSpec,
         tree: &InstalledTree<'_>,
         packages: &[PackageInput],
+        epoch: u64,
     ) -> Result<(), AssembleError> {
         let set = |meta: &mut Meta| {
             if let Some(mode) = spec.permissions {
@@ -231,7 +232,7 @@ impl FinalLayer {
             mode: record.mode,
             uid: record.uid,
             gid: record.gid,
-            mtime: 0,
+            mtime: epoch,
         };
         set(&mut meta);
         let node = match &record.kind {

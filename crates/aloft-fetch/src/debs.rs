@@ -265,7 +265,14 @@ pub fn fetch_debs(
                 repository: request.repository.clone(),
             });
         };
-        let path = download(client, cache, request, source)?;
+        let path = download(client, cache, request, source).map_err(|err| match err {
+            FetchError::Http { .. } | FetchError::CacheWrite { .. } => FetchError::Deb {
+                package: request.package.clone(),
+                version: request.version.clone(),
+                source: Box::new(err),
+            },
+            other => other,
+        })?;
         on_ready(request, true);
         Ok(path)
     };

@@ -159,4 +159,15 @@ pub enum FetchError {
         /// Repository name.
         repository: String,
     },
+    /// Fetching one package's .deb failed (the cause has the URL).
+    #[error("Cannot fetch package `{package}` ({version})")]
+    Deb {
+        /// Package name.
+        package: String,
+        /// Its version.
+        version: String,
+        /// What failed.
+        #[source]
+        source: Box<FetchError>,
+    },
 }

@@ -32,6 +32,10 @@ pub struct DebFile {
     pub uid: u64,
     /// Group id.
     pub gid: u64,
+    /// Owner name in the header (dpkg-deb writes `root`); empty: none.
+    pub uname: String,
+    /// Group name in the header; empty: none.
+    pub gname: String,
     /// PAX extended records (`SCHILY.xattr.security.capability`, ...).
     pub pax: Vec<(String, Vec<u8>)>,
 }
@@ -50,8 +54,27 @@ impl DebFile {
             mode,
             uid: 0,
             gid: 0,
+            uname: String::new(),
+            gname: String::new(),
             pax: Vec::new(),
         }
+    }
+
+    /// Sets the owner: numeric ids and the names written beside them.
+    pub fn owner(mut self, uid: u64, gid: u64, uname: &str, gname: &str) -> DebFile {
+        self.uid = uid;
+        self.gid = gid;
+        self.uname = uname.to_owned();
+        self.gname = gname.to_owned();
+        self
+    }
+
+    /// Adds an extended attribute as a PAX record `SCHILY.xattr.<name>`
+    /// (`security.capability` for file capabilities).
+    pub fn xattr(mut self, name: &str, value: &[u8]) -> DebFile {
+        self.pax
+            .push((format!("SCHILY.xattr.{name}"), value.to_vec()));
+        self
     }
 }
 
@@ -106,6 +129,12 @@ fn tar(entries: &[DebFile]) -> Vec<u8> {
         header.set_mtime(1_700_000_000);
         header.set_uid(entry.uid);
         header.set_gid(entry.gid);
+        if !entry.uname.is_empty() {
+            header.set_username(&entry.uname).unwrap();
+        }
+        if !entry.gname.is_empty() {
+            header.set_groupname(&entry.gname).unwrap();
+        }
         header.set_size(0);
         let path = format!("./{}", entry.path);
         match &entry.kind {

@@ -29,6 +29,9 @@ pub struct FixturePackage {
     pub compression: DebCompression,
     /// A raw data.tar path replacing the files (see [`DebBuilder::raw_data_path`]).
     pub raw_data_path: Option<String>,
+    /// Bytes published as the .deb instead of building one (a corrupt package whose
+    /// index entry still matches it).
+    pub raw_deb: Option<Vec<u8>>,
 }
 
 impl FixturePackage {
@@ -47,6 +50,7 @@ impl FixturePackage {
             control_files: Vec::new(),
             compression: DebCompression::default(),
             raw_data_path: None,
+            raw_deb: None,
         }
     }
 
@@ -124,8 +128,17 @@ impl FixturePackage {
         self
     }
 
+    /// Publishes these bytes as the .deb (the index lists their size and sha256).
+    pub fn raw_deb(mut self, bytes: &[u8]) -> Self {
+        self.raw_deb = Some(bytes.to_vec());
+        self
+    }
+
     /// The .deb bytes.
     pub fn deb(&self) -> Vec<u8> {
+        if let Some(bytes) = &self.raw_deb {
+            return bytes.clone();
+        }
         let mut builder = DebBuilder::new(&self.control())
             .entries(&self.files)
             .compression(self.compression);
@@ -146,7 +159,8 @@ impl FixturePackage {
             .unwrap_or_else(|| self.name.clone())
     }
 
-    fn control(&self) -> String {
+    /// The `control` paragraph, as in the .deb and (with Filename, Size, SHA256) the index.
+    pub fn control(&self) -> String {
         let mut text = format!(
             "Package: {}\nVersion: {}\nArchitecture: {}\n",
             self.name, self.version, self.arch

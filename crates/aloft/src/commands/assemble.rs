@@ -73,13 +73,14 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
         .transpose()
         .into_diagnostic()
         .wrap_err("--tag")?;
-    // Fail on an unusable output before any work.
+    // Fail on an unusable output before any work: an archive and a layout directory
+    // alike are written (by rename) into an existing parent directory.
     let output_parent = args
         .output
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    if !is_layout_output(&args.output) && !output_parent.is_dir() {
+    if !output_parent.is_dir() {
         return Err(miette!(
             "Cannot write `{}`: the directory `{}` does not exist",
             args.output.display(),
@@ -233,18 +234,19 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
             .wrap_err_with(|| {
                 format!("Cannot assemble `{}` for {arch}", args.manifest.display())
             })?;
-        let built = assembled
-            .layers
+        // The final layer is made on every run; count the package layers.
+        let package_layers = &assembled.layers[..assembled.layers.len().saturating_sub(1)];
+        let built = package_layers
             .iter()
             .filter(|l| l.compressed_bytes > 0)
             .count();
         let recompressed: u64 = assembled.layers.iter().map(|l| l.compressed_bytes).sum();
         let size: u64 = assembled.layers.iter().map(|l| l.size).sum();
         summaries.push(format!(
-            "{arch}: {} packages, {} layers ({built} built, {} from cache), {:.1} MB compressed, {:.1} MB recompressed",
+            "{arch}: {} packages in {} layers ({built} built, {} from cache) + the final layer, {:.1} MB compressed, {:.1} MB recompressed",
             packages.len(),
-            assembled.layers.len(),
-            assembled.layers.len() - built,
+            package_layers.len(),
+            package_layers.len() - built,
             size as f64 / 1e6,
             recompressed as f64 / 1e6,
         ));

@@ -76,13 +76,16 @@ pub fn lock_manifest(args: &LockArgs, manifest: &Manifest, quiet: bool) -> Resul
     if args.locked {
         return match &existing {
             None => Err(miette!(
-                help = "run `aloft lock {}` and commit the lockfile",
+                help = format!(
+                    "run `aloft lock {}` and commit the lockfile",
+                    args.manifest.display()
+                ),
                 "`{}` has no lockfile at `{}` and `--locked` was given",
                 args.manifest.display(),
                 lock_path.display()
             )),
             Some(lock) if lock.manifest.inputs_digest != inputs_digest => Err(miette!(
-                help = "run `aloft lock {}` to update it",
+                help = format!("run `aloft lock {}` to update it", args.manifest.display()),
                 "The lockfile `{}` is stale: `{}` changed since it was locked (--locked)",
                 lock_path.display(),
                 args.manifest.display()

@@ -1,18 +1,14 @@
 //! `aloft lock` end to end against signed fixture repositories on a loopback server.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a broken fixture is a failing test
 
-use std::path::PathBuf;
-use std::process::Output;
 use std::time::{Duration, SystemTime};
 
-use aloft_test::{Fault, FixturePackage, FixtureRepo, SuiteOptions, TestServer};
+use aloft_test::{Fault, FixturePackage, SuiteOptions};
 
-struct Ctx {
-    project: tempfile::TempDir,
-    cache: PathBuf,
-    repo: FixtureRepo,
-    server: TestServer,
-}
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::{Ctx, fails_with, lock_json, ok};
 
 fn packages() -> Vec<FixturePackage> {
     vec![
@@ -46,96 +42,8 @@ impl Ctx {
     }
 
     fn with_suite(options: SuiteOptions) -> Ctx {
-        let repo = FixtureRepo::new();
-        repo.add_suite(&options, &packages());
-        let server = TestServer::serve(repo.root());
-        let project = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(project.path().join("keys")).unwrap();
-        std::fs::copy(repo.keyring_path(), project.path().join("keys/archive.asc")).unwrap();
-        std::fs::write(project.path().join("aloft.toml"), "").unwrap();
-        let cache = project.path().join(".cache");
-        Ctx {
-            project,
-            cache,
-            repo,
-            server,
-        }
+        Ctx::with_packages(&options, &packages())
     }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.project.path().join(rel)
-    }
-
-    /// A manifest using the fixture repository.
-    fn manifest(&self, name: &str, packages: &[&str], extra: &str) -> PathBuf {
-        let text = format!(
-            "contents:\n  repositories:\n    - url: {}\n      suite: trixie\n      keyring: ../keys/archive.asc\n  packages: [{}]\n{extra}",
-            self.server.url(),
-            packages.join(", ")
-        );
-        let path = self.path(&format!("manifests/{name}.yaml"));
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    fn aloft(&self, args: &[&str]) -> Output {
-        self.aloft_with(args, &[])
-    }
-
-    /// Runs aloft in the project with extra environment variables.
-    fn aloft_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        assert_cmd::Command::cargo_bin("aloft")
-            .unwrap()
-            .args(args)
-            .current_dir(self.project.path())
-            .env("HOME", self.project.path())
-            .env("ALOFT_CACHE_DIR", &self.cache)
-            .env("ALOFT_HTTP_BACKOFF_MS", "10")
-            .env_remove("ALOFT_MIRROR")
-            .env_remove("XDG_CACHE_HOME")
-            .env("NO_COLOR", "1")
-            .envs(env.iter().copied())
-            .output()
-            .unwrap()
-    }
-
-    fn lock_text(&self, name: &str) -> String {
-        std::fs::read_to_string(self.path(&format!("lockfiles/{name}.lock.json"))).unwrap()
-    }
-}
-
-fn stderr(output: &Output) -> String {
-    // miette wraps long lines; join them so assertions see whole messages.
-    String::from_utf8_lossy(&output.stderr)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn ok(output: &Output) {
-    assert!(
-        output.status.success(),
-        "aloft failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn fails_with(output: &Output, needles: &[&str]) {
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "expected failure, got:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = stderr(output);
-    for needle in needles {
-        assert!(text.contains(needle), "`{needle}` not in:\n{text}");
-    }
-}
-
-fn lock_json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap()
 }
 
 fn locked_names(text: &str, arch: &str) -> Vec<String> {

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# aloft assemble against mmdebstrap and against the decompress+compress floor, on the
+# same .debs (local disk), measured in one run. Prints each time (best of RUNS) and the
+# ratios. Usage: bench/assemble.sh [MANIFEST] [RUNS]   (amd64; the lock of MANIFEST)
+#   aloft (cold)   assemble with .debs cached and an empty layer cache (gzip -6 layers)
+#   aloft (warm)   the same, layer cache warm (nothing changed)
+#   floor pigz     `xz -dc` every data.tar | pigz -6 -p$(nproc)
+#   floor zstd     `xz -dc` every data.tar | zstd -3 -T$(nproc)   (if zstd is installed)
+#   mmdebstrap     --variant=extract --mode=root on the same package set, .debs pre-seeded
+#                  into its apt cache (indexes still come from the mirror)
+# Mirror for mmdebstrap: ALOFT_MIRROR, else the first Debian URI of the host's apt sources.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+manifest=${1:-manifests/php-cli.yaml}
+runs=${2:-3}
+cargo build --release --quiet
+bin=$PWD/target/release/aloft
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export ALOFT_CACHE_DIR="$work/cache"
+stem=$(basename "$manifest" .yaml)
+lock=lockfiles/$stem.lock.json
+"$bin" assemble "$manifest" --arch amd64 --locked -o "$work/warmup.tar" -q >/dev/null
+
+# The .debs of the amd64 closure, named as apt names them.
+mkdir -p "$work/debs"
+python3 - "$lock" "$ALOFT_CACHE_DIR" "$work/debs" >"$work/packages" <<'PY'
+import json, os, sys
+lock = json.load(open(sys.argv[1]))
+for p in lock["packages"]["amd64"]:
+    version = p["version"].replace(":", "%3a")
+    name = f'{p["name"]}_{version}_{p["architecture"]}.deb'
+    os.symlink(os.path.join(sys.argv[2], "debs-v1", "sha256", p["sha256"]), os.path.join(sys.argv[3], name))
+    print(p["name"])
+PY
+count=$(wc -l <"$work/packages")
+
+best() { # best-of-$runs wall time in ms of "$@"
+  local best=
+  for _ in $(seq "$runs"); do
+    local start end
+    start=$(date +%s%N)
+    "$@" >/dev/null 2>&1
+    end=$(date +%s%N)
+    local ms=$(( (end - start) / 1000000 ))
+    if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
+  done
+  echo "$best"
+}
+
+aloft_cold() { rm -rf "$ALOFT_CACHE_DIR/layers-v1"; "$bin" assemble "$manifest" --arch amd64 --locked -o "$work/out.tar" -q; }
+aloft_warm() { "$bin" assemble "$manifest" --arch amd64 --locked -o "$work/out.tar" -q; }
+data_tars() { for deb in "$work"/debs/*.deb; do ar p "$deb" "$(ar t "$deb" | grep '^data.tar')" | case "$(ar t "$deb" | grep '^data.tar')" in *.xz) xz -dc ;; *.zst) zstd -dc ;; *.gz) gzip -dc ;; *) cat ;; esac; done; }
+floor_pigz() { data_tars | pigz -6 -p"$(nproc)" >/dev/null; }
+floor_zstd() { data_tars | zstd -3 -T"$(nproc)" -q >/dev/null; }
+floor_xz() { data_tars >/dev/null; }
+
+mirror=${ALOFT_MIRROR:-$(grep -rhoE '^(URIs:|deb) +[a-z]+://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null | grep -v security | head -1 | awk '{print $2}')}
+mmdebstrap_extract() {
+  rm -f "$work/mm.tar"
+  mmdebstrap --quiet --mode=root --variant=extract --arch=amd64 \
+    --include="$(paste -sd, "$work/packages")" \
+    --setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
+    --setup-hook="cp $work/debs/*.deb \"\$1/var/cache/apt/archives/\"" \
+    trixie "$work/mm.tar" "deb $mirror trixie main" "deb ${mirror%/}-security trixie-security main"
+}
+
+t_cold=$(best aloft_cold)
+t_warm=$(best aloft_warm)
+t_pigz=$(best floor_pigz)
+t_xz=$(best floor_xz)
+t_zstd=; command -v zstd >/dev/null && t_zstd=$(best floor_zstd)
+t_mm=; if command -v mmdebstrap >/dev/null && [ -n "$mirror" ]; then t_mm=$(best mmdebstrap_extract) || t_mm=; fi
+bytes=$(du -Lcb "$work"/debs/*.deb | tail -1 | cut -f1)
+
+ratio() { python3 -c "import sys; print(f'{int(sys.argv[1]) / int(sys.argv[2]):.2f}')" "$1" "$2"; }
+echo "aloft assemble $manifest (amd64, $count packages, $((bytes / 1000000)) MB of .debs; $(nproc) cores; best of $runs)"
+printf '  %-34s %7s ms\n' "aloft, layer cache empty" "$t_cold" "aloft, layer cache warm" "$t_warm" \
+  "floor: xz -dc | pigz -6" "$t_pigz" "xz -dc alone" "$t_xz"
+[ -n "$t_zstd" ] && printf '  %-34s %7s ms\n' "floor: xz -dc | zstd -3 -T" "$t_zstd"
+[ -n "$t_mm" ] && printf '  %-34s %7s ms\n' "mmdebstrap --variant=extract" "$t_mm"
+echo "  aloft cold / pigz floor:        $(ratio "$t_cold" "$t_pigz")x   (target <= 0.75)"
+[ -n "$t_mm" ] && echo "  mmdebstrap extract / aloft cold: $(ratio "$t_mm" "$t_cold")x faster"
+echo "  warm rebuild:                    $t_warm ms   (target < 500 ms)"
