@@ -40,7 +40,11 @@ best() { # best-of-$runs wall time in ms of "$@"
   for _ in $(seq "$runs"); do
     local start end
     start=$(date +%s%N)
-    "$@" >/dev/null 2>&1
+    if ! "$@" >/dev/null 2>"$work/stderr"; then
+      echo "failed: $*" >&2
+      tail -5 "$work/stderr" >&2
+      return 1
+    fi
     end=$(date +%s%N)
     local ms=$(( (end - start) / 1000000 ))
     if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
@@ -55,20 +59,38 @@ floor_pigz() { data_tars | pigz -6 -p"$(nproc)" >/dev/null; }
 floor_zstd() { data_tars | zstd -3 -T"$(nproc)" -q >/dev/null; }
 floor_xz() { data_tars >/dev/null; }
 
-mirror=${ALOFT_MIRROR:-$(grep -rhoE '^(URIs:|deb) +[a-z]+://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null | grep -v security | head -1 | awk '{print $2}')}
+# The Debian archive of the host's apt sources (the first URI whose path ends in /debian).
+mirror=${ALOFT_MIRROR:-$(python3 - <<'PY'
+import glob, re
+files = glob.glob("/etc/apt/sources.list.d/*.sources") + glob.glob("/etc/apt/sources.list.d/*.list") + ["/etc/apt/sources.list"]
+for name in files:
+    try:
+        text = open(name).read()
+    except OSError:
+        continue
+    for uri in re.findall(r"(?:^URIs:|^deb(?:\s+\[[^\]]*\])?)\s+(\S+)", text, re.M):
+        if uri.rstrip("/").endswith("/debian"):
+            print(uri.rstrip("/"))
+            raise SystemExit
+PY
+)}
 mmdebstrap_extract() {
   rm -f "$work/mm.tar"
+  # apt finds the .debs in its cache under their own names and downloads nothing more.
   mmdebstrap --quiet --mode=root --variant=extract --arch=amd64 \
     --include="$(paste -sd, "$work/packages")" \
     --setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
     --setup-hook="cp $work/debs/*.deb \"\$1/var/cache/apt/archives/\"" \
     trixie "$work/mm.tar" "deb $mirror trixie main" "deb ${mirror%/}-security trixie-security main"
+  # A tarball with the closure's files, not an empty one.
+  tar -tf "$work/mm.tar" >"$work/mm.list"
+  grep -q 'usr/share/doc/base-files/' "$work/mm.list"
 }
 
-t_cold=$(best aloft_cold)
-t_warm=$(best aloft_warm)
-t_pigz=$(best floor_pigz)
-t_xz=$(best floor_xz)
+t_cold=$(best aloft_cold) || exit 1
+t_warm=$(best aloft_warm) || exit 1
+t_pigz=$(best floor_pigz) || exit 1
+t_xz=$(best floor_xz) || exit 1
 t_zstd=; command -v zstd >/dev/null && t_zstd=$(best floor_zstd)
 t_mm=; if command -v mmdebstrap >/dev/null && [ -n "$mirror" ]; then t_mm=$(best mmdebstrap_extract) || t_mm=; fi
 bytes=$(du -Lcb "$work"/debs/*.deb | tail -1 | cut -f1)
