@@ -142,7 +142,7 @@ impl<'u> State<'u> {
 
     fn label(&self, index: usize) -> String {
         let p = &self.cand(index).package;
-        format!("{} {}", p.name, p.version)
+        format!("{} {}", p.name(), p.version())
     }
 
     /// Highest version first, then earlier repository, then index order.
@@ -167,10 +167,7 @@ impl<'u> State<'u> {
     }
 
     fn highest(&self, name: &str) -> Result<Option<usize>, ResolveError> {
-        match self.u.by_name.get(name) {
-            Some(list) => self.best_of(list.iter().copied()),
-            None => Ok(None),
-        }
+        self.best_of(self.u.named(name).into_iter())
     }
 
     /// apt's candidate: the pin, else the locked version, else the highest.
@@ -182,13 +179,14 @@ impl<'u> State<'u> {
             return Ok(Some(pinned));
         }
         if !self.upgrade.contains(name)
-            && let (Some(preferred), Some(list)) =
-                (self.preferences.get(name), self.u.by_name.get(name))
+            && let Some(preferred) = self.preferences.get(name)
+            && let list = self.u.named(name)
+            && !list.is_empty()
         {
             let preferred_version = version_of(preferred);
             let matching = list.iter().copied().filter(|&i| {
                 let c = self.cand(i);
-                c.package.version == *preferred
+                c.package.version() == *preferred
                     || matches!((&preferred_version, c.version()), (Some(p), Ok(v)) if p == v)
             });
             if let Some(best) = self.best_of(matching)? {
@@ -203,13 +201,13 @@ impl<'u> State<'u> {
         match rel.archqual.as_deref() {
             None | Some("native") => true,
             Some("any") => c.package.multi_arch == MultiArch::Allowed,
-            Some(arch) => arch == self.u.arch || c.package.architecture == "all",
+            Some(arch) => arch == self.u.arch || c.package.architecture() == "all",
         }
     }
 
     fn matches_real(&self, rel: &Relation, index: usize) -> Result<bool, ResolveError> {
         let c = self.cand(index);
-        if c.package.name != rel.name || !self.archqual_ok(rel, index) {
+        if c.package.name() != rel.name || !self.archqual_ok(rel, index) {
             return Ok(false);
         }
         Ok(match &rel.version {
@@ -248,9 +246,9 @@ impl<'u> State<'u> {
         {
             return Ok(true);
         }
-        if let Some(provisions) = self.u.providers.get(&rel.name) {
-            for p in provisions {
-                let provider = &self.cand(p.candidate).package.name;
+        {
+            for p in &self.u.provisions(&rel.name)? {
+                let provider = self.cand(p.candidate).package.name();
                 if self.selected.get(provider) == Some(&p.candidate)
                     && self.matches_provision(rel, &p.version, p.candidate)
                 {
@@ -314,16 +312,17 @@ impl<'u> State<'u> {
         rel: &Relation,
         others: impl Iterator<Item = usize>,
     ) -> Result<Option<usize>, ResolveError> {
-        let owner_name = &self.cand(owner).package.name;
+        let owner_name = self.cand(owner).package.name();
         for other in others {
             let other_pkg = &self.cand(other).package;
-            if &other_pkg.name == owner_name {
+            if other_pkg.name() == owner_name {
                 continue;
             }
-            if other_pkg.name == rel.name && self.matches_real(rel, other)? {
+            if other_pkg.name() == rel.name && self.matches_real(rel, other)? {
                 return Ok(Some(other));
             }
-            if let Some(provisions) = self.u.providers.get(&rel.name) {
+            {
+                let provisions = self.u.provisions(&rel.name)?;
                 for p in provisions.iter().filter(|p| p.candidate == other) {
                     if self.matches_provision(rel, &p.version, other) {
                         return Ok(Some(other));
@@ -339,8 +338,8 @@ impl<'u> State<'u> {
         Ok(pb
             .essential
             .cmp(&pa.essential)
-            .then(priority_rank(pa.priority.as_deref()).cmp(&priority_rank(pb.priority.as_deref())))
-            .then(pa.name.cmp(&pb.name))
+            .then(priority_rank(pa.priority()).cmp(&priority_rank(pb.priority())))
+            .then(pa.name().cmp(pb.name()))
             .then(self.better(a, b)?))
     }
 
@@ -374,9 +373,9 @@ impl<'u> State<'u> {
             }
             // Providers, through their own candidate versions.
             let mut providers = Vec::new();
-            if let Some(provisions) = self.u.providers.get(&rel.name) {
-                for p in provisions {
-                    let name = &self.cand(p.candidate).package.name;
+            {
+                for p in &self.u.provisions(&rel.name)? {
+                    let name = self.cand(p.candidate).package.name();
                     if self.excluded.contains(name) {
                         continue;
                     }
@@ -405,8 +404,7 @@ impl<'u> State<'u> {
                     Some(why) => reasons.push(format!("provider `{}` {why}", self.label(provider))),
                 }
             }
-            if !self.u.by_name.contains_key(&rel.name) && !self.u.providers.contains_key(&rel.name)
-            {
+            if !self.u.has_package(&rel.name) && !self.u.providers.contains_key(&rel.name) {
                 reasons.push(format!("`{}` is in no repository", rel.name));
             }
         }
@@ -417,7 +415,7 @@ impl<'u> State<'u> {
     }
 
     fn mark(&mut self, index: usize, parent: Option<String>) {
-        let name = self.cand(index).package.name.clone();
+        let name = self.cand(index).package.name().to_owned();
         if let Some(parent) = parent {
             self.parent.insert(name.clone(), parent);
         }
@@ -427,7 +425,7 @@ impl<'u> State<'u> {
 
     fn chain(&self, index: usize) -> Vec<String> {
         let mut chain = vec![self.label(index)];
-        let mut name = self.cand(index).package.name.clone();
+        let mut name = self.cand(index).package.name().to_owned();
         let mut seen = HashSet::new();
         while let Some(parent) = self.parent.get(&name) {
             if !seen.insert(parent.clone()) {
@@ -450,12 +448,7 @@ impl<'u> State<'u> {
                 name: request.name.clone(),
             });
         }
-        let list: Vec<usize> = self
-            .u
-            .by_name
-            .get(&request.name)
-            .cloned()
-            .unwrap_or_default();
+        let list: Vec<usize> = self.u.named(&request.name);
         if request.version.is_none() && request.suite.is_none() {
             if let Some(index) = self.candidate(&request.name)? {
                 return Ok(index);
@@ -464,7 +457,7 @@ impl<'u> State<'u> {
             if let Some(provisions) = self.u.providers.get(&request.name) {
                 let names: BTreeSet<&str> = provisions
                     .iter()
-                    .map(|p| self.cand(p.candidate).package.name.as_str())
+                    .map(|p| self.cand(*p).package.name())
                     .collect();
                 if names.len() == 1
                     && let Some(name) = names.first()
@@ -500,7 +493,7 @@ impl<'u> State<'u> {
             let version_ok = match &wanted_version {
                 None => true,
                 Some((text, parsed)) => {
-                    c.package.version == *text
+                    c.package.version() == *text
                         || matches!((parsed, c.version()), (Some(p), Ok(v)) if p == v)
                 }
             };
@@ -515,7 +508,8 @@ impl<'u> State<'u> {
                         let c = self.cand(i);
                         format!(
                             "{} ({})",
-                            c.package.version, self.u.repositories[c.repo].name
+                            c.package.version(),
+                            self.u.repositories[c.repo].name
                         )
                     })
                     .collect();
@@ -535,7 +529,7 @@ impl<'u> State<'u> {
         let mut roots = Vec::new();
         for req in &request.packages {
             let index = self.request_candidate(req)?;
-            let name = self.cand(index).package.name.clone();
+            let name = self.cand(index).package.name().to_owned();
             if req.version.is_some() || req.suite.is_some() {
                 self.pinned.insert(name.clone(), index);
             }
@@ -585,8 +579,8 @@ impl<'u> State<'u> {
             }
             match self.choose(&group)? {
                 Choice::Chosen(chosen) => {
-                    let parent = self.cand(index).package.name.clone();
-                    if self.selected.contains_key(&self.cand(chosen).package.name) {
+                    let parent = self.cand(index).package.name().to_owned();
+                    if self.selected.contains_key(self.cand(chosen).package.name()) {
                         // Another version of that name is marked and does not satisfy this relation.
                         return Err(ResolveError::Unsatisfiable {
                             arch: self.u.arch.clone(),
@@ -597,7 +591,7 @@ impl<'u> State<'u> {
                             ),
                             reason: format!(
                                 "another version is already marked: {}",
-                                self.label(self.selected[&self.cand(chosen).package.name])
+                                self.label(self.selected[self.cand(chosen).package.name()])
                             ),
                         });
                     }
@@ -631,7 +625,7 @@ impl<'u> State<'u> {
 
     fn check_conflicts(&self) -> Result<(), ResolveError> {
         let mut marked: Vec<usize> = self.selected.values().copied().collect();
-        marked.sort_by(|&a, &b| self.cand(a).package.name.cmp(&self.cand(b).package.name));
+        marked.sort_by(|&a, &b| self.cand(a).package.name().cmp(self.cand(b).package.name()));
         for &owner in &marked {
             for (kind, rels) in self.declared(owner)? {
                 for group in rels {
@@ -658,17 +652,17 @@ impl<'u> State<'u> {
             let c = self.cand(index);
             let p = &c.package;
             out.insert(
-                &p.name,
+                p.name(),
                 LockedPackage {
-                    name: p.name.clone(),
-                    version: p.version.clone(),
-                    architecture: p.architecture.clone(),
-                    source: p.source.clone(),
-                    source_version: p.source_version.clone(),
+                    name: p.name().to_owned(),
+                    version: p.version().to_owned(),
+                    architecture: p.architecture().to_owned(),
+                    source: p.source().to_owned(),
+                    source_version: p.source_version().to_owned(),
                     repository: self.u.repositories[c.repo].name.clone(),
-                    pool_path: p.filename.clone(),
+                    pool_path: p.filename().to_owned(),
                     size: p.size,
-                    sha256: p.sha256.clone(),
+                    sha256: p.sha256().to_owned(),
                 },
             );
         }

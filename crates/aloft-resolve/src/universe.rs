@@ -37,17 +37,18 @@ pub(crate) struct ParsedRelations {
     pub depends: Option<Relations>,
     pub conflicts: Option<Relations>,
     pub breaks: Option<Relations>,
+    pub provides: Option<Relations>,
     pub error: Option<String>,
 }
 
 impl Candidate {
     pub(crate) fn version(&self) -> Result<&Version, ResolveError> {
         self.version
-            .get_or_init(|| parse_version(&self.package.version).ok())
+            .get_or_init(|| parse_version(self.package.version()).ok())
             .as_ref()
             .ok_or_else(|| ResolveError::BadIndex {
-                package: self.package.name.clone(),
-                reason: format!("invalid version `{}`", self.package.version),
+                package: self.package.name().to_owned(),
+                reason: format!("invalid version `{}`", self.package.version()),
             })
     }
 
@@ -55,8 +56,8 @@ impl Candidate {
         let parsed = self.relations.get_or_init(|| {
             let p = &self.package;
             let mut out = ParsedRelations::default();
-            let mut parse = |field: &str, text: &Option<String>| match text {
-                Some(text) => match parse_relations(&p.name, field, text) {
+            let mut parse = |field: &str, text: Option<&str>| match text {
+                Some(text) => match parse_relations(p.name(), field, text) {
                     Ok(rels) => Some(rels),
                     Err(err) => {
                         out.error.get_or_insert(err.to_string());
@@ -65,21 +66,23 @@ impl Candidate {
                 },
                 None => None,
             };
-            let pre_depends = parse("Pre-Depends", &p.pre_depends);
-            let depends = parse("Depends", &p.depends);
-            let conflicts = parse("Conflicts", &p.conflicts);
-            let breaks = parse("Breaks", &p.breaks);
+            let pre_depends = parse("Pre-Depends", p.pre_depends());
+            let depends = parse("Depends", p.depends());
+            let conflicts = parse("Conflicts", p.conflicts());
+            let breaks = parse("Breaks", p.breaks());
+            let provides = parse("Provides", p.provides());
             ParsedRelations {
                 pre_depends,
                 depends,
                 conflicts,
                 breaks,
+                provides,
                 error: out.error,
             }
         });
         match &parsed.error {
             Some(reason) => Err(ResolveError::BadIndex {
-                package: self.package.name.clone(),
+                package: self.package.name().to_owned(),
                 reason: reason.clone(),
             }),
             None => Ok(parsed),
@@ -98,8 +101,14 @@ pub(crate) struct Provision {
 pub(crate) struct Universe {
     pub arch: String,
     pub candidates: Vec<Candidate>,
-    pub by_name: HashMap<String, Vec<usize>>,
-    pub providers: HashMap<String, Vec<Provision>>,
+    /// Hash of a package name -> its first candidate; `next_by_name` chains the others
+    /// (and any whose name hashes alike) in repository order. No allocation per package,
+    /// which a `HashMap<String, Vec<usize>>` of ~70,000 names costs.
+    by_name: HashMap<u64, usize>,
+    next_by_name: Vec<usize>,
+    /// Provided name -> the candidates whose Provides name it (found by a cheap scan;
+    /// [`Universe::provisions`] parses the versions when a name is looked up).
+    pub providers: HashMap<String, Vec<usize>>,
     pub repositories: Vec<RepoInfo>,
 }
 
@@ -124,7 +133,7 @@ impl Universe {
             });
             for package in repo.packages {
                 // A Packages file of another arch could be misconfigured in; only native and `all` install.
-                if package.architecture != arch && package.architecture != "all" {
+                if package.architecture() != arch && package.architecture() != "all" {
                     continue;
                 }
                 candidates.push(Candidate {
@@ -135,33 +144,31 @@ impl Universe {
                 });
             }
         }
-        let mut by_name: HashMap<String, Vec<usize>> = HashMap::with_capacity(candidates.len());
-        let mut providers: HashMap<String, Vec<Provision>> = HashMap::new();
+        let mut by_name: HashMap<u64, usize> = HashMap::with_capacity(candidates.len());
+        let mut next_by_name = vec![usize::MAX; candidates.len()];
+        // Backwards, so that each chain ends up in candidate (repository) order.
+        for index in (0..candidates.len()).rev() {
+            let key = name_hash(candidates[index].package.name());
+            if let Some(previous) = by_name.insert(key, index) {
+                next_by_name[index] = previous;
+            }
+        }
+        let mut providers: HashMap<String, Vec<usize>> = HashMap::new();
         for (index, candidate) in candidates.iter().enumerate() {
-            by_name
-                .entry(candidate.package.name.clone())
-                .or_default()
-                .push(index);
-            if let Some(text) = &candidate.package.provides {
-                let rels =
-                    parse_relations(&candidate.package.name, "Provides", text).map_err(|err| {
-                        ResolveError::BadIndex {
-                            package: candidate.package.name.clone(),
-                            reason: err.to_string(),
+            // Only the names: parsing every Provides of ~70,000 packages (and the
+            // versions in them) costs more than the few lookups a resolution makes.
+            if let Some(text) = &candidate.package.provides() {
+                for item in text.split(',') {
+                    let name = item
+                        .trim()
+                        .split(|c: char| c.is_whitespace() || c == '(' || c == ':')
+                        .next()
+                        .unwrap_or_default();
+                    if !name.is_empty() {
+                        let list = providers.entry(name.to_owned()).or_default();
+                        if list.last() != Some(&index) {
+                            list.push(index);
                         }
-                    })?;
-                for group in rels.iter() {
-                    for rel in group {
-                        providers
-                            .entry(rel.name.clone())
-                            .or_default()
-                            .push(Provision {
-                                candidate: index,
-                                version: rel
-                                    .version
-                                    .as_ref()
-                                    .map(|(_, v)| Version::from(v.clone())),
-                            });
                     }
                 }
             }
@@ -170,18 +177,64 @@ impl Universe {
             arch: arch.to_owned(),
             candidates,
             by_name,
+            next_by_name,
             providers,
             repositories,
         })
     }
 
+    /// The candidates providing `name`, with the version each provides it at.
+    pub(crate) fn provisions(&self, name: &str) -> Result<Vec<Provision>, ResolveError> {
+        let mut out = Vec::new();
+        for &index in self.providers.get(name).into_iter().flatten() {
+            let relations = self.candidates[index].relations()?;
+            for group in relations.provides.iter().flat_map(|r| r.iter()) {
+                for rel in group.iter().filter(|rel| rel.name == name) {
+                    out.push(Provision {
+                        candidate: index,
+                        version: rel.version.as_ref().map(|(_, v)| Version::from(v.clone())),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn name_of(&self, index: usize) -> &str {
+        self.candidates[index].package.name()
+    }
+
+    /// The candidates named `name`, in repository order.
+    pub(crate) fn named(&self, name: &str) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut next = self.by_name.get(&name_hash(name)).copied();
+        while let Some(index) = next.filter(|&i| i != usize::MAX) {
+            if self.name_of(index) == name {
+                out.push(index);
+            }
+            next = self.next_by_name.get(index).copied();
+        }
+        out
+    }
+
+    /// Whether a real package is named `name`.
+    pub(crate) fn has_package(&self, name: &str) -> bool {
+        !self.named(name).is_empty()
+    }
+
     /// Every name a user could ask for (real and virtual), for "did you mean".
     pub(crate) fn all_names(&self) -> impl Iterator<Item = &str> {
-        self.by_name
-            .keys()
-            .chain(self.providers.keys())
-            .map(String::as_str)
+        self.candidates
+            .iter()
+            .map(|c| c.package.name())
+            .chain(self.providers.keys().map(String::as_str))
     }
+}
+
+/// The hash `by_name` is keyed on (collisions are told apart by comparing names).
+fn name_hash(name: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(name)
 }
 
 /// Parses `version`, for callers outside this module.
