@@ -187,6 +187,13 @@ pub fn assemble_image(
     )?;
 
     let mut final_layer = FinalLayer::new(&accounts, &tree, options.epoch);
+    // Effects first, so that the manifest's own `paths:` and `files:` win.
+    let _effects = crate::effects::apply_effects(
+        &mut final_layer,
+        &tree,
+        &manifest.environment,
+        options.epoch,
+    )?;
     final_layer.apply_files(&manifest.files, options.epoch)?;
     final_layer.apply_paths(&manifest.paths, &tree, packages, options.epoch)?;
     let write_error = |source| AssembleError::Write {

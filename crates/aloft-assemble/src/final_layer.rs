@@ -128,6 +128,22 @@ impl FinalLayer {
         layer
     }
 
+    /// Adds (or replaces) a root-owned regular file.
+    pub fn add_file(&mut self, path: &str, contents: Vec<u8>, mode: u32, epoch: u64) {
+        self.nodes.insert(
+            path.to_owned(),
+            Node::File(Meta::root(mode, epoch), Contents::Bytes(contents)),
+        );
+    }
+
+    /// Adds (or replaces) a symbolic link.
+    pub fn add_symlink(&mut self, path: &str, target: &str, epoch: u64) {
+        self.nodes.insert(
+            path.to_owned(),
+            Node::Symlink(Meta::root(0o777, epoch), target.to_owned()),
+        );
+    }
+
     /// Applies `paths:` entries in order.
     pub fn apply_paths(
         &mut self,

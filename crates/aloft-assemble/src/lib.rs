@@ -10,7 +10,8 @@
 //! - the final layer holds what no package ships: /etc/passwd and /etc/group from
 //!   base-passwd's masters plus the manifest's accounts, homes, `paths:` and `files:`.
 //!
-//! No maintainer script is run.
+//! No maintainer script is run; [`EffectsRecord`] lists what aloft did in their place
+//! (so far: /etc/localtime from tzdata's zone files).
 #![warn(missing_docs)]
 
 mod accounts;
@@ -18,6 +19,7 @@ mod assemble;
 mod cache;
 mod checks;
 mod config;
+mod effects;
 mod error;
 mod final_layer;
 mod layer_writer;
@@ -29,6 +31,7 @@ pub use accounts::{AccountFiles, account_files};
 pub use assemble::{AssembleOptions, AssembledImage, LayerReport, assemble_image};
 pub use cache::{CachedLayer, LAYER_FORMAT, LayerCache, layer_key};
 pub use config::image_config;
+pub use effects::{AppliedEffect, EFFECTS_PATH, EffectsRecord};
 pub use error::AssembleError;
 pub use layer_writer::{FinishedLayer, GZIP_LEVEL, LayerWriter, Meta};
 pub use package::{FileKind, FileRecord, PackageFiles, PackageInput, STATUS_DIR};

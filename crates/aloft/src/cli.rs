@@ -30,6 +30,33 @@ pub enum Command {
     Lock(LockArgs),
     /// Fetch and verify the lock's packages and build the OCI image (locking first if needed).
     Assemble(AssembleArgs),
+    /// Show or empty the cache (verified indexes, .debs, layers).
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Print the cache directory.
+    Dir(CacheDirArgs),
+    /// Empty the cache (everything, or only the layers).
+    Clean(CacheCleanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CacheDirArgs {
+    /// Cache directory [default: `$XDG_CACHE_HOME/aloft` or `~/.cache/aloft`].
+    #[arg(long, env = "ALOFT_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CacheCleanArgs {
+    /// Remove only the built layers (keep indexes and .debs).
+    #[arg(long)]
+    pub layers: bool,
+    #[command(flatten)]
+    pub dir: CacheDirArgs,
 }
 
 /// Options shared by every command that reads repositories.

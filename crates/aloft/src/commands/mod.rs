@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod assemble;
+mod cache;
 mod lock;
 mod repositories;
 
@@ -15,5 +16,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Lock(args) => lock::lock(&args, cli.global.quiet),
         Command::Assemble(args) => assemble::assemble(&args, cli.global.quiet),
+        Command::Cache(command) => cache::cache(&command, cli.global.quiet),
     }
 }

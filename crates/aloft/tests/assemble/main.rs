@@ -126,11 +126,11 @@ fn hello(version: &str, arch: &str) -> FixturePackage {
 }
 
 fn tzdata() -> FixturePackage {
-    FixturePackage::new("tzdata", "2025b-1").arch("all").file(
-        "usr/share/zoneinfo/UTC",
-        b"TZif2 UTC\n",
-        0o644,
-    )
+    FixturePackage::new("tzdata", "2025b-1")
+        .arch("all")
+        .file("usr/share/zoneinfo/Etc/UTC", b"TZif2 UTC\n", 0o644)
+        .entry(symlink("usr/share/zoneinfo/UTC", "Etc/UTC"))
+        .file("usr/share/zoneinfo/Europe/Paris", b"TZif2 CET\n", 0o644)
 }
 
 fn packages() -> Vec<FixturePackage> {
@@ -790,7 +790,9 @@ fn happy_path_image_holds_normalized_package_layers_and_the_final_layer() {
             "etc/app",
             "etc/app/app.conf",
             "etc/group",
+            "etc/localtime",
             "etc/passwd",
+            "etc/timezone",
             "home",
             "home/app",
             "srv",
@@ -802,6 +804,8 @@ fn happy_path_image_holds_normalized_package_layers_and_the_final_layer() {
             "usr/bin",
             "usr/bin/hello-tool",
             "usr/share",
+            "usr/share/aloft",
+            "usr/share/aloft/effects.json",
             "usr/share/doc",
             "usr/share/doc/hello",
             "usr/share/doc/hello/README",
@@ -1611,4 +1615,122 @@ fn a_killed_run_leaves_no_output_and_no_cache_entry() {
         &["--locked"],
     ));
     assert_eq!(digest, clean_digest(&ctx));
+}
+
+// ---------------------------------------------------------------------------------------
+// The cache command
+
+#[test]
+fn cache_clean_empties_the_layers_or_everything() {
+    let ctx = locked_app();
+    let digest = digest_line(&assemble(
+        &ctx,
+        "manifests/app.yaml",
+        "a.tar",
+        &["--locked"],
+    ));
+    let dir = ctx.aloft(&["cache", "dir"]);
+    ok(&dir);
+    assert_eq!(
+        String::from_utf8_lossy(&dir.stdout).trim(),
+        ctx.cache.display().to_string()
+    );
+    ok(&ctx.aloft(&["cache", "clean", "--layers"]));
+    assert!(!ctx.cache.join("layers-v1").exists());
+    assert!(!files_in(&ctx.cache.join("debs-v1/sha256")).is_empty());
+    // The .debs are still there: an offline build makes the layers again, the same bytes.
+    let again = assemble(
+        &ctx,
+        "manifests/app.yaml",
+        "b.tar",
+        &["--locked", "--offline"],
+    );
+    assert_eq!(digest_line(&again), digest);
+    assert!(
+        stderr(&again).contains("(3 built, 0 from cache)"),
+        "{}",
+        stderr(&again)
+    );
+    ok(&ctx.aloft(&["cache", "clean"]));
+    for bucket in ["indexes-v1", "debs-v1", "layers-v1"] {
+        assert!(!ctx.cache.join(bucket).exists(), "{bucket}");
+    }
+    fails_with(
+        &assemble(
+            &ctx,
+            "manifests/app.yaml",
+            "c.tar",
+            &["--locked", "--offline"],
+        ),
+        &["--offline"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Effects done natively in place of maintainer scripts
+
+/// /etc/localtime follows the manifest's TZ when the image has that zone, else Etc/UTC
+/// (tzdata's default); the effect is recorded for tzdata in effects.json.
+#[test]
+fn localtime_follows_tz_and_is_recorded() {
+    let ctx = ctx();
+    for (name, tz, zone) in [
+        ("paris", "environment: {TZ: Europe/Paris}\n", "Europe/Paris"),
+        (
+            "posix",
+            "environment: {TZ: ':Europe/Paris'}\n",
+            "Europe/Paris",
+        ),
+        ("unset", "", "Etc/UTC"),
+        ("unknown", "environment: {TZ: Mars/Olympus}\n", "Etc/UTC"),
+    ] {
+        ctx.manifest(
+            name,
+            &["base-files", "base-passwd", "tzdata"],
+            &format!("archs: [amd64]\n{tz}"),
+        );
+        ok(&ctx.aloft(&["lock", &format!("manifests/{name}.yaml")]));
+        let out = format!("{name}.tar");
+        digest_line(&assemble(
+            &ctx,
+            &format!("manifests/{name}.yaml"),
+            &out,
+            &["--locked"],
+        ));
+        let image = Image::archive(&ctx.path(&out));
+        let platform = image.platform();
+        let last = platform.layers.last().unwrap();
+        let localtime = last.get("etc/localtime");
+        assert_eq!(
+            localtime.link.as_deref(),
+            Some(format!("/usr/share/zoneinfo/{zone}").as_str()),
+            "{name}"
+        );
+        assert_eq!(last.text("etc/timezone"), format!("{zone}\n"), "{name}");
+        let effects: Value =
+            serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+        assert_eq!(
+            effects["packages"]["tzdata"][0]["effect"], "localtime",
+            "{name}: {effects}"
+        );
+    }
+    // Without zone files, no /etc/localtime and an empty record.
+    ctx.manifest(
+        "nozones",
+        &["base-files", "base-passwd"],
+        "archs: [amd64]\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/nozones.yaml"]));
+    digest_line(&assemble(
+        &ctx,
+        "manifests/nozones.yaml",
+        "nozones.tar",
+        &["--locked"],
+    ));
+    let image = Image::archive(&ctx.path("nozones.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    assert!(last.find("etc/localtime").is_none());
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    assert_eq!(effects, json!({"packages": {}}));
 }

@@ -1,0 +1,61 @@
+//! Native replacements for what maintainer scripts would have done, applied to the final
+//! layer. Each rule is keyed on what the installed packages ship, never on package
+//! names, and every effect applied is recorded, per package, in
+//! `/usr/share/aloft/effects.json` inside the image ([`EFFECTS_PATH`]).
+
+mod localtime;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::error::AssembleError;
+use crate::final_layer::{FinalLayer, InstalledTree};
+
+/// Where the record of applied effects goes in the image.
+pub const EFFECTS_PATH: &str = "usr/share/aloft/effects.json";
+
+/// One effect applied for a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppliedEffect {
+    /// What was done (`localtime`, ...).
+    pub effect: String,
+    /// What it means, in a few words (`/etc/localtime -> Etc/UTC`).
+    pub detail: String,
+    /// The image paths written.
+    pub paths: Vec<String>,
+}
+
+/// The effects applied, by package.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EffectsRecord {
+    /// Package name -> its effects, in the order applied.
+    pub packages: BTreeMap<String, Vec<AppliedEffect>>,
+}
+
+impl EffectsRecord {
+    fn add(&mut self, package: &str, effect: AppliedEffect) {
+        self.packages
+            .entry(package.to_owned())
+            .or_default()
+            .push(effect);
+    }
+}
+
+/// Applies every rule and writes the record into the final layer.
+pub fn apply_effects(
+    layer: &mut FinalLayer,
+    tree: &InstalledTree<'_>,
+    environment: &BTreeMap<String, String>,
+    epoch: u64,
+) -> Result<EffectsRecord, AssembleError> {
+    let mut record = EffectsRecord::default();
+    localtime::apply(layer, tree, environment, epoch, &mut record);
+    let json = serde_json::to_vec_pretty(&record).map_err(|e| AssembleError::Write {
+        what: "the effects record".into(),
+        dir: EFFECTS_PATH.into(),
+        source: std::io::Error::other(e),
+    })?;
+    layer.add_file(EFFECTS_PATH, json, 0o644, epoch);
+    Ok(record)
+}
