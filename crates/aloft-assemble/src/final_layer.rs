@@ -52,6 +52,13 @@ impl<'a> InstalledTree<'a> {
         self.records.get(path).copied()
     }
 
+    /// Every path with its package and record (in no particular order).
+    pub fn entries(&self) -> impl Iterator<Item = (&'a str, &'a str, &'a FileRecord)> + '_ {
+        self.records
+            .iter()
+            .map(|(path, (package, record))| (*path, *package, *record))
+    }
+
     /// Every path below `dir`.
     fn below(&self, dir: &str) -> Vec<&'a str> {
         let prefix = format!("{dir}/");

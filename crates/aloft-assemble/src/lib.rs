@@ -11,7 +11,7 @@
 //!   base-passwd's masters plus the manifest's accounts, homes, `paths:` and `files:`.
 //!
 //! No maintainer script is run; [`EffectsRecord`] lists what aloft did in their place
-//! (so far: /etc/localtime from tzdata's zone files).
+//! (so far: /etc/localtime from the zone files, the CA bundle and its links).
 #![warn(missing_docs)]
 
 mod accounts;
@@ -31,7 +31,7 @@ pub use accounts::{AccountFiles, account_files};
 pub use assemble::{AssembleOptions, AssembledImage, LayerReport, assemble_image};
 pub use cache::{CachedLayer, LAYER_FORMAT, LayerCache, layer_key};
 pub use config::image_config;
-pub use effects::{AppliedEffect, EFFECTS_PATH, EffectsRecord};
+pub use effects::{AppliedEffect, EFFECTS_PATH, EffectsRecord, subject_hash};
 pub use error::AssembleError;
 pub use layer_writer::{FinishedLayer, GZIP_LEVEL, LayerWriter, Meta};
 pub use package::{FileKind, FileRecord, PackageFiles, PackageInput, STATUS_DIR};

@@ -3,7 +3,9 @@
 //! names, and every effect applied is recorded, per package, in
 //! `/usr/share/aloft/effects.json` inside the image ([`EFFECTS_PATH`]).
 
+mod ca_certificates;
 mod localtime;
+pub mod subject_hash;
 
 use std::collections::BTreeMap;
 
@@ -46,11 +48,13 @@ impl EffectsRecord {
 pub fn apply_effects(
     layer: &mut FinalLayer,
     tree: &InstalledTree<'_>,
+    packages: &[crate::package::PackageInput],
     environment: &BTreeMap<String, String>,
     epoch: u64,
 ) -> Result<EffectsRecord, AssembleError> {
     let mut record = EffectsRecord::default();
     localtime::apply(layer, tree, environment, epoch, &mut record);
+    ca_certificates::apply(layer, tree, packages, epoch, &mut record)?;
     let json = serde_json::to_vec_pretty(&record).map_err(|e| AssembleError::Write {
         what: "the effects record".into(),
         dir: EFFECTS_PATH.into(),

@@ -1734,3 +1734,86 @@ fn localtime_follows_tz_and_is_recorded() {
     let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
     assert_eq!(effects, json!({"packages": {}}));
 }
+
+/// The first PEM certificate after `# mozilla/<name>` in aloft-assemble's test data.
+fn mozilla_root(name: &str) -> String {
+    let roots = include_str!("../../../aloft-assemble/tests/data/mozilla-roots.txt");
+    let start = roots.find(&format!("# mozilla/{name}\n")).unwrap();
+    let pem = &roots[start..];
+    let pem = &pem[pem.find('\n').unwrap() + 1..];
+    let end =
+        pem.find("-----END CERTIFICATE-----\n").unwrap() + "-----END CERTIFICATE-----\n".len();
+    pem[..end].to_owned()
+}
+
+/// ca-certificates' effect: every shipped .crt enabled in /etc/ca-certificates.conf
+/// (sorted), the bundle in that order (a missing final newline added), a .pem link per
+/// certificate (spaces and commas to `_`, parentheses to `=`), and OpenSSL's
+/// `<subject hash>.0` links.
+#[test]
+fn the_ca_bundle_and_its_links_are_made() {
+    let accv = mozilla_root("ACCVRAIZ1.crt");
+    let amazon = mozilla_root("Amazon_Root_CA_1.crt");
+    let ctx = ctx_with(vec![
+        FixturePackage::new("ca-certificates", "20250419")
+            .arch("all")
+            .file("usr/sbin/update-ca-certificates", b"#!/bin/sh\n", 0o755)
+            .file(
+                "usr/share/ca-certificates/mozilla/ACCVRAIZ1.crt",
+                accv.as_bytes(),
+                0o644,
+            )
+            .file(
+                "usr/share/ca-certificates/mozilla/Amazon Root (CA), 1.crt",
+                amazon.trim_end().as_bytes(),
+                0o644,
+            )
+            .file(
+                "usr/share/ca-certificates/mozilla/README",
+                b"not a cert\n",
+                0o644,
+            ),
+    ]);
+    ctx.manifest(
+        "ca",
+        &["base-files", "base-passwd", "ca-certificates"],
+        "archs: [amd64]\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/ca.yaml"]));
+    digest_line(&assemble(
+        &ctx,
+        "manifests/ca.yaml",
+        "ca.tar",
+        &["--locked"],
+    ));
+    let image = Image::archive(&ctx.path("ca.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    let conf = last.text("etc/ca-certificates.conf");
+    assert!(conf.starts_with("# This file lists certificates"), "{conf}");
+    assert!(
+        conf.ends_with("#\nmozilla/ACCVRAIZ1.crt\nmozilla/Amazon Root (CA), 1.crt\n"),
+        "{conf}"
+    );
+    assert_eq!(
+        last.text("etc/ssl/certs/ca-certificates.crt"),
+        format!("{accv}{amazon}")
+    );
+    let link = |path: &str| last.get(path).link.clone().unwrap();
+    assert_eq!(
+        link("etc/ssl/certs/ACCVRAIZ1.pem"),
+        "/usr/share/ca-certificates/mozilla/ACCVRAIZ1.crt"
+    );
+    assert_eq!(
+        link("etc/ssl/certs/Amazon_Root_=CA=__1.pem"),
+        "/usr/share/ca-certificates/mozilla/Amazon Root (CA), 1.crt"
+    );
+    // The hashes OpenSSL gives these two roots (tests/data of aloft-assemble).
+    assert_eq!(link("etc/ssl/certs/a94d09e5.0"), "ACCVRAIZ1.pem");
+    assert_eq!(link("etc/ssl/certs/ce5e74ef.0"), "Amazon_Root_=CA=__1.pem");
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    assert_eq!(
+        effects["packages"]["ca-certificates"][0]["effect"],
+        "update-ca-certificates"
+    );
+}

@@ -266,6 +266,17 @@ fn every_manifest_assembles_loads_runs_and_copies() {
             .trim()
             .to_owned();
         let passwd = run("docker", &["cp", &format!("{container}:/etc/passwd"), "-"]);
+        // The CA bundle aloft made in place of update-ca-certificates (a tar stream).
+        let bundle = run(
+            "docker",
+            &[
+                "cp",
+                &format!("{container}:/etc/ssl/certs/ca-certificates.crt"),
+                "-",
+            ],
+        );
+        let roots = stdout(&bundle).matches("BEGIN CERTIFICATE").count();
+        assert!(roots >= 100, "{stem}: {roots} certificates in the bundle");
         run("docker", &["rm", &container]);
         assert!(stdout(&passwd).contains("nonroot"), "{stem}: /etc/passwd");
         if stem == "php-cli" {
