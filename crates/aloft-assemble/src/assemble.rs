@@ -191,6 +191,7 @@ pub fn assemble_image(
     let _effects = crate::effects::apply_effects(
         &mut final_layer,
         &tree,
+        &files,
         packages,
         &manifest.environment,
         options.epoch,

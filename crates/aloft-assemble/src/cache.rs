@@ -17,8 +17,9 @@ use crate::error::AssembleError;
 use crate::layer_writer::FinishedLayer;
 use crate::package::{PackageFiles, PackageInput};
 
-/// Bump whenever the bytes a layer gets from the same .debs change.
-pub const LAYER_FORMAT: &str = "aloft-layer-1 gzip-6 zlib-rs";
+/// Bump whenever the bytes a layer gets from the same .debs change, or what its index
+/// records (2: the postinst is kept).
+pub const LAYER_FORMAT: &str = "aloft-layer-2 gzip-6 zlib-rs";
 
 /// A built package layer: the blob and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -77,6 +77,9 @@ pub struct PackageFiles {
     pub package: String,
     /// Its paths.
     pub files: Vec<FileRecord>,
+    /// Its `postinst` (read, never run: aloft does its effects natively).
+    #[serde(default)]
+    pub postinst: Option<String>,
 }
 
 /// Where the dpkg database records go.
@@ -128,6 +131,7 @@ pub fn write_package(
     Ok(PackageFiles {
         package: package.name.clone(),
         files,
+        postinst: control.text("postinst").map(str::to_owned),
     })
 }
 

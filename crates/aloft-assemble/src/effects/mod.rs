@@ -5,6 +5,7 @@
 
 mod ca_certificates;
 mod localtime;
+mod scripts;
 pub mod subject_hash;
 
 use std::collections::BTreeMap;
@@ -28,14 +29,34 @@ pub struct AppliedEffect {
     pub paths: Vec<String>,
 }
 
-/// The effects applied, by package.
+/// Something a package's script does that aloft did not do, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotApplied {
+    /// The script line (0 when the effect was understood but could not be applied).
+    pub line: usize,
+    /// The command or construct.
+    pub what: String,
+    /// Why it was not applied.
+    pub why: String,
+}
+
+/// The effects applied, by package, and what was not applied.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct EffectsRecord {
     /// Package name -> its effects, in the order applied.
     pub packages: BTreeMap<String, Vec<AppliedEffect>>,
+    /// Package name -> what its postinst does that aloft did not do.
+    pub not_applied: BTreeMap<String, Vec<NotApplied>>,
 }
 
 impl EffectsRecord {
+    fn not_applied(&mut self, package: &str, item: NotApplied) {
+        self.not_applied
+            .entry(package.to_owned())
+            .or_default()
+            .push(item);
+    }
+
     fn add(&mut self, package: &str, effect: AppliedEffect) {
         self.packages
             .entry(package.to_owned())
@@ -48,6 +69,7 @@ impl EffectsRecord {
 pub fn apply_effects(
     layer: &mut FinalLayer,
     tree: &InstalledTree<'_>,
+    files: &[crate::package::PackageFiles],
     packages: &[crate::package::PackageInput],
     environment: &BTreeMap<String, String>,
     epoch: u64,
@@ -55,6 +77,7 @@ pub fn apply_effects(
     let mut record = EffectsRecord::default();
     localtime::apply(layer, tree, environment, epoch, &mut record);
     ca_certificates::apply(layer, tree, packages, epoch, &mut record)?;
+    scripts::apply(layer, tree, files, packages, epoch, &mut record)?;
     let json = serde_json::to_vec_pretty(&record).map_err(|e| AssembleError::Write {
         what: "the effects record".into(),
         dir: EFFECTS_PATH.into(),

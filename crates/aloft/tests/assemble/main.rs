@@ -1732,7 +1732,7 @@ fn localtime_follows_tz_and_is_recorded() {
     let last = platform.layers.last().unwrap();
     assert!(last.find("etc/localtime").is_none());
     let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
-    assert_eq!(effects, json!({"packages": {}}));
+    assert_eq!(effects["packages"], json!({}));
 }
 
 /// The first PEM certificate after `# mozilla/<name>` in aloft-assemble's test data.
@@ -1815,5 +1815,129 @@ fn the_ca_bundle_and_its_links_are_made() {
     assert_eq!(
         effects["packages"]["ca-certificates"][0]["effect"],
         "update-ca-certificates"
+    );
+}
+
+/// Effects read from postinst scripts: update-alternatives (highest priority wins, slaves
+/// only where their path exists, the state file), ucf copies, and php modules enabled in
+/// every SAPI of the image with the ini's priority; what a script does that aloft does
+/// not do is listed, with its line.
+#[test]
+fn postinst_alternatives_ucf_and_php_modules_are_applied() {
+    let alternative = |pkg: &str, prio: u32| {
+        format!(
+            "#!/bin/sh\nset -e\nif [ \"$1\" = \"configure\" ]; then\n  update-alternatives --install /usr/bin/awk awk /usr/bin/{pkg} {prio} \\\n    --slave /usr/bin/nawk nawk /usr/bin/{pkg} \\\n    --slave /usr/share/man/man1/awk.1.gz awk.1.gz /usr/share/man/man1/{pkg}.1.gz\nfi\nexit 0\n"
+        )
+    };
+    let php_common = "#!/bin/sh\nset -e\nif [ \"$1\" = \"configure\" ]; then\n  inidir=/etc/php/8.4/mods-available\n  if [ -e /usr/lib/php/php-maintscript-helper ] ; then\n    . /usr/lib/php/php-maintscript-helper\n    for dsoname in ctype posix; do\n      inifile=${dsoname}.ini\n      ucf /usr/share/php8.4-common/common/${inifile} ${inidir}/${inifile}\n      ucfr --force php8.4-common ${inidir}/${inifile}\n      php_invoke enmod 8.4 ALL ${dsoname}\n    done\n  fi\n  frobnicate --all\nfi\nexit 0\n";
+    let ctx = ctx_with(vec![
+        FixturePackage::new("mawk", "1.3")
+            .file("usr/bin/mawk", b"\x7fELF mawk", 0o755)
+            .control_file("postinst", alternative("mawk", 5).as_bytes()),
+        FixturePackage::new("gawk", "5.2")
+            .file("usr/bin/gawk", b"\x7fELF gawk", 0o755)
+            .file("usr/share/man/man1/gawk.1.gz", b"man", 0o644)
+            .control_file("postinst", alternative("gawk", 10).as_bytes()),
+        FixturePackage::new("php-common", "96").arch("all").file(
+            "usr/lib/php/php-maintscript-helper",
+            b"# helper\n",
+            0o644,
+        ),
+        FixturePackage::new("php8.4-common", "8.4.1")
+            .file(
+                "usr/share/php8.4-common/common/ctype.ini",
+                b"; configuration for php ctype module\n; priority=20\nextension=ctype.so\n",
+                0o644,
+            )
+            .file(
+                "usr/share/php8.4-common/common/posix.ini",
+                b"; priority=15\nextension=posix.so\n",
+                0o644,
+            )
+            .entry(dir("etc/php/8.4/mods-available"))
+            .control_file("postinst", php_common.as_bytes()),
+        FixturePackage::new("php8.4-cli", "8.4.1")
+            .entry(dir("etc/php/8.4/cli/conf.d"))
+            .file("usr/bin/php8.4", b"\x7fELF php", 0o755),
+        FixturePackage::new("php8.4-fpm", "8.4.1")
+            .entry(dir("etc/php/8.4/fpm/conf.d"))
+            .file("usr/sbin/php-fpm8.4", b"\x7fELF fpm", 0o755),
+    ]);
+    ctx.manifest(
+        "scripts",
+        &[
+            "base-files",
+            "base-passwd",
+            "mawk",
+            "gawk",
+            "php-common",
+            "php8.4-common",
+            "php8.4-cli",
+            "php8.4-fpm",
+        ],
+        "archs: [amd64]\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/scripts.yaml"]));
+    digest_line(&assemble(
+        &ctx,
+        "manifests/scripts.yaml",
+        "s.tar",
+        &["--locked"],
+    ));
+    let image = Image::archive(&ctx.path("s.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    let link = |path: &str| last.get(path).link.clone().unwrap();
+    // gawk (10) beats mawk (5); its man page exists, so that slave is linked too.
+    assert_eq!(link("usr/bin/awk"), "/etc/alternatives/awk");
+    assert_eq!(link("etc/alternatives/awk"), "/usr/bin/gawk");
+    assert_eq!(link("usr/bin/nawk"), "/etc/alternatives/nawk");
+    assert_eq!(link("etc/alternatives/nawk"), "/usr/bin/gawk");
+    assert_eq!(
+        link("etc/alternatives/awk.1.gz"),
+        "/usr/share/man/man1/gawk.1.gz"
+    );
+    assert_eq!(
+        last.text("var/lib/dpkg/alternatives/awk"),
+        "auto\n/usr/bin/awk\nawk.1.gz\n/usr/share/man/man1/awk.1.gz\nnawk\n/usr/bin/nawk\n\n\
+         /usr/bin/gawk\n10\n/usr/share/man/man1/gawk.1.gz\n/usr/bin/gawk\n\
+         /usr/bin/mawk\n5\n/usr/share/man/man1/mawk.1.gz\n/usr/bin/mawk\n\n"
+    );
+    // ucf copies, and the modules in both SAPIs with their priorities.
+    assert_eq!(
+        last.text("etc/php/8.4/mods-available/posix.ini"),
+        "; priority=15\nextension=posix.so\n"
+    );
+    for sapi in ["cli", "fpm"] {
+        assert_eq!(
+            link(&format!("etc/php/8.4/{sapi}/conf.d/15-posix.ini")),
+            "/etc/php/8.4/mods-available/posix.ini"
+        );
+        assert_eq!(
+            link(&format!("etc/php/8.4/{sapi}/conf.d/20-ctype.ini")),
+            "/etc/php/8.4/mods-available/ctype.ini"
+        );
+    }
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    let kinds = |package: &str| -> Vec<String> {
+        effects["packages"][package]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["effect"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(kinds("gawk"), ["update-alternatives"]);
+    assert_eq!(
+        kinds("php8.4-common"),
+        ["ucf", "ucf", "php-enmod", "php-enmod"]
+    );
+    // The unknown command is listed with its line, not guessed at.
+    let not_applied = effects["not_applied"]["php8.4-common"].as_array().unwrap();
+    assert!(
+        not_applied
+            .iter()
+            .any(|n| n["line"] == 14 && n["what"].as_str().unwrap().contains("frobnicate")),
+        "{not_applied:?}"
     );
 }

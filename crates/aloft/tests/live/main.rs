@@ -286,6 +286,23 @@ fn every_manifest_assembles_loads_runs_and_copies() {
                 "{}",
                 stdout(&version)
             );
+            // /usr/bin/php comes from update-alternatives, the modules from phpenmod.
+            let modules = run("docker", &["run", "--rm", &tag, "-m"]);
+            for module in [
+                "mbstring",
+                "intl",
+                "curl",
+                "xml",
+                "zip",
+                "Zend OPcache",
+                "posix",
+            ] {
+                assert!(
+                    stdout(&modules).contains(module),
+                    "{module}: {}",
+                    stdout(&modules)
+                );
+            }
             let hello = run(
                 "docker",
                 &[

@@ -1,0 +1,393 @@
+//! Effects read out of the packages' `postinst` scripts (by `aloft-maintscript`, which
+//! evaluates the fresh-install path statically) and done natively:
+//!
+//! - `update-alternatives --install`: per name, the choice with the highest priority wins
+//!   (ties: the lowest path, as update-alternatives sorts its choices), as in auto mode:
+//!   `LINK -> /etc/alternatives/NAME -> PATH`, slaves likewise when their path exists,
+//!   and the state file `/var/lib/dpkg/alternatives/NAME`;
+//! - `ucf SRC DEST`: on a fresh install, DEST is a copy of SRC;
+//! - `php_invoke enmod VERSION SAPI|ALL MODULE`: `conf.d/<priority>-MODULE.ini` links in
+//!   each SAPI of the image that has a conf.d (`ALL`: every one), the priority from the
+//!   module ini's `; priority=NN` line (default 20), as phpenmod does, plus phpenmod's
+//!   state files under /var/lib/php/modules.
+//!
+//! Every other command a script runs is recorded as not applied, with its line; nothing
+//! is guessed.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use aloft_maintscript::{Call, Context, FileKind as ScriptFileKind, read_postinst};
+
+use crate::effects::{AppliedEffect, EffectsRecord, NotApplied};
+use crate::error::AssembleError;
+use crate::final_layer::{FinalLayer, InstalledTree};
+use crate::package::{FileKind, PackageFiles, PackageInput, read_package_files};
+
+/// One `update-alternatives --install` call.
+#[derive(Debug, Clone)]
+struct Choice {
+    package: String,
+    link: String,
+    path: String,
+    priority: i64,
+    slaves: Vec<(String, String, String)>,
+}
+
+fn rel(path: &str) -> String {
+    crate::path::image_path(path)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// What the reader sees of the image: the package files, and the directories above
+/// them (a .deb need not list every parent).
+fn oracle<'a>(tree: &'a InstalledTree<'a>) -> impl Fn(&str) -> Option<ScriptFileKind> + 'a {
+    let mut parents: HashSet<&'a str> = HashSet::new();
+    for (path, _, _) in tree.entries() {
+        parents.extend(crate::path::ancestors(path));
+    }
+    move |path: &str| {
+        let path = rel(path);
+        if path.is_empty() {
+            return Some(ScriptFileKind::Dir);
+        }
+        let Some((_, record)) = tree.get(&path) else {
+            return parents
+                .contains(path.as_str())
+                .then_some(ScriptFileKind::Dir);
+        };
+        Some(match &record.kind {
+            FileKind::Dir => ScriptFileKind::Dir,
+            FileKind::Symlink { target } => ScriptFileKind::Symlink(target.clone()),
+            _ if record.mode & 0o111 != 0 => ScriptFileKind::Executable,
+            _ => ScriptFileKind::File,
+        })
+    }
+}
+
+/// Reads every package's postinst and applies what it can.
+pub(super) fn apply(
+    layer: &mut FinalLayer,
+    tree: &InstalledTree<'_>,
+    files: &[PackageFiles],
+    packages: &[PackageInput],
+    epoch: u64,
+    record: &mut EffectsRecord,
+) -> Result<(), AssembleError> {
+    let files_of = oracle(tree);
+    let mut scripts: Vec<&PackageFiles> = files.iter().filter(|p| p.postinst.is_some()).collect();
+    scripts.sort_by(|a, b| a.package.cmp(&b.package));
+    let mut choices: BTreeMap<String, Vec<Choice>> = BTreeMap::new();
+    let mut copies: Vec<(String, String, String)> = Vec::new();
+    let mut enmods: Vec<(String, String, String, String)> = Vec::new();
+    for package in scripts {
+        let Some(text) = &package.postinst else {
+            continue;
+        };
+        let context = Context::new(&package.package, &files_of);
+        let reading = match read_postinst(text, &context) {
+            Ok(reading) => reading,
+            Err(err) => {
+                record.not_applied(
+                    &package.package,
+                    NotApplied {
+                        line: err.line(),
+                        what: "postinst".into(),
+                        why: format!("cannot be read: {err}"),
+                    },
+                );
+                continue;
+            }
+        };
+        for skipped in &reading.skipped {
+            record.not_applied(
+                &package.package,
+                NotApplied {
+                    line: skipped.line,
+                    what: skipped.text.clone(),
+                    why: skipped.why.to_string(),
+                },
+            );
+        }
+        for call in &reading.calls {
+            match &call.value {
+                Call::AlternativeInstall {
+                    link,
+                    name,
+                    path,
+                    priority,
+                    slaves,
+                } => choices.entry(name.clone()).or_default().push(Choice {
+                    package: package.package.clone(),
+                    link: link.clone(),
+                    path: path.clone(),
+                    priority: *priority,
+                    slaves: slaves
+                        .iter()
+                        .map(|s| (s.link.clone(), s.name.clone(), s.path.clone()))
+                        .collect(),
+                }),
+                Call::Ucf { source, dest } => {
+                    copies.push((package.package.clone(), source.clone(), dest.clone()));
+                }
+                Call::PhpEnmod {
+                    version,
+                    sapi,
+                    module,
+                } => enmods.push((
+                    package.package.clone(),
+                    version.clone(),
+                    sapi.clone(),
+                    module.clone(),
+                )),
+                // Bookkeeping of ucf, or done elsewhere on purpose.
+                Call::Ucfr { .. } | Call::Ignored { .. } => {}
+                other => record.not_applied(
+                    &package.package,
+                    NotApplied {
+                        line: call.line,
+                        what: format!("{other:?}"),
+                        why: "not applied by this aloft yet".into(),
+                    },
+                ),
+            }
+        }
+    }
+    let written = apply_copies(layer, tree, packages, &copies, epoch, record)?;
+    apply_enmods(layer, tree, &written, &enmods, epoch, record);
+    apply_alternatives(layer, tree, &choices, epoch, record);
+    Ok(())
+}
+
+/// ucf copies; returns the files written (image path -> contents) for later rules.
+fn apply_copies(
+    layer: &mut FinalLayer,
+    tree: &InstalledTree<'_>,
+    packages: &[PackageInput],
+    copies: &[(String, String, String)],
+    epoch: u64,
+    record: &mut EffectsRecord,
+) -> Result<BTreeMap<String, Vec<u8>>, AssembleError> {
+    // Sources by the package that ships them, read in one pass per package.
+    let mut wanted: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for (_, source, _) in copies {
+        if let Some((owner, _)) = tree.get(&rel(source)) {
+            wanted.entry(owner).or_default().insert(rel(source));
+        }
+    }
+    let mut contents = BTreeMap::new();
+    for (owner, paths) in wanted {
+        if let Some(package) = packages.iter().find(|p| p.name == owner) {
+            contents.extend(read_package_files(package, &paths)?);
+        }
+    }
+    let mut written = BTreeMap::new();
+    for (package, source, dest) in copies {
+        let Some(bytes) = contents.get(&rel(source)) else {
+            record.not_applied(
+                package,
+                NotApplied {
+                    line: 0,
+                    what: format!("ucf {source} {dest}"),
+                    why: format!("`{source}` is no regular file of the image"),
+                },
+            );
+            continue;
+        };
+        let mode = tree.get(&rel(source)).map_or(0o644, |(_, r)| r.mode);
+        layer.add_file(&rel(dest), bytes.clone(), mode, epoch);
+        written.insert(rel(dest), bytes.clone());
+        record.add(
+            package,
+            AppliedEffect {
+                effect: "ucf".into(),
+                detail: format!("{dest} from {source}"),
+                paths: vec![dest.clone()],
+            },
+        );
+    }
+    Ok(written)
+}
+
+/// phpenmod's priority: the first `; priority=NN` line of the module's ini, else 20.
+fn php_priority(ini: &[u8]) -> String {
+    String::from_utf8_lossy(ini)
+        .lines()
+        .find_map(|line| {
+            let rest = line.strip_prefix(';')?.trim_start();
+            let rest = rest.strip_prefix("priority")?.trim_start();
+            let value = rest.strip_prefix('=')?.trim();
+            (!value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| value.to_owned())
+        })
+        .unwrap_or_else(|| "20".to_owned())
+}
+
+fn apply_enmods(
+    layer: &mut FinalLayer,
+    tree: &InstalledTree<'_>,
+    written: &BTreeMap<String, Vec<u8>>,
+    enmods: &[(String, String, String, String)],
+    epoch: u64,
+    record: &mut EffectsRecord,
+) {
+    for (package, version, sapi, module) in enmods {
+        let php_dir = format!("etc/php/{version}");
+        let ini = format!("{php_dir}/mods-available/{module}.ini");
+        let Some(contents) = written.get(&ini) else {
+            record.not_applied(
+                package,
+                NotApplied {
+                    line: 0,
+                    what: format!("php_invoke enmod {version} {sapi} {module}"),
+                    why: format!("/{ini} is not in the image"),
+                },
+            );
+            continue;
+        };
+        // The SAPIs of the image: directories of /etc/php/VERSION with a conf.d.
+        let sapis: Vec<String> = if sapi == "ALL" {
+            let mut found: BTreeSet<String> = BTreeSet::new();
+            for (path, _, record) in tree.entries() {
+                if record.kind == FileKind::Dir
+                    && let Some(rest) = path.strip_prefix(&format!("{php_dir}/"))
+                    && let Some(name) = rest.strip_suffix("/conf.d")
+                    && !name.contains('/')
+                {
+                    found.insert(name.to_owned());
+                }
+            }
+            found.into_iter().collect()
+        } else if tree
+            .get(&format!("{php_dir}/{sapi}/conf.d"))
+            .is_some_and(|(_, r)| r.kind == FileKind::Dir)
+        {
+            vec![sapi.clone()]
+        } else {
+            Vec::new()
+        };
+        let priority = php_priority(contents);
+        let mut paths = Vec::new();
+        for sapi in &sapis {
+            let link = format!("{php_dir}/{sapi}/conf.d/{priority}-{module}.ini");
+            layer.add_symlink(&link, &format!("/{ini}"), epoch);
+            let state = format!("var/lib/php/modules/{version}/{sapi}/enabled_by_maint/{module}");
+            layer.add_file(&state, Vec::new(), 0o644, epoch);
+            paths.push(format!("/{link}"));
+        }
+        layer.add_file(
+            &format!("var/lib/php/modules/{version}/registry/{module}"),
+            Vec::new(),
+            0o644,
+            epoch,
+        );
+        record.add(
+            package,
+            AppliedEffect {
+                effect: "php-enmod".into(),
+                detail: format!("{module} (priority {priority}) for {}", sapis.join(", ")),
+                paths,
+            },
+        );
+    }
+}
+
+fn apply_alternatives(
+    layer: &mut FinalLayer,
+    tree: &InstalledTree<'_>,
+    choices: &BTreeMap<String, Vec<Choice>>,
+    epoch: u64,
+    record: &mut EffectsRecord,
+) {
+    let exists = |path: &str| tree.get(&rel(path)).is_some();
+    for (name, all) in choices {
+        let mut candidates: Vec<&Choice> = all.iter().filter(|c| exists(&c.path)).collect();
+        candidates.sort_by(|a, b| a.path.cmp(&b.path));
+        candidates.dedup_by(|a, b| a.path == b.path);
+        let Some(best) = candidates
+            .iter()
+            .copied()
+            .reduce(|best, c| if c.priority > best.priority { c } else { best })
+        else {
+            continue;
+        };
+        // A real file at the generic name stays (update-alternatives would refuse).
+        if let Some((_, r)) = tree.get(&rel(&best.link))
+            && !matches!(r.kind, FileKind::Symlink { .. })
+        {
+            record.not_applied(
+                &best.package,
+                NotApplied {
+                    line: 0,
+                    what: format!(
+                        "update-alternatives --install {} {name} {}",
+                        best.link, best.path
+                    ),
+                    why: format!("{} is a file of the image, not a link", best.link),
+                },
+            );
+            continue;
+        }
+        let mut paths = Vec::new();
+        let mut link = |generic: &str, alt_name: &str, target: &str| {
+            layer.add_symlink(
+                &rel(generic),
+                &format!("/etc/alternatives/{alt_name}"),
+                epoch,
+            );
+            layer.add_symlink(&format!("etc/alternatives/{alt_name}"), target, epoch);
+            paths.push(generic.to_owned());
+        };
+        link(&best.link, name, &best.path);
+        let mut slave_names: Vec<&(String, String, String)> = best.slaves.iter().collect();
+        slave_names.sort_by(|a, b| a.1.cmp(&b.1));
+        for (slave_link, slave_name, slave_path) in &slave_names {
+            if exists(slave_path) {
+                link(slave_link, slave_name, slave_path);
+            }
+        }
+        // The state file, in update-alternatives' format.
+        let mut all_slaves: BTreeMap<&str, &str> = BTreeMap::new();
+        for c in &candidates {
+            for (slave_link, slave_name, _) in &c.slaves {
+                all_slaves.entry(slave_name).or_insert(slave_link);
+            }
+        }
+        let mut state = format!("auto\n{}\n", best.link);
+        for (slave_name, slave_link) in &all_slaves {
+            state.push_str(&format!("{slave_name}\n{slave_link}\n"));
+        }
+        state.push('\n');
+        for c in &candidates {
+            state.push_str(&format!("{}\n{}\n", c.path, c.priority));
+            for slave_name in all_slaves.keys() {
+                let path = c
+                    .slaves
+                    .iter()
+                    .find(|(_, n, _)| n == slave_name)
+                    .map_or("", |(_, _, p)| p.as_str());
+                state.push_str(path);
+                state.push('\n');
+            }
+        }
+        state.push('\n');
+        layer.add_file(
+            &format!("var/lib/dpkg/alternatives/{name}"),
+            state.into_bytes(),
+            0o644,
+            epoch,
+        );
+        record.add(
+            &best.package,
+            AppliedEffect {
+                effect: "update-alternatives".into(),
+                detail: format!(
+                    "{name}: {} -> {} (priority {})",
+                    best.link, best.path, best.priority
+                ),
+                paths,
+            },
+        );
+    }
+}

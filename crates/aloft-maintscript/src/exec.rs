@@ -1,0 +1,1034 @@
+//! Control flow: lists, `&&`/`||`, pipelines, `if`, `case`, `for`, `while`, functions,
+//! subshells, and simple commands up to the point where a command is dispatched.
+
+use brush_parser::ast;
+
+use crate::expand::Field;
+use crate::shell::{
+    Flow, Frame, Func, MAX_CALLS, MAX_DEPTH, Positional, Shell, Status, Value, line_of, one_line,
+};
+use crate::{Call, FileKind, Why};
+
+/// Where a simple command's output goes, and what it reads as a here-document.
+#[derive(Debug, Default)]
+pub(crate) struct Redirs {
+    /// Standard output written to a file: the path and whether it is appended to.
+    pub(crate) stdout: Option<Result<(String, bool), String>>,
+    /// Another descriptor written to a file.
+    pub(crate) other: Option<Result<String, String>>,
+    /// A here-document or here-string on standard input.
+    pub(crate) heredoc: Option<Result<String, String>>,
+}
+
+/// A simple command ready to be dispatched.
+pub(crate) struct Cmd<'p> {
+    pub(crate) line: usize,
+    /// As written.
+    pub(crate) text: String,
+    /// Expanded where known, as written elsewhere (for `Ignored`).
+    pub(crate) shown: String,
+    pub(crate) redirs: Redirs,
+    /// `name=value` arguments as the parser saw them (`local x=$y`).
+    pub(crate) decls: Vec<&'p ast::Assignment>,
+}
+
+/// Special and regular builtins the reader knows (`command -v` finds them by name).
+pub(crate) fn is_builtin(name: &str) -> bool {
+    matches!(
+        name,
+        ":" | "."
+            | "source"
+            | "break"
+            | "continue"
+            | "eval"
+            | "exec"
+            | "exit"
+            | "export"
+            | "readonly"
+            | "return"
+            | "set"
+            | "shift"
+            | "trap"
+            | "unset"
+            | "true"
+            | "false"
+            | "echo"
+            | "printf"
+            | "["
+            | "test"
+            | "local"
+            | "cd"
+            | "umask"
+            | "read"
+            | "wait"
+            | "command"
+            | "type"
+            | "hash"
+            | "getopts"
+            | "alias"
+            | "unalias"
+            | "pwd"
+            | "kill"
+    )
+}
+
+/// Commands that only produce output or an exit status: standalone they change nothing.
+pub(crate) fn is_query(name: &str, args: &[String]) -> bool {
+    match name {
+        "sed" => !args
+            .iter()
+            .any(|a| a.starts_with("-i") || a.starts_with("--in-place")),
+        "grep"
+        | "egrep"
+        | "fgrep"
+        | "cmp"
+        | "diff"
+        | "md5sum"
+        | "sha1sum"
+        | "sha256sum"
+        | "stat"
+        | "readlink"
+        | "realpath"
+        | "ls"
+        | "head"
+        | "tail"
+        | "wc"
+        | "sort"
+        | "uniq"
+        | "tr"
+        | "cut"
+        | "expr"
+        | "date"
+        | "uname"
+        | "whoami"
+        | "logger"
+        | "tty"
+        | "ischroot"
+        | "dpkg-query"
+        | "pidof"
+        | "pgrep"
+        | "ps"
+        | "sleep"
+        | "printenv"
+        | "basename"
+        | "dirname"
+        | "cat"
+        | "phpquery"
+        | "a2query"
+        | "ucfq"
+        | "systemd-detect-virt"
+        | "dpkg-architecture"
+        | "getcap"
+        | "mountpoint"
+        | "locale"
+        | "pwd"
+        | "nproc"
+        | "seq"
+        | "yes"
+        | "env"
+        | "lsb_release" => true,
+        "hostname" => args.is_empty() || args.iter().all(|a| a.starts_with('-')),
+        _ => false,
+    }
+}
+
+/// Commands skipped on purpose, and why.
+pub(crate) fn ignored_reason(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "deb-systemd-helper" | "deb-systemd-invoke" | "systemctl" | "update-rc.d"
+        | "invoke-rc.d" | "service" | "start-stop-daemon" | "initctl" => "service management",
+        n if n.starts_with("db_") => "debconf",
+        "ldconfig" => "the dynamic linker cache",
+        "systemd-sysusers" => "sysusers.d is applied from the image's files",
+        "systemd-tmpfiles" => "tmpfiles.d is applied from the image's files",
+        "dpkg-trigger" => "trigger activation (the trigger's effect is an end-state rule)",
+        "dpkg-maintscript-helper" => "dpkg-maintscript-helper acts only on upgrades",
+        "udevadm" | "update-initramfs" => "hardware and boot (no effect in an image)",
+        _ => return None,
+    })
+}
+
+/// `>/dev/null`, `2>&1`, `>&2`: redirections that change nothing.
+pub(crate) fn is_silencing(redirect: &ast::IoRedirect) -> bool {
+    match redirect {
+        ast::IoRedirect::File(_, kind, target) => match (kind, target) {
+            (_, ast::IoFileRedirectTarget::Fd(_)) => true,
+            (
+                ast::IoFileRedirectKind::DuplicateOutput | ast::IoFileRedirectKind::DuplicateInput,
+                ast::IoFileRedirectTarget::Duplicate(_),
+            ) => true,
+            (_, ast::IoFileRedirectTarget::Filename(w)) => {
+                w.value == "/dev/null" || matches!(kind, ast::IoFileRedirectKind::Read)
+            }
+            _ => false,
+        },
+        ast::IoRedirect::OutputAndError(w, _) => w.value == "/dev/null",
+        ast::IoRedirect::HereDocument(..) | ast::IoRedirect::HereString(..) => true,
+    }
+}
+
+/// Text of a compound command's head, for reports.
+fn head(compound: &ast::CompoundCommand) -> String {
+    match compound {
+        ast::CompoundCommand::IfClause(i) => format!("if {}", i.condition),
+        ast::CompoundCommand::ForClause(f) => for_head(f),
+        ast::CompoundCommand::CaseClause(c) => format!("case {} in", c.value),
+        ast::CompoundCommand::WhileClause(w) => format!("while {}", w.0),
+        ast::CompoundCommand::UntilClause(w) => format!("until {}", w.0),
+        other => other
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+fn for_head(f: &ast::ForClauseCommand) -> String {
+    match &f.values {
+        Some(values) => format!(
+            "for {} in {}",
+            f.variable_name,
+            values
+                .iter()
+                .map(|w| w.value.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        None => format!("for {}", f.variable_name),
+    }
+}
+
+/// The decided truth of a condition's pipeline `exit N` / `true` (for `X || exit 1`).
+enum Tail {
+    /// `exit N` with N != 0: the script would fail, so this branch is not the install's.
+    Fails,
+    /// `true` or `:`: the list succeeds either way.
+    Succeeds,
+    Other,
+}
+
+fn classify_tail(pipeline: &ast::Pipeline) -> Tail {
+    let [ast::Command::Simple(simple)] = pipeline.seq.as_slice() else {
+        return Tail::Other;
+    };
+    if pipeline.bang || simple.prefix.is_some() {
+        return Tail::Other;
+    }
+    let Some(name) = &simple.word_or_name else {
+        return Tail::Other;
+    };
+    let args: Vec<&str> = simple
+        .suffix
+        .iter()
+        .flat_map(|s| &s.0)
+        .filter_map(|i| match i {
+            ast::CommandPrefixOrSuffixItem::Word(w) => Some(w.value.as_str()),
+            _ => None,
+        })
+        .collect();
+    match (name.value.as_str(), args.as_slice()) {
+        ("true" | ":", _) => Tail::Succeeds,
+        ("exit", ["$?"]) => Tail::Fails,
+        ("exit", [code]) if code.parse::<i32>().is_ok_and(|c| c != 0) => Tail::Fails,
+        _ => Tail::Other,
+    }
+}
+
+impl<'p> Shell<'p, '_> {
+    pub(crate) fn run_program(&mut self, program: &'p ast::Program) {
+        for list in &program.complete_commands {
+            match self.run_list(list) {
+                Flow::Next | Flow::Break(_) | Flow::Continue(_) => {}
+                Flow::Exit | Flow::Return | Flow::Halt => return,
+            }
+        }
+    }
+
+    /// Sets the status to unknown, remembering why.
+    pub(crate) fn unknown(&mut self, why: String) {
+        self.last = Status::Unknown;
+        self.why = why;
+    }
+
+    pub(crate) fn run_list(&mut self, list: &'p ast::CompoundList) -> Flow {
+        for item in &list.0 {
+            let flow = self.run_and_or(&item.0);
+            if flow != Flow::Next {
+                return flow;
+            }
+        }
+        Flow::Next
+    }
+
+    fn run_and_or(&mut self, ao: &'p ast::AndOrList) -> Flow {
+        let flow = self.run_pipeline(&ao.first);
+        if flow != Flow::Next {
+            return flow;
+        }
+        let mut previous = &ao.first;
+        for next in &ao.additional {
+            let (is_and, pipeline) = match next {
+                ast::AndOr::And(p) => (true, p),
+                ast::AndOr::Or(p) => (false, p),
+            };
+            match self.last.success() {
+                Some(ok) => {
+                    if ok == is_and {
+                        let flow = self.run_pipeline(pipeline);
+                        if flow != Flow::Next {
+                            return flow;
+                        }
+                    }
+                }
+                None => match (is_and, classify_tail(pipeline)) {
+                    // A successful install never took the failing branch.
+                    (false, Tail::Fails | Tail::Succeeds) => self.last = Status::OK,
+                    _ if self.is_inert_pipeline(pipeline) => {}
+                    _ => {
+                        let line = line_of(pipeline);
+                        let when = if is_and { "succeeds" } else { "fails" };
+                        let mut why = format!(
+                            "runs only if `{}` {when}, which is not known",
+                            one_line(&previous.to_string()),
+                        );
+                        if !self.why.starts_with("the exit status of") {
+                            why = format!("{why}: {}", self.why);
+                        }
+                        self.skip(line, pipeline.to_string(), Why::Undecidable(why.clone()));
+                        self.taint_pipeline(pipeline, line);
+                        self.unknown(why);
+                    }
+                },
+            }
+            previous = pipeline;
+        }
+        Flow::Next
+    }
+
+    fn run_pipeline(&mut self, pipeline: &'p ast::Pipeline) -> Flow {
+        let flow = match pipeline.seq.as_slice() {
+            [cmd] => self.run_command(cmd),
+            _ => {
+                if !self.is_inert_pipeline(pipeline) {
+                    self.skip(
+                        line_of(pipeline),
+                        pipeline.to_string(),
+                        Why::Unsupported(
+                            "a pipeline (one command's output feeds the next) is not evaluated"
+                                .to_owned(),
+                        ),
+                    );
+                }
+                self.unknown(format!(
+                    "the exit status of the pipeline `{}` is not known",
+                    one_line(&pipeline.to_string())
+                ));
+                Flow::Next
+            }
+        };
+        if pipeline.bang {
+            self.last = match self.last {
+                Status::Known(0) => Status::FAIL,
+                Status::Known(_) => Status::OK,
+                Status::Unknown => Status::Unknown,
+            };
+        }
+        flow
+    }
+
+    fn run_command(&mut self, cmd: &'p ast::Command) -> Flow {
+        match cmd {
+            ast::Command::Simple(simple) => self.run_simple(simple),
+            ast::Command::Compound(compound, redirects) => {
+                if let Some(list) = redirects
+                    && let Some(target) = list.0.iter().find(|r| !is_silencing(r))
+                {
+                    let line = line_of(compound);
+                    self.skip(
+                        line,
+                        head(compound),
+                        Why::Unsupported(format!(
+                            "a compound command with the redirection `{target}` is not evaluated"
+                        )),
+                    );
+                    self.taint_command(cmd, line);
+                    self.unknown("a compound command with a redirection was skipped".to_owned());
+                    return Flow::Next;
+                }
+                self.run_compound(compound)
+            }
+            ast::Command::Function(def) => {
+                self.functions
+                    .insert(def.fname.value.clone(), Func::Script(&def.body));
+                self.last = Status::OK;
+                Flow::Next
+            }
+            ast::Command::ExtendedTest(test, _) => {
+                let result = self.eval_extended(&test.expr);
+                self.last = Status::from_option(result);
+                Flow::Next
+            }
+        }
+    }
+
+    pub(crate) fn run_compound(&mut self, compound: &'p ast::CompoundCommand) -> Flow {
+        if self.depth >= MAX_DEPTH {
+            let line = line_of(compound);
+            self.skip(
+                line,
+                head(compound),
+                Why::Unsupported(format!("evaluation nested deeper than {MAX_DEPTH} levels")),
+            );
+            self.unknown("a command nested too deep was skipped".to_owned());
+            return Flow::Next;
+        }
+        self.depth += 1;
+        let flow = self.run_compound_inner(compound);
+        self.depth -= 1;
+        flow
+    }
+
+    fn run_compound_inner(&mut self, compound: &'p ast::CompoundCommand) -> Flow {
+        match compound {
+            ast::CompoundCommand::BraceGroup(group) => self.run_list(&group.list),
+            ast::CompoundCommand::Subshell(sub) => self.run_subshell(&sub.list),
+            ast::CompoundCommand::ForClause(f) => self.run_for(f),
+            ast::CompoundCommand::CaseClause(c) => self.run_case(c),
+            ast::CompoundCommand::IfClause(i) => self.run_if(i),
+            ast::CompoundCommand::WhileClause(w) => self.run_while(w, false),
+            ast::CompoundCommand::UntilClause(w) => self.run_while(w, true),
+            ast::CompoundCommand::Arithmetic(_)
+            | ast::CompoundCommand::ArithmeticForClause(_)
+            | ast::CompoundCommand::Coprocess(_) => {
+                let line = line_of(compound);
+                self.skip(
+                    line,
+                    head(compound),
+                    Why::Unsupported(
+                        "arithmetic commands and coprocesses are not evaluated".into(),
+                    ),
+                );
+                self.unknown("an arithmetic command was skipped".to_owned());
+                Flow::Next
+            }
+        }
+    }
+
+    fn run_subshell(&mut self, list: &'p ast::CompoundList) -> Flow {
+        let vars = self.vars.clone();
+        let positional = self.positional.clone();
+        let functions = self.functions.clone();
+        let cwd = self.cwd.clone();
+        self.subshells += 1;
+        let flow = self.run_list(list);
+        self.subshells -= 1;
+        self.vars = vars;
+        self.positional = positional;
+        self.functions = functions;
+        self.cwd = cwd;
+        match flow {
+            Flow::Halt => Flow::Halt,
+            _ => Flow::Next,
+        }
+    }
+
+    fn run_if(&mut self, clause: &'p ast::IfClauseCommand) -> Flow {
+        let flow = self.run_list(&clause.condition);
+        if flow != Flow::Next {
+            return flow;
+        }
+        match self.last.success() {
+            Some(true) => return self.run_list(&clause.then),
+            Some(false) => {}
+            None => {
+                let line = line_of(&clause.condition);
+                let text = format!("if {}", clause.condition);
+                let inert = self.is_inert_list(&clause.then)
+                    && clause.elses.iter().flatten().all(|e| {
+                        e.condition.as_ref().is_none_or(|c| self.is_inert_list(c))
+                            && self.is_inert_list(&e.body)
+                    });
+                if !inert {
+                    let why = self.why.clone();
+                    self.skip(line, text, Why::Undecidable(why));
+                    self.taint_list(&clause.then, line);
+                    for e in clause.elses.iter().flatten() {
+                        self.taint_list(&e.body, line);
+                    }
+                }
+                self.last = Status::Unknown;
+                return Flow::Next;
+            }
+        }
+        let elses = clause.elses.as_deref().unwrap_or_default();
+        for (i, branch) in elses.iter().enumerate() {
+            match &branch.condition {
+                None => return self.run_list(&branch.body),
+                Some(condition) => {
+                    let flow = self.run_list(condition);
+                    if flow != Flow::Next {
+                        return flow;
+                    }
+                    match self.last.success() {
+                        Some(true) => return self.run_list(&branch.body),
+                        Some(false) => {}
+                        None => {
+                            let line = line_of(condition);
+                            let inert = elses[i..].iter().all(|e| {
+                                e.condition.as_ref().is_none_or(|c| self.is_inert_list(c))
+                                    && self.is_inert_list(&e.body)
+                            });
+                            if !inert {
+                                let why = self.why.clone();
+                                self.skip(line, format!("elif {condition}"), Why::Undecidable(why));
+                                for e in &elses[i..] {
+                                    self.taint_list(&e.body, line);
+                                }
+                            }
+                            self.last = Status::Unknown;
+                            return Flow::Next;
+                        }
+                    }
+                }
+            }
+        }
+        // No branch taken: the status of `if` is 0.
+        self.last = Status::OK;
+        Flow::Next
+    }
+
+    fn run_for(&mut self, clause: &'p ast::ForClauseCommand) -> Flow {
+        let line = line_of(clause);
+        let words: Vec<String> = match &clause.values {
+            Some(values) => values.iter().map(|w| w.value.clone()).collect(),
+            None => vec!["\"$@\"".to_owned()],
+        };
+        let mut items = Vec::new();
+        let mut failed = None;
+        for word in &words {
+            match self.expand_fields(word) {
+                Ok(fields) => {
+                    for field in fields {
+                        match field {
+                            Field::Known(s) => items.push(s),
+                            Field::Unknown(why) => {
+                                failed.get_or_insert(why);
+                            }
+                        }
+                    }
+                }
+                Err(why) => {
+                    failed.get_or_insert(why);
+                }
+            }
+        }
+        if let Some(why) = failed {
+            self.skip(line, for_head(clause), Why::Undecidable(why.clone()));
+            self.set_var(&clause.variable_name, Value::Unknown(why.clone()));
+            self.taint_list(&clause.body.list, line);
+            self.unknown(why);
+            return Flow::Next;
+        }
+        self.last = Status::OK;
+        for item in items {
+            self.set_var(&clause.variable_name, Value::Set(item));
+            match self.run_list(&clause.body.list) {
+                Flow::Next => {}
+                Flow::Break(n) if n > 1 => return Flow::Break(n - 1),
+                Flow::Break(_) => break,
+                Flow::Continue(n) if n > 1 => return Flow::Continue(n - 1),
+                Flow::Continue(_) => {}
+                other => return other,
+            }
+        }
+        Flow::Next
+    }
+
+    fn run_case(&mut self, clause: &'p ast::CaseClauseCommand) -> Flow {
+        let line = line_of(clause);
+        let word = match self.expand_one(&clause.value.value) {
+            Ok(word) => word,
+            Err(why) => {
+                self.skip(
+                    line,
+                    format!("case {} in", clause.value),
+                    Why::Undecidable(why.clone()),
+                );
+                for item in &clause.cases {
+                    if let Some(list) = &item.cmd {
+                        self.taint_list(list, line);
+                    }
+                }
+                self.unknown(why);
+                return Flow::Next;
+            }
+        };
+        self.last = Status::OK;
+        let mut fall_through = false;
+        for (i, item) in clause.cases.iter().enumerate() {
+            let mut matched = fall_through;
+            if !matched {
+                for pattern in &item.patterns {
+                    match self.expand_pattern(&pattern.value) {
+                        Ok(p) if crate::pattern::matches(&p, &word) => {
+                            matched = true;
+                            break;
+                        }
+                        Ok(_) => {}
+                        Err(why) => {
+                            let pline = line_of(pattern);
+                            self.skip(
+                                if pline == 0 { line } else { pline },
+                                format!("case {} in {})", clause.value, pattern),
+                                Why::Undecidable(why.clone()),
+                            );
+                            for rest in &clause.cases[i..] {
+                                if let Some(list) = &rest.cmd {
+                                    self.taint_list(list, line);
+                                }
+                            }
+                            self.unknown(why);
+                            return Flow::Next;
+                        }
+                    }
+                }
+            }
+            if !matched {
+                continue;
+            }
+            if let Some(list) = &item.cmd {
+                let flow = self.run_list(list);
+                if flow != Flow::Next {
+                    return flow;
+                }
+            }
+            match item.post_action {
+                ast::CaseItemPostAction::ExitCase => return Flow::Next,
+                ast::CaseItemPostAction::UnconditionallyExecuteNextCaseItem => fall_through = true,
+                ast::CaseItemPostAction::ContinueEvaluatingCases => fall_through = false,
+            }
+        }
+        Flow::Next
+    }
+
+    fn run_while(&mut self, clause: &'p ast::WhileOrUntilClauseCommand, until: bool) -> Flow {
+        let line = line_of(&clause.0);
+        let flow = self.run_list(&clause.0);
+        if flow != Flow::Next {
+            return flow;
+        }
+        let keyword = if until { "until" } else { "while" };
+        match self.last.success() {
+            Some(holds) if holds == until => {
+                self.last = Status::OK;
+            }
+            decided => {
+                let why = match decided {
+                    None => Why::Undecidable(self.why.clone()),
+                    Some(_) => {
+                        Why::Unsupported(format!("`{keyword}` loops that run are not evaluated"))
+                    }
+                };
+                self.skip(line, format!("{keyword} {}", clause.0), why);
+                self.taint_list(&clause.1.list, line);
+                self.unknown(format!("a `{keyword}` loop was skipped"));
+            }
+        }
+        Flow::Next
+    }
+
+    /// Runs a script function with `args` as its positional parameters.
+    pub(crate) fn call_function(
+        &mut self,
+        line: usize,
+        text: &str,
+        body: &'p ast::FunctionBody,
+        args: Positional,
+    ) -> Flow {
+        if self.frames.len() >= MAX_CALLS {
+            self.skip(
+                line,
+                text,
+                Why::Unsupported(format!("function calls nested deeper than {MAX_CALLS}")),
+            );
+            self.unknown("a function call was skipped".to_owned());
+            return Flow::Next;
+        }
+        if let Some(list) = &body.1
+            && let Some(target) = list.0.iter().find(|r| !is_silencing(r))
+        {
+            self.skip(
+                line,
+                text,
+                Why::Unsupported(format!(
+                    "a function with the redirection `{target}` is not evaluated"
+                )),
+            );
+            self.taint_body(body, line);
+            self.unknown("a function call was skipped".to_owned());
+            return Flow::Next;
+        }
+        let saved = std::mem::replace(&mut self.positional, args);
+        self.frames.push(Frame {
+            line,
+            locals: Vec::new(),
+        });
+        let flow = self.run_compound(&body.0);
+        if let Some(frame) = self.frames.pop() {
+            for (name, previous) in frame.locals.into_iter().rev() {
+                match previous {
+                    Some(value) => self.set_var(&name, value),
+                    None => {
+                        self.vars.remove(&name);
+                    }
+                }
+            }
+        }
+        self.positional = saved;
+        match flow {
+            Flow::Exit => Flow::Exit,
+            Flow::Halt => Flow::Halt,
+            _ => Flow::Next,
+        }
+    }
+
+    fn run_simple(&mut self, simple: &'p ast::SimpleCommand) -> Flow {
+        let line = line_of(simple);
+        if !self.spend(line) {
+            return Flow::Halt;
+        }
+        let text = simple.to_string();
+        let mut assigns: Vec<&'p ast::Assignment> = Vec::new();
+        let mut words: Vec<&'p ast::Word> = Vec::new();
+        let mut redirects: Vec<&'p ast::IoRedirect> = Vec::new();
+        let mut decls: Vec<&'p ast::Assignment> = Vec::new();
+        for item in simple.prefix.iter().flat_map(|p| &p.0) {
+            match item {
+                ast::CommandPrefixOrSuffixItem::AssignmentWord(a, _) => assigns.push(a),
+                ast::CommandPrefixOrSuffixItem::IoRedirect(r) => redirects.push(r),
+                ast::CommandPrefixOrSuffixItem::Word(w) => words.push(w),
+                ast::CommandPrefixOrSuffixItem::ProcessSubstitution(..) => {
+                    return self.unsupported(line, &text, "process substitution");
+                }
+            }
+        }
+        if let Some(name) = &simple.word_or_name {
+            words.push(name);
+        }
+        for item in simple.suffix.iter().flat_map(|s| &s.0) {
+            match item {
+                ast::CommandPrefixOrSuffixItem::Word(w) => words.push(w),
+                ast::CommandPrefixOrSuffixItem::AssignmentWord(a, w) => {
+                    decls.push(a);
+                    words.push(w);
+                }
+                ast::CommandPrefixOrSuffixItem::IoRedirect(r) => redirects.push(r),
+                ast::CommandPrefixOrSuffixItem::ProcessSubstitution(..) => {
+                    return self.unsupported(line, &text, "process substitution");
+                }
+            }
+        }
+
+        let redirs = self.redirections(&redirects);
+
+        if words.is_empty() {
+            let mut status = Status::OK;
+            for a in assigns {
+                if self.assign(a, line) {
+                    status = Status::Unknown;
+                }
+            }
+            if status == Status::Unknown {
+                self.unknown("the exit status of a command substitution is not known".into());
+            } else {
+                self.last = status;
+            }
+            // `> FILE` alone creates or empties FILE.
+            if let Some(target) = redirs.stdout {
+                match target {
+                    Ok((path, append)) => {
+                        self.put_file(&path, Some(FileKind::File));
+                        self.emit(
+                            line,
+                            Call::WriteFile {
+                                path,
+                                content: String::new(),
+                                append,
+                            },
+                        );
+                    }
+                    Err(why) => self.skip(line, &text, Why::Undecidable(why)),
+                }
+            }
+            return Flow::Next;
+        }
+
+        // Expand the words: the first field is the command.
+        let mut fields: Vec<Field> = Vec::new();
+        let mut shown: Vec<String> = Vec::new();
+        let mut count_unknown: Option<String> = None;
+        for word in &words {
+            match self.expand_fields(&word.value) {
+                Ok(expanded) => {
+                    for f in &expanded {
+                        shown.push(match f {
+                            Field::Known(s) => shell_quote(s),
+                            Field::Unknown(_) => word.value.clone(),
+                        });
+                    }
+                    if count_unknown.is_none() {
+                        fields.extend(expanded);
+                    }
+                }
+                Err(why) => {
+                    shown.push(word.value.clone());
+                    if fields.is_empty() && count_unknown.is_none() {
+                        // Not even the command name is known.
+                        self.skip(
+                            line,
+                            &text,
+                            Why::Undecidable(format!("the command name is not known: {why}")),
+                        );
+                        self.unknown(why);
+                        return Flow::Next;
+                    }
+                    count_unknown.get_or_insert(why);
+                }
+            }
+        }
+        let mut fields = fields.into_iter();
+        let name = match fields.next() {
+            Some(Field::Known(name)) => name,
+            Some(Field::Unknown(why)) => {
+                self.skip(
+                    line,
+                    &text,
+                    Why::Undecidable(format!("the command name is not known: {why}")),
+                );
+                self.unknown(why);
+                return Flow::Next;
+            }
+            None => {
+                // Expanded to nothing: only the assignments count.
+                for a in assigns {
+                    self.assign(a, line);
+                }
+                self.last = Status::OK;
+                return Flow::Next;
+            }
+        };
+        let rest: Vec<Field> = fields.collect();
+        // Unknown fields bind as unknown parameters; an unknown field count makes them all
+        // unknown.
+        let (args, positional) = match count_unknown {
+            Some(why) => (Err(why.clone()), Positional::Unknown(why)),
+            None => {
+                let args: Result<Vec<String>, String> = rest
+                    .iter()
+                    .map(|f| match f {
+                        Field::Known(s) => Ok(s.clone()),
+                        Field::Unknown(why) => Err(why.clone()),
+                    })
+                    .collect();
+                let values = rest
+                    .into_iter()
+                    .map(|f| match f {
+                        Field::Known(s) => Value::Set(s),
+                        Field::Unknown(why) => Value::Unknown(why),
+                    })
+                    .collect();
+                (args, Positional::Known(values))
+            }
+        };
+        let cmd = Cmd {
+            line,
+            text,
+            shown: shown.join(" "),
+            redirs,
+            decls,
+        };
+        self.dispatch(&cmd, &name, args, positional, false)
+    }
+
+    fn unsupported(&mut self, line: usize, text: &str, what: &str) -> Flow {
+        self.skip(
+            line,
+            text,
+            Why::Unsupported(format!("{what} is not supported")),
+        );
+        self.unknown(format!("{what} was skipped"));
+        Flow::Next
+    }
+
+    /// Performs an assignment; true when its value came from a command substitution.
+    pub(crate) fn assign(&mut self, a: &ast::Assignment, line: usize) -> bool {
+        let ast::AssignmentName::VariableName(name) = &a.name else {
+            return false;
+        };
+        let ast::AssignmentValue::Scalar(word) = &a.value else {
+            self.set_var(name, Value::Unknown(format!("`{name}` is an array")));
+            return false;
+        };
+        let substituted = word.value.contains("$(") || word.value.contains('`');
+        let value = match self.expand_one(&word.value) {
+            Ok(text) if a.append => match self.var(name) {
+                Value::Set(old) => Value::Set(old + &text),
+                Value::Unset => Value::Set(text),
+                unknown @ Value::Unknown(_) => unknown,
+            },
+            Ok(text) => Value::Set(text),
+            Err(why) => Value::Unknown(format!("`{name}` (line {line}): {why}")),
+        };
+        self.set_var(name, value);
+        substituted
+    }
+
+    fn redirections(&mut self, redirects: &[&'p ast::IoRedirect]) -> Redirs {
+        let mut out = Redirs::default();
+        for redirect in redirects {
+            match redirect {
+                ast::IoRedirect::File(fd, kind, target) => {
+                    let writes = matches!(
+                        kind,
+                        ast::IoFileRedirectKind::Write
+                            | ast::IoFileRedirectKind::Append
+                            | ast::IoFileRedirectKind::Clobber
+                            | ast::IoFileRedirectKind::ReadAndWrite
+                    );
+                    let ast::IoFileRedirectTarget::Filename(word) = target else {
+                        if let ast::IoFileRedirectTarget::ProcessSubstitution(..) = target {
+                            out.other = Some(Err("a process substitution".to_owned()));
+                        }
+                        continue;
+                    };
+                    if !writes {
+                        continue;
+                    }
+                    let path = self.expand_one(&word.value).and_then(|p| {
+                        if p == "/dev/null" {
+                            Ok(p)
+                        } else {
+                            self.abs(&p)
+                        }
+                    });
+                    if path.as_deref() == Ok("/dev/null") {
+                        continue;
+                    }
+                    let append = matches!(kind, ast::IoFileRedirectKind::Append);
+                    if matches!(fd, None | Some(1))
+                        && !matches!(kind, ast::IoFileRedirectKind::ReadAndWrite)
+                    {
+                        out.stdout = Some(path.map(|p| (p, append)));
+                    } else {
+                        out.other = Some(path);
+                    }
+                }
+                ast::IoRedirect::OutputAndError(word, append) => {
+                    let path = self.expand_one(&word.value).and_then(|p| {
+                        if p == "/dev/null" {
+                            Ok(p)
+                        } else {
+                            self.abs(&p)
+                        }
+                    });
+                    if path.as_deref() != Ok("/dev/null") {
+                        out.stdout = Some(path.map(|p| (p, *append)));
+                    }
+                }
+                ast::IoRedirect::HereDocument(_, doc) => {
+                    out.heredoc = Some(self.expand_heredoc(doc));
+                }
+                ast::IoRedirect::HereString(_, word) => {
+                    out.heredoc = Some(self.expand_one(&word.value).map(|s| s + "\n"));
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether a pipeline has no effect on the image whatever its branches do.
+    pub(crate) fn is_inert_pipeline(&self, pipeline: &ast::Pipeline) -> bool {
+        pipeline.seq.iter().all(|c| self.is_inert_command(c))
+    }
+
+    pub(crate) fn is_inert_list(&self, list: &ast::CompoundList) -> bool {
+        list.0.iter().all(|item| {
+            self.is_inert_pipeline(&item.0.first)
+                && item.0.additional.iter().all(|next| {
+                    let (ast::AndOr::And(p) | ast::AndOr::Or(p)) = next;
+                    self.is_inert_pipeline(p)
+                })
+        })
+    }
+
+    fn is_inert_command(&self, cmd: &ast::Command) -> bool {
+        match cmd {
+            ast::Command::Simple(simple) => {
+                let items = simple
+                    .prefix
+                    .iter()
+                    .flat_map(|p| &p.0)
+                    .chain(simple.suffix.iter().flat_map(|s| &s.0));
+                let mut args = Vec::new();
+                for item in items {
+                    match item {
+                        ast::CommandPrefixOrSuffixItem::IoRedirect(r) if is_silencing(r) => {}
+                        ast::CommandPrefixOrSuffixItem::Word(w) => args.push(w.value.clone()),
+                        ast::CommandPrefixOrSuffixItem::AssignmentWord(..)
+                            if simple.word_or_name.is_some() => {}
+                        _ => return false,
+                    }
+                }
+                let Some(name) = &simple.word_or_name else {
+                    return false;
+                };
+                let name = name.value.as_str();
+                if self.functions.contains_key(name) {
+                    return false;
+                }
+                matches!(
+                    name,
+                    "echo" | "printf" | "true" | ":" | "false" | "[" | "test"
+                ) || ignored_reason(name).is_some()
+                    || is_query(name, &args)
+            }
+            ast::Command::Compound(compound, redirects) => {
+                redirects
+                    .as_ref()
+                    .is_none_or(|r| r.0.iter().all(is_silencing))
+                    && match compound {
+                        ast::CompoundCommand::BraceGroup(g) => self.is_inert_list(&g.list),
+                        ast::CompoundCommand::Subshell(s) => self.is_inert_list(&s.list),
+                        ast::CompoundCommand::IfClause(i) => {
+                            self.is_inert_list(&i.condition)
+                                && self.is_inert_list(&i.then)
+                                && i.elses.iter().flatten().all(|e| {
+                                    e.condition.as_ref().is_none_or(|c| self.is_inert_list(c))
+                                        && self.is_inert_list(&e.body)
+                                })
+                        }
+                        ast::CompoundCommand::CaseClause(c) => c
+                            .cases
+                            .iter()
+                            .all(|item| item.cmd.as_ref().is_none_or(|l| self.is_inert_list(l))),
+                        _ => false,
+                    }
+            }
+            ast::Command::ExtendedTest(..) => true,
+            ast::Command::Function(_) => false,
+        }
+    }
+}
+
+/// Quotes a word for display only when it needs it.
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c))
+    {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}

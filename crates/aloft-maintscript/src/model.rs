@@ -1,0 +1,368 @@
+//! The public types: what the caller supplies ([`Context`]) and what it gets back ([`Reading`]).
+
+use std::fmt;
+
+/// What a path is in the image, as `lstat` would say (symlinks are not followed).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    /// A regular file without execute permission.
+    File,
+    /// A regular file with execute permission (answers `[ -x ]`, `command -v`).
+    Executable,
+    /// A directory.
+    Dir,
+    /// A symbolic link, with its target as stored in the link.
+    Symlink(String),
+}
+
+/// An account the script asks about (`getent passwd NAME`, `id NAME`, `getent group NAME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Account<'a> {
+    /// A user (`getent passwd`, `id`).
+    User(&'a str),
+    /// A group (`getent group`).
+    Group(&'a str),
+}
+
+/// Answers about an account: `Some(true)` exists, `Some(false)` does not, `None` unknown.
+pub type AccountOracle<'a> = &'a dyn Fn(Account<'_>) -> Option<bool>;
+
+/// Answers `lstat` of an absolute, normalized path in the image: `None` when absent.
+pub type FileOracle<'a> = &'a dyn Fn(&str) -> Option<FileKind>;
+
+const UNKNOWN_ACCOUNTS: AccountOracle<'static> = &|_| None;
+
+/// What the reader may ask about the image the script runs in.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// The package whose script this is (`$DPKG_MAINTSCRIPT_PACKAGE`, error messages).
+    pub package: &'a str,
+    /// The image's files, directories included, like `lstat`; symlinks are followed by the
+    /// reader, which asks again for each target. Executables must be reported as
+    /// [`FileKind::Executable`]: `[ -x ]`, `command -v` and `which` depend on it.
+    pub files: FileOracle<'a>,
+    /// The image's accounts (`getent`, `id`); [`Context::new`] answers "unknown" for every
+    /// account, so `if ! getent passwd x; then adduser ...` is then skipped. Accounts the
+    /// script creates itself are known afterwards either way.
+    pub accounts: AccountOracle<'a>,
+}
+
+impl<'a> Context<'a> {
+    /// A context with a file oracle; accounts are unknown.
+    pub fn new(package: &'a str, files: FileOracle<'a>) -> Self {
+        Self {
+            package,
+            files,
+            accounts: UNKNOWN_ACCOUNTS,
+        }
+    }
+
+    /// The same context, answering account questions with `accounts`.
+    #[must_use]
+    pub fn with_accounts(self, accounts: AccountOracle<'a>) -> Self {
+        Self { accounts, ..self }
+    }
+}
+
+impl fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("package", &self.package)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a postinst does on a fresh install (`postinst configure ""`), as far as it can be
+/// decided without running it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reading {
+    /// The calls of known commands, in the order the script makes them.
+    pub calls: Vec<Located<Call>>,
+    /// Everything the reader did not evaluate, in script order.
+    pub skipped: Vec<Skipped>,
+    /// Files the script sources (`. FILE`), in order, once each; they are not followed.
+    pub sourced: Vec<String>,
+}
+
+/// A value and where in the script it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    /// The 1-based line of the command.
+    pub line: usize,
+    /// The lines of the calls of script functions that led here, outermost first.
+    pub via: Vec<usize>,
+    /// The value.
+    pub value: T,
+}
+
+/// A construct the reader did not evaluate, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The 1-based line of the construct.
+    pub line: usize,
+    /// The lines of the calls of script functions that led here, outermost first.
+    pub via: Vec<usize>,
+    /// The construct as written (for compound commands, their head: `for x in $list`).
+    pub text: String,
+    /// Why it was skipped.
+    pub why: Why,
+}
+
+/// Why a construct was skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    /// The command is not one the reader knows.
+    UnknownCommand,
+    /// It depends on a value or a condition the reader cannot know; the text says which.
+    Undecidable(String),
+    /// The reader knows the construct but does not model this form of it; the text says which.
+    Unsupported(String),
+}
+
+impl fmt::Display for Why {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownCommand => f.write_str("unknown command"),
+            Self::Undecidable(why) | Self::Unsupported(why) => f.write_str(why),
+        }
+    }
+}
+
+/// A slave link of an alternative (`--slave LINK NAME PATH`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slave {
+    /// The generic name, e.g. `/usr/share/man/man1/awk.1.gz`.
+    pub link: String,
+    /// The slave's name, e.g. `awk.1.gz`.
+    pub name: String,
+    /// The alternative's path, e.g. `/usr/share/man/man1/mawk.1.gz`.
+    pub path: String,
+}
+
+/// How an account was asked for: the tools' defaults differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountTool {
+    /// Debian's `adduser`/`addgroup`.
+    Adduser,
+    /// shadow's `useradd`/`groupadd`.
+    Useradd,
+}
+
+/// A user to create, with only the options the script gave (defaults are the tool's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// The login name.
+    pub name: String,
+    /// Which tool was called.
+    pub tool: AccountTool,
+    /// `--system` / `-r`.
+    pub system: bool,
+    /// `--uid` / `-u`.
+    pub uid: Option<u32>,
+    /// The primary group: `--ingroup NAME`, `--gid ID`, `-g NAME|ID`.
+    pub group: Option<String>,
+    /// A group named after the user: `--group` (adduser), `-U` (true) or `-N` (false) (useradd).
+    pub user_group: Option<bool>,
+    /// `--home` / `-d`.
+    pub home: Option<String>,
+    /// `--no-create-home`, `-M` (false) or `-m` (true).
+    pub create_home: Option<bool>,
+    /// `--shell` / `-s`.
+    pub shell: Option<String>,
+    /// `--gecos`, `--comment` / `-c`.
+    pub gecos: Option<String>,
+    /// `-G a,b` (useradd).
+    pub extra_groups: Vec<String>,
+    /// `--disabled-password`.
+    pub disabled_password: bool,
+    /// `--disabled-login`.
+    pub disabled_login: bool,
+}
+
+/// A group to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGroup {
+    /// The group name.
+    pub name: String,
+    /// Which tool was called.
+    pub tool: AccountTool,
+    /// `--system` / `-r`.
+    pub system: bool,
+    /// `--gid` / `-g`.
+    pub gid: Option<u32>,
+}
+
+/// A call of a known command, with its arguments expanded and its options parsed.
+///
+/// Paths are absolute (relative ones are resolved against the working directory, `/` at
+/// the start as under dpkg), except link targets, which are kept as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    /// `update-alternatives --install LINK NAME PATH PRIORITY [--slave LINK NAME PATH]...`.
+    AlternativeInstall {
+        /// The generic name, e.g. `/usr/bin/awk`.
+        link: String,
+        /// The alternative's name, e.g. `awk`.
+        name: String,
+        /// This alternative, e.g. `/usr/bin/mawk`.
+        path: String,
+        /// Its priority.
+        priority: i64,
+        /// Its slaves.
+        slaves: Vec<Slave>,
+    },
+    /// `update-alternatives --remove NAME PATH`.
+    AlternativeRemove {
+        /// The alternative's name.
+        name: String,
+        /// The alternative to remove.
+        path: String,
+    },
+    /// `update-alternatives --set NAME PATH` (manual mode).
+    AlternativeSet {
+        /// The alternative's name.
+        name: String,
+        /// The alternative chosen.
+        path: String,
+    },
+    /// `update-alternatives --auto NAME`.
+    AlternativeAuto {
+        /// The alternative's name.
+        name: String,
+    },
+    /// `ucf SRC DEST`: install `source` as the conffile `dest` (a copy on a fresh install).
+    Ucf {
+        /// The packaged default.
+        source: String,
+        /// The configuration file.
+        dest: String,
+    },
+    /// `ucfr PACKAGE DEST`: register `dest` as owned by `package` in ucf's registry.
+    Ucfr {
+        /// The owning package.
+        package: String,
+        /// The configuration file.
+        dest: String,
+    },
+    /// `php_invoke enmod VERSION SAPI MODULE` (php-maintscript-helper); `sapi` may be `ALL`.
+    PhpEnmod {
+        /// The PHP version, e.g. `8.4`.
+        version: String,
+        /// The SAPI (`cli`, `fpm`, ...) or `ALL`.
+        sapi: String,
+        /// The module, e.g. `mbstring`.
+        module: String,
+    },
+    /// `ln [-s] TARGET LINK` (`link` is where the link is made, after `ln`'s directory rule).
+    Link {
+        /// What the link points to, as written.
+        target: String,
+        /// The path of the new link.
+        link: String,
+        /// `-s`: a symbolic link, else a hard link.
+        symbolic: bool,
+    },
+    /// `mkdir [-p] [-m MODE] DIR` or `install -d [-m MODE] [-o OWNER] [-g GROUP] DIR`.
+    Mkdir {
+        /// The directory; its parents are created too.
+        path: String,
+        /// The directory's mode, when given.
+        mode: Option<u32>,
+        /// `install -o`.
+        owner: Option<String>,
+        /// `install -g`.
+        group: Option<String>,
+    },
+    /// `cp SRC DEST` (`dest` is the file made, after `cp`'s directory rule).
+    Copy {
+        /// The file copied.
+        source: String,
+        /// The new file.
+        dest: String,
+    },
+    /// `mv SRC DEST` (`dest` after `mv`'s directory rule).
+    Move {
+        /// The path moved.
+        source: String,
+        /// Its new path.
+        dest: String,
+    },
+    /// `rm [-r] PATH`.
+    Remove {
+        /// The path removed.
+        path: String,
+        /// `-r`: a directory and its contents.
+        recursive: bool,
+    },
+    /// `rmdir DIR`: remove an empty directory.
+    Rmdir {
+        /// The directory.
+        path: String,
+    },
+    /// `touch FILE`: create an empty file if absent.
+    Touch {
+        /// The file.
+        path: String,
+    },
+    /// Output written to a file: `: > F`, `echo TEXT > F`, `cat > F <<EOF`.
+    WriteFile {
+        /// The file.
+        path: String,
+        /// What is written.
+        content: String,
+        /// `>>`: appended, else the file is replaced.
+        append: bool,
+    },
+    /// `chown [-R] [OWNER][:GROUP] PATH` (`chgrp GROUP PATH` gives no owner).
+    Chown {
+        /// The new owner, a name or a number.
+        owner: Option<String>,
+        /// The new group, a name or a number.
+        group: Option<String>,
+        /// The path.
+        path: String,
+        /// `-R`.
+        recursive: bool,
+    },
+    /// `chmod [-R] MODE PATH` with an octal mode.
+    Chmod {
+        /// The mode bits, e.g. `0o2775`.
+        mode: u32,
+        /// The path.
+        path: String,
+        /// `-R`.
+        recursive: bool,
+    },
+    /// `dpkg-statoverride --add [--update] USER GROUP MODE PATH`.
+    StatOverride {
+        /// The owner, a name or `#uid`.
+        user: String,
+        /// The group, a name or `#gid`.
+        group: String,
+        /// The mode bits.
+        mode: u32,
+        /// The path.
+        path: String,
+        /// `--update`: applied to the path now, not only recorded.
+        update: bool,
+    },
+    /// `adduser USER` / `useradd USER`.
+    AddUser(NewUser),
+    /// `addgroup GROUP` / `adduser --group GROUP` / `groupadd GROUP`.
+    AddGroup(NewGroup),
+    /// `adduser USER GROUP`, `usermod -a -G GROUP USER`, `gpasswd -a USER GROUP`.
+    AddUserToGroup {
+        /// The user.
+        user: String,
+        /// The group it joins.
+        group: String,
+    },
+    /// A command skipped on purpose because its effect does not belong in an image, or is
+    /// produced from the image's files by other means (service management, debconf, ...).
+    Ignored {
+        /// The command line, expanded where possible.
+        command: String,
+        /// Why it is ignored.
+        reason: String,
+    },
+}

@@ -1,0 +1,879 @@
+//! Hand-written scripts for what the fixtures do not show.
+
+use aloft_maintscript::{
+    Account, AccountTool, Call, Context, NewGroup, NewUser, Why, read_postinst,
+};
+
+use crate::image::{Image, calls, dump, effects, ignored, skipped};
+
+fn s(v: &str) -> String {
+    v.to_owned()
+}
+
+fn read(script: &str) -> aloft_maintscript::Reading {
+    Image::base().read("test", script)
+}
+
+fn touch(path: &str) -> Call {
+    Call::Touch { path: s(path) }
+}
+
+fn link(target: &str, link: &str) -> Call {
+    Call::Link {
+        target: s(target),
+        link: s(link),
+        symbolic: true,
+    }
+}
+
+const ACCOUNTS: &str = r#"#!/bin/sh
+set -e
+case "$1" in
+    configure)
+        if ! getent group caddy >/dev/null; then
+            addgroup --system caddy
+        fi
+        if ! getent passwd caddy >/dev/null; then
+            adduser --system --ingroup caddy --home /var/lib/caddy \
+                --shell /usr/sbin/nologin --gecos "Caddy web server" \
+                --disabled-password --no-create-home caddy
+        fi
+        adduser caddy www-data
+        adduser --quiet --system --group --uid 990 --home=/nonexistent svc
+        useradd -r -M -d /nonexistent -s /usr/sbin/nologin -g nogroup -G adm,tty -c "A daemon" daemon2
+        groupadd -r -g 999 grp
+        usermod -a -G adm caddy
+        id -u postgres >/dev/null 2>&1 || useradd --system postgres
+    ;;
+esac
+"#;
+
+#[test]
+fn accounts_with_an_account_oracle() {
+    let image = Image::base();
+    let files = |p: &str| image.lookup(p);
+    let accounts = |a: Account<'_>| match a {
+        Account::User("postgres") => Some(true),
+        _ => Some(false),
+    };
+    let ctx = Context::new("caddy", &files).with_accounts(&accounts);
+    let reading = read_postinst(ACCOUNTS, &ctx).unwrap_or_default();
+    let user = |name: &str| NewUser {
+        name: s(name),
+        tool: AccountTool::Adduser,
+        system: true,
+        uid: None,
+        group: None,
+        user_group: None,
+        home: None,
+        create_home: None,
+        shell: None,
+        gecos: None,
+        extra_groups: Vec::new(),
+        disabled_password: false,
+        disabled_login: false,
+    };
+    assert_eq!(
+        calls(&reading),
+        vec![
+            Call::AddGroup(NewGroup {
+                name: s("caddy"),
+                tool: AccountTool::Adduser,
+                system: true,
+                gid: None,
+            }),
+            Call::AddUser(NewUser {
+                group: Some(s("caddy")),
+                home: Some(s("/var/lib/caddy")),
+                shell: Some(s("/usr/sbin/nologin")),
+                gecos: Some(s("Caddy web server")),
+                disabled_password: true,
+                create_home: Some(false),
+                ..user("caddy")
+            }),
+            Call::AddUserToGroup {
+                user: s("caddy"),
+                group: s("www-data"),
+            },
+            Call::AddUser(NewUser {
+                uid: Some(990),
+                user_group: Some(true),
+                home: Some(s("/nonexistent")),
+                ..user("svc")
+            }),
+            Call::AddUser(NewUser {
+                tool: AccountTool::Useradd,
+                group: Some(s("nogroup")),
+                home: Some(s("/nonexistent")),
+                create_home: Some(false),
+                shell: Some(s("/usr/sbin/nologin")),
+                gecos: Some(s("A daemon")),
+                extra_groups: vec![s("adm"), s("tty")],
+                ..user("daemon2")
+            }),
+            Call::AddGroup(NewGroup {
+                name: s("grp"),
+                tool: AccountTool::Useradd,
+                system: true,
+                gid: Some(999),
+            }),
+            Call::AddUserToGroup {
+                user: s("caddy"),
+                group: s("adm"),
+            },
+        ],
+        "{}",
+        dump(&reading)
+    );
+    assert!(reading.skipped.is_empty(), "{}", dump(&reading));
+}
+
+#[test]
+fn accounts_without_an_oracle_are_reported() {
+    let reading = read(ACCOUNTS);
+    assert_eq!(
+        skipped(&reading),
+        vec![
+            (5, s("if ! getent group caddy > /dev/null")),
+            (8, s("if ! getent passwd caddy > /dev/null")),
+            (18, s("useradd --system postgres")),
+        ],
+        "{}",
+        dump(&reading)
+    );
+    assert_eq!(effects(&reading).len(), 5);
+}
+
+#[test]
+fn functions_get_their_arguments() {
+    let reading = read(
+        r#"#!/bin/sh
+set -e
+make_dir() {
+    local dir mode
+    dir="$1"; mode=$2
+    shift 2
+    mkdir -p -m "$mode" "$dir"
+    for owner in "$@"; do
+        chown "$owner" "$dir"
+    done
+    return 3
+}
+dir=/keep
+if make_dir /var/lib/x 0750 a:b c; then
+    touch /never
+else
+    [ $? -eq 3 ] && touch "$dir/stamp"
+fi
+wrapper() { make_dir "$@"; }
+wrapper /srv/y 700
+"#,
+    );
+    let mkdir = |path: &str, mode: u32| Call::Mkdir {
+        path: s(path),
+        mode: Some(mode),
+        owner: None,
+        group: None,
+    };
+    assert_eq!(
+        calls(&reading),
+        vec![
+            mkdir("/var/lib/x", 0o750),
+            Call::Chown {
+                owner: Some(s("a")),
+                group: Some(s("b")),
+                path: s("/var/lib/x"),
+                recursive: false,
+            },
+            Call::Chown {
+                owner: Some(s("c")),
+                group: None,
+                path: s("/var/lib/x"),
+                recursive: false,
+            },
+            touch("/keep/stamp"),
+            mkdir("/srv/y", 0o700),
+        ],
+        "{}",
+        dump(&reading)
+    );
+    let last = reading.calls.last().map(|c| (c.line, c.via.clone()));
+    assert_eq!(last, Some((7, vec![20, 19])));
+    assert!(reading.skipped.is_empty(), "{}", dump(&reading));
+}
+
+#[test]
+fn case_selects_the_configure_arm() {
+    let reading = read(
+        r#"#!/bin/sh
+case "$1" in
+    abort-upgrade|abort-remove) touch /no1 ;;
+    config*) touch /yes1 ;;
+    configure) touch /no2 ;;
+    *) echo "unknown argument $1" >&2; exit 1 ;;
+esac
+case "x$2" in
+    x) touch /fresh ;;
+    *) touch /upgrade ;;
+esac
+case "$1" in "configure") ;; esac
+"#,
+    );
+    assert_eq!(
+        calls(&reading),
+        vec![touch("/yes1"), touch("/fresh")],
+        "{}",
+        dump(&reading)
+    );
+    assert!(reading.skipped.is_empty());
+}
+
+#[test]
+fn undecidable_branches_are_reported_not_guessed() {
+    let reading = read(
+        r#"#!/bin/sh
+set -e
+if [ -f /etc/foo.conf ] && grep -q bar /etc/foo.conf; then
+    ln -s /a /b
+fi
+version=$(cat /etc/debian_version)
+ln -s "/usr/share/$version" /c
+for f in /etc/foo.d/*.conf; do
+    touch "$f.seen"
+done
+if some-tool --check; then
+    flag=yes
+fi
+[ "$flag" = yes ] && touch /flagged
+while read line; do
+    touch /x
+done < /etc/list
+touch /after
+"#,
+    );
+    // /etc/foo.conf does not exist: that `if` is decided false.
+    assert_eq!(calls(&reading), vec![touch("/after")], "{}", dump(&reading));
+    let reasons: Vec<(usize, String, Why)> = reading
+        .skipped
+        .iter()
+        .map(|s| (s.line, s.text.clone(), s.why.clone()))
+        .collect();
+    assert_eq!(reasons.len(), 6, "{}", dump(&reading));
+    assert_eq!(reasons[0].0, 7);
+    assert!(
+        matches!(&reasons[0].2, Why::Undecidable(w) if w.contains("`version` (line 6)") && w.contains("$(cat /etc/debian_version)"))
+    );
+    assert_eq!(
+        (reasons[1].0, reasons[1].1.as_str()),
+        (8, "for f in /etc/foo.d/*.conf")
+    );
+    assert_eq!(
+        reasons[2],
+        (11, s("some-tool --check"), Why::UnknownCommand)
+    );
+    assert_eq!(reasons[3].1, "if some-tool --check");
+    // `flag` may have been set by the skipped branch: the `&&` is not decided either.
+    assert_eq!(reasons[4].1, "touch /flagged");
+    assert!(matches!(&reasons[4].2, Why::Undecidable(w) if w.contains("flag")));
+    assert_eq!(reasons[5].1, "while read line");
+}
+
+#[test]
+fn conditions_on_the_fresh_install() {
+    let reading = read(
+        r#"#!/bin/sh
+[ "$1" = "configure" ] && touch /a
+[ "$1" != "configure" ] || touch /b
+[ -z "$2" ] && touch /c
+[ -n "$2" ] && touch /never1
+[ -z $2 ] && touch /d
+test "x$2" = "x" -a "$1" = configure && touch /e
+if dpkg --compare-versions "$2" lt 1.2-3~; then touch /f; fi
+if dpkg --compare-versions "$2" lt-nl 1.2-3~; then touch /never2; fi
+if dpkg --compare-versions "$2" le-nl 1.2-3~; then touch /never3; elif [ "$DPKG_ROOT" = "" ]; then touch /g; fi
+if dpkg --compare-versions 1.0 gt 1.0~rc1; then touch /h; fi
+[ "$DPKG_MAINTSCRIPT_PACKAGE" = test ] && [ "$DPKG_MAINTSCRIPT_NAME" = postinst ] && touch /i
+[ $# -eq 2 ] && touch /j
+[[ -n x ]] && touch /never4
+"#,
+    );
+    let expected: Vec<Call> = "abcdefghij"
+        .chars()
+        .map(|c| touch(&format!("/{c}")))
+        .collect();
+    assert_eq!(calls(&reading), expected, "{}", dump(&reading));
+    // dash has no `[[`: an unknown command, and what depends on it is not decided.
+    assert_eq!(
+        skipped(&reading),
+        vec![(14, s("[[ -n x ]]")), (14, s("touch /never4"))],
+        "{}",
+        dump(&reading)
+    );
+    assert_eq!(reading.skipped[0].why, Why::UnknownCommand);
+}
+
+#[test]
+fn file_tests_follow_links_and_earlier_calls() {
+    let mut image = Image::base();
+    image.add(&[
+        "/etc/alternatives/",
+        "/usr/bin/tool*",
+        "/usr/bin/t -> tool",
+        "/etc/dangling -> /nowhere",
+        "/usr/share/doc/",
+    ]);
+    let reading = image.read(
+        "test",
+        r#"#!/bin/sh
+[ -x /bin/t ] && touch /1
+[ -e /etc/dangling ] || touch /2
+[ -L /etc/dangling ] && touch /3
+[ -d /bin/ ] && touch /4
+[ -f /usr/share/doc ] || touch /5
+mkdir -p /opt/app/data
+[ -d /opt/app ] && touch /6
+touch /opt/app/data/f
+[ -f /opt/app/data/f ] && touch /7
+rm -rf /opt/app
+[ -e /opt/app/data/f ] || touch /8
+command -v tool >/dev/null && touch /9
+which missing-tool >/dev/null || touch /10
+if [ -x "$(command -v tool)" ]; then touch /11; fi
+if [ -x "$(command -v missing)" ]; then touch /never; fi
+"#,
+    );
+    let touched: Vec<String> = calls(&reading)
+        .into_iter()
+        .filter_map(|c| match c {
+            Call::Touch { path } if !path.starts_with("/opt") => Some(path),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<String> = (1..=11).map(|i| format!("/{i}")).collect();
+    assert_eq!(touched, expected, "{}", dump(&reading));
+}
+
+#[test]
+fn links_and_copies_into_directories() {
+    let mut image = Image::base();
+    image.add(&["/usr/lib/ssl/", "/etc/ssl/", "/srv/dir/", "/srv/f"]);
+    let reading = image.read(
+        "test",
+        r#"#!/bin/sh
+ln -s /etc/ssl /usr/lib/ssl
+ln -sfT /etc/ssl /usr/lib/ssl
+ln -s a b /srv/dir
+cd /srv
+ln -sf ../x rel
+cp -a f dir
+cp f /srv/copy
+mv copy moved
+ln f hard
+"#,
+    );
+    assert_eq!(
+        calls(&reading),
+        vec![
+            link("/etc/ssl", "/usr/lib/ssl/ssl"),
+            link("/etc/ssl", "/usr/lib/ssl"),
+            link("a", "/srv/dir/a"),
+            link("b", "/srv/dir/b"),
+            link("../x", "/srv/rel"),
+            Call::Copy {
+                source: s("/srv/f"),
+                dest: s("/srv/dir/f"),
+            },
+            Call::Copy {
+                source: s("/srv/f"),
+                dest: s("/srv/copy"),
+            },
+            Call::Move {
+                source: s("/srv/copy"),
+                dest: s("/srv/moved"),
+            },
+            Call::Link {
+                target: s("/srv/f"),
+                link: s("/srv/hard"),
+                symbolic: false,
+            },
+        ],
+        "{}",
+        dump(&reading)
+    );
+}
+
+#[test]
+fn output_to_files() {
+    let reading = read(
+        r#"#!/bin/sh
+name=world
+echo "hello $name" > /etc/greeting
+printf 'a\tb\n' >> /etc/greeting
+: > /var/log/empty
+> /var/log/empty2
+cat > /etc/conf <<EOF
+value=$name
+EOF
+cat <<'EOF' >> /etc/conf
+raw $name
+EOF
+echo quiet >/dev/null 2>&1
+sed -e s/a/b/ /etc/x > /etc/y
+"#,
+    );
+    let write = |path: &str, content: &str, append: bool| Call::WriteFile {
+        path: s(path),
+        content: s(content),
+        append,
+    };
+    assert_eq!(
+        calls(&reading),
+        vec![
+            write("/etc/greeting", "hello world\n", false),
+            write("/etc/greeting", "a\tb\n", true),
+            write("/var/log/empty", "", false),
+            write("/var/log/empty2", "", false),
+            write("/etc/conf", "value=world\n", false),
+            write("/etc/conf", "raw $name\n", true),
+        ],
+        "{}",
+        dump(&reading)
+    );
+    assert_eq!(
+        skipped(&reading),
+        vec![(14, s("sed -e s/a/b/ /etc/x > /etc/y"))]
+    );
+}
+
+#[test]
+fn known_commands_and_their_options() {
+    let reading = read(
+        r#"#!/bin/sh
+set -e
+update-alternatives --quiet --install /usr/bin/x x /usr/bin/x1 10 --slave /usr/share/man/man1/x.1.gz x.1.gz /usr/share/man/man1/x1.1.gz
+update-alternatives --remove x /usr/bin/x0
+update-alternatives --set x /usr/bin/x1
+update-alternatives --auto x
+update-alternatives --install /usr/bin/y y /usr/bin/y1 high
+ucf --three-way --debconf-ok /usr/share/p/p.conf /etc/p.conf
+ucf --purge /etc/p.conf
+ucfr --force p /etc/p.conf
+install -d -m 0750 -o www-data -g adm /var/lib/p /var/cache/p
+chmod -R g+w /var/lib/p
+chmod 4755 /usr/bin/x1
+chgrp -R adm /var/log/p
+chown :adm /var/log/q
+dpkg-statoverride --add root adm 0640 /etc/p.secret
+dpkg-statoverride --remove /etc/p.secret
+rmdir --ignore-fail-on-non-empty /var/lib/old
+mkdir --mode=u+rwx /bad
+"#,
+    );
+    let mkdir = |path: &str| Call::Mkdir {
+        path: s(path),
+        mode: Some(0o750),
+        owner: Some(s("www-data")),
+        group: Some(s("adm")),
+    };
+    let chgrp = |path: &str, recursive: bool| Call::Chown {
+        owner: None,
+        group: Some(s("adm")),
+        path: s(path),
+        recursive,
+    };
+    assert_eq!(
+        effects(&reading),
+        vec![
+            Call::AlternativeInstall {
+                link: s("/usr/bin/x"),
+                name: s("x"),
+                path: s("/usr/bin/x1"),
+                priority: 10,
+                slaves: vec![aloft_maintscript::Slave {
+                    link: s("/usr/share/man/man1/x.1.gz"),
+                    name: s("x.1.gz"),
+                    path: s("/usr/share/man/man1/x1.1.gz"),
+                }],
+            },
+            Call::AlternativeRemove {
+                name: s("x"),
+                path: s("/usr/bin/x0"),
+            },
+            Call::AlternativeSet {
+                name: s("x"),
+                path: s("/usr/bin/x1"),
+            },
+            Call::AlternativeAuto { name: s("x") },
+            Call::Ucf {
+                source: s("/usr/share/p/p.conf"),
+                dest: s("/etc/p.conf"),
+            },
+            Call::Ucfr {
+                package: s("p"),
+                dest: s("/etc/p.conf"),
+            },
+            mkdir("/var/lib/p"),
+            mkdir("/var/cache/p"),
+            Call::Chmod {
+                mode: 0o4755,
+                path: s("/usr/bin/x1"),
+                recursive: false,
+            },
+            chgrp("/var/log/p", true),
+            chgrp("/var/log/q", false),
+            Call::StatOverride {
+                user: s("root"),
+                group: s("adm"),
+                mode: 0o640,
+                path: s("/etc/p.secret"),
+                update: false,
+            },
+            Call::Rmdir {
+                path: s("/var/lib/old"),
+            },
+        ],
+        "{}",
+        dump(&reading)
+    );
+    let lines: Vec<usize> = reading.skipped.iter().map(|s| s.line).collect();
+    // priority `high`, `ucf --purge`, `chmod g+w`, `--remove`, `mkdir --mode=u+rwx`.
+    assert_eq!(lines, vec![7, 9, 12, 17, 19], "{}", dump(&reading));
+    assert!(
+        reading
+            .skipped
+            .iter()
+            .all(|s| matches!(s.why, Why::Unsupported(_)))
+    );
+}
+
+#[test]
+fn service_management_and_debconf_are_ignored_on_purpose() {
+    let reading = read(
+        r#"#!/bin/sh
+set -e
+. /usr/share/debconf/confmodule
+db_get foo/bar
+value="$RET"
+deb-systemd-helper unmask 'x.service' >/dev/null || true
+if deb-systemd-helper --quiet was-enabled 'x.service'; then
+    deb-systemd-helper enable 'x.service' >/dev/null || true
+else
+    deb-systemd-helper update-state 'x.service' >/dev/null || true
+fi
+invoke-rc.d x start || exit 1
+systemctl --system daemon-reload >/dev/null || true
+ldconfig
+systemd-sysusers x.conf
+update-rc.d x defaults >/dev/null
+touch /done
+[ "$value" = yes ] && touch /maybe
+"#,
+    );
+    assert_eq!(
+        ignored(&reading),
+        vec![
+            "db_get foo/bar",
+            "deb-systemd-helper unmask x.service",
+            "deb-systemd-helper --quiet was-enabled x.service",
+            "invoke-rc.d x start",
+            "systemctl --system daemon-reload",
+            "ldconfig",
+            "systemd-sysusers x.conf",
+            "update-rc.d x defaults",
+        ],
+        "{}",
+        dump(&reading)
+    );
+    assert_eq!(effects(&reading), vec![touch("/done")]);
+    assert_eq!(skipped(&reading), vec![(18, s("touch /maybe"))]);
+    assert!(
+        matches!(&reading.skipped[0].why, Why::Undecidable(w) if w.contains("`RET` is set by debconf"))
+    );
+}
+
+#[test]
+fn failing_exit_on_the_path_is_reported() {
+    let reading = read("#!/bin/sh\n[ -n \"$2\" ] || exit 3\ntouch /never\n");
+    assert!(calls(&reading).is_empty());
+    assert_eq!(skipped(&reading), vec![(2, s("exit 3"))]);
+    assert!(matches!(&reading.skipped[0].why, Why::Unsupported(w) if w.contains("status 3")));
+}
+
+#[test]
+fn sourced_helpers_are_recorded_and_php_invoke_needs_them() {
+    let reading = read(
+        r#"#!/bin/sh
+php_invoke enmod 8.4 ALL early
+. /usr/lib/php/php-maintscript-helper
+. /usr/lib/php/php-maintscript-helper
+php_invoke enmod 8.4 cli opcache
+php_invoke dismod 8.4 ALL gone
+php_msg info hello
+"#,
+    );
+    assert_eq!(
+        calls(&reading),
+        vec![Call::PhpEnmod {
+            version: s("8.4"),
+            sapi: s("cli"),
+            module: s("opcache"),
+        }]
+    );
+    assert_eq!(
+        reading.sourced,
+        vec![s("/usr/lib/php/php-maintscript-helper")]
+    );
+    assert_eq!(
+        reading
+            .skipped
+            .iter()
+            .map(|s| (s.line, s.why.clone()))
+            .collect::<Vec<_>>(),
+        vec![
+            (2, Why::UnknownCommand),
+            (
+                6,
+                Why::Unsupported(s(
+                    "`php_invoke dismod 8.4 ALL gone` is not modelled (only `enmod VERSION SAPI MODULE`)"
+                ))
+            ),
+        ]
+    );
+}
+
+#[test]
+fn expansions() {
+    let reading = read(
+        r#"#!/bin/sh
+p=/usr/share/zoneinfo/Etc/UTC
+unset unset_var unset2
+touch "/tmp/${p#/usr/share/zoneinfo/}"
+touch /tmp/${p##*/} /tmp/${p%/*}x
+touch "/tmp/${unset_var:-default}" "/tmp/${p:+alt}" "/tmp/x${unset2-}y"
+list="a b  c"
+for x in $list "$list"; do touch "/l/$x"; done
+set -- one "two three"
+for x in "$@"; do touch "/p/$x"; done
+for x; do touch "/q/$x"; done
+touch /e/${#p}
+IFS=:
+path=/x:/y
+for d in $path; do touch "$d"; done
+"#,
+    );
+    let touched: Vec<String> = calls(&reading)
+        .into_iter()
+        .filter_map(|c| match c {
+            Call::Touch { path } => Some(path),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        touched,
+        vec![
+            "/tmp/Etc/UTC",
+            "/tmp/UTC",
+            "/tmp/usr/share/zoneinfo/Etcx",
+            "/tmp/default",
+            "/tmp/alt",
+            "/tmp/xy",
+            "/l/a",
+            "/l/b",
+            "/l/c",
+            "/l/a b  c",
+            "/p/one",
+            "/p/two three",
+            "/q/one",
+            "/q/two three",
+            "/e/27",
+            "/x",
+            "/y",
+        ],
+        "{}",
+        dump(&reading)
+    );
+}
+
+#[test]
+fn syntax_errors_name_the_package_and_line() {
+    let files = |_: &str| None;
+    let ctx = Context::new("broken", &files);
+    let Err(err) = read_postinst("#!/bin/sh\nif true; then\n  echo x\nfi fi\n", &ctx) else {
+        panic!("parsed");
+    };
+    assert_eq!(err.package(), "broken");
+    assert_eq!(err.line(), 4);
+    assert_eq!(
+        err.to_string(),
+        "Failed to parse the postinst of `broken` at line 4"
+    );
+    assert!(std::error::Error::source(&err).is_some());
+}
+
+#[test]
+fn bash_scripts_parse_as_bash() {
+    let reading = read(
+        r#"#!/bin/bash
+set -e
+if [[ -z "$2" && $1 == conf* ]]; then
+    touch /fresh &>/dev/null
+fi
+case "$1" in
+    config*) touch /a ;&
+    never) touch /b ;;
+    configure) touch /never ;;
+esac
+mkdir -p /srv/{a,b} "/srv/{c,d}"
+touch "/srv/{c,d}" '/srv/{e}' /srv/{f}
+"#,
+    );
+    assert_eq!(
+        calls(&reading),
+        vec![
+            touch("/fresh"),
+            touch("/a"),
+            touch("/b"),
+            touch("/srv/{c,d}"),
+            touch("/srv/{e}"),
+            touch("/srv/{f}")
+        ],
+        "{}",
+        dump(&reading)
+    );
+    // Brace expansion is bash's: reported, not taken literally.
+    assert_eq!(
+        skipped(&reading),
+        vec![(11, s("mkdir -p /srv/{a,b} \"/srv/{c,d}\""))]
+    );
+}
+
+#[test]
+fn locals_subshells_and_statuses() {
+    let reading = read(
+        r#"#!/bin/sh
+set -e
+x=global
+f() {
+    local x="$1" y
+    y=inner
+    touch "/f/$x/$y"
+}
+f arg
+touch "/after/$x"
+(x=sub; touch "/sub/$x"; exit 4)
+touch "/status/$?/$x"
+touch() { echo "shadowed $*"; }
+touch /not-a-call
+command touch /real
+unset -f touch
+false || touch /or
+true && touch /and
+some-unknown-tool || true
+if [ -d /nonexistent ] || [ "$x" = global ]; then touch /either; fi
+g() { return 5; }
+g || touch "/ret/$?"
+"#,
+    );
+    let touched: Vec<String> = calls(&reading)
+        .into_iter()
+        .filter_map(|c| match c {
+            Call::Touch { path } => Some(path),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        touched,
+        vec![
+            "/f/arg/inner",
+            "/after/global",
+            "/sub/sub",
+            "/status/4/global",
+            "/real",
+            "/or",
+            "/and",
+            "/either",
+            "/ret/5",
+        ],
+        "{}",
+        dump(&reading)
+    );
+    assert_eq!(skipped(&reading), vec![(19, s("some-unknown-tool"))]);
+}
+
+#[test]
+fn arguments_of_unknown_value_reach_functions_as_unknown() {
+    let reading = read(
+        r#"#!/bin/sh
+f() {
+    touch "/known/$1"
+    touch "/unknown/$2"
+    touch "/count/$#"
+}
+f a "$(hostname -f)"
+f $(hostname -f)
+"#,
+    );
+    assert_eq!(
+        effects(&reading),
+        vec![touch("/known/a"), touch("/count/2")],
+        "{}",
+        dump(&reading)
+    );
+    // The second call: the number of fields is not known, so neither is any parameter.
+    assert_eq!(
+        skipped(&reading),
+        vec![
+            (4, s("touch \"/unknown/$2\"")),
+            (3, s("touch \"/known/$1\"")),
+            (4, s("touch \"/unknown/$2\"")),
+            (5, s("touch \"/count/$#\"")),
+        ]
+    );
+    assert_eq!(reading.skipped[1].via, vec![8]);
+}
+
+#[test]
+fn declarations_with_unknown_values() {
+    let reading = read(
+        r#"#!/bin/sh
+x=1
+f() {
+    local x=$(hostname)
+    touch "/in/$x"
+}
+f
+touch "/out/$x"
+export y=$(hostname) z=2
+touch "/z/$z"
+"#,
+    );
+    assert_eq!(
+        effects(&reading),
+        vec![touch("/out/1"), touch("/z/2")],
+        "{}",
+        dump(&reading)
+    );
+    assert_eq!(skipped(&reading), vec![(5, s("touch \"/in/$x\""))]);
+}
+
+#[test]
+fn accounts_made_by_the_script_exist_afterwards() {
+    let reading = read(
+        r#"#!/bin/sh
+set -e
+groupadd --system caddy
+getent group caddy >/dev/null || groupadd --system caddy
+useradd --system --gid caddy --create-home --home-dir /var/lib/caddy --shell /usr/sbin/nologin --comment "Caddy web server" caddy
+if id caddy >/dev/null 2>&1; then usermod -aG www-data caddy; fi
+"#,
+    );
+    assert_eq!(effects(&reading).len(), 3, "{}", dump(&reading));
+    assert_eq!(
+        effects(&reading)[2],
+        Call::AddUserToGroup {
+            user: s("caddy"),
+            group: s("www-data"),
+        }
+    );
+    assert!(reading.skipped.is_empty(), "{}", dump(&reading));
+}
