@@ -192,6 +192,20 @@ fn every_manifest_assembles_loads_runs_and_copies() {
             .unwrap()
             .contains("services:")
         {
+            // Not built yet (the s6 tree is issue 5): checked to be refused clearly, before
+            // anything is fetched, rather than skipped.
+            let output = assert_cmd::Command::cargo_bin("aloft")
+                .unwrap()
+                .args(["assemble", manifest.to_str().unwrap(), "--offline", "-o"])
+                .arg(out.path().join(format!("{stem}.tar")))
+                .env("ALOFT_CACHE_DIR", cache.path())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                !output.status.success() && stderr.contains("entrypoint.services"),
+                "{stem}: {stderr}"
+            );
             eprintln!("{stem}: NOT ASSEMBLED: `entrypoint.services` needs the s6 tree (issue 5)");
             continue;
         }
