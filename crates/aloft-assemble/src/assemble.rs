@@ -193,6 +193,7 @@ pub fn assemble_image(
         &tree,
         &files,
         packages,
+        &accounts,
         &manifest.environment,
         options.epoch,
     )?;

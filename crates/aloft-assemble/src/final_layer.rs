@@ -73,6 +73,17 @@ impl<'a> InstalledTree<'a> {
     }
 }
 
+/// An owner and mode change; `None` keeps what is there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OwnerMode {
+    /// New permission bits.
+    pub mode: Option<u32>,
+    /// New owner.
+    pub uid: Option<u64>,
+    /// New group.
+    pub gid: Option<u64>,
+}
+
 /// The final layer's entries, before writing.
 #[derive(Debug, Default)]
 pub struct FinalLayer {
@@ -201,22 +212,72 @@ impl FinalLayer {
                     self.nodes.insert(path, Node::Hardlink(meta(0o644), target));
                 }
                 PathKind::Permissions => {
-                    let mut targets = vec![path.clone()];
-                    if spec.recursive {
-                        targets.extend(tree.below(&path).into_iter().map(str::to_owned));
-                        let prefix = format!("{path}/");
-                        targets.extend(
-                            self.nodes
-                                .keys()
-                                .filter(|p| p.starts_with(&prefix))
-                                .cloned(),
-                        );
-                    }
-                    for target in targets {
-                        self.chmod(&located.origin, &target, spec, tree, packages, epoch)?;
-                    }
+                    let change = OwnerMode {
+                        mode: spec.permissions,
+                        uid: Some(u64::from(spec.uid)),
+                        gid: Some(u64::from(spec.gid)),
+                    };
+                    self.set_owner_mode(
+                        &located.origin.to_string(),
+                        &path,
+                        change,
+                        spec.recursive,
+                        tree,
+                        packages,
+                        epoch,
+                    )?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Whether this layer has an entry at `path`.
+    pub fn has(&self, path: &str) -> bool {
+        self.nodes.contains_key(path)
+    }
+
+    /// Adds (or replaces) a directory.
+    pub fn add_dir(&mut self, path: &str, meta: Meta) {
+        self.nodes.insert(path.to_owned(), Node::Dir(meta));
+    }
+
+    /// The contents of a regular file this layer writes from memory.
+    pub fn file_contents(&self, path: &str) -> Option<&[u8]> {
+        match self.nodes.get(path) {
+            Some(Node::File(_, Contents::Bytes(bytes))) => Some(bytes),
+            _ => None,
+        }
+    }
+
+    /// Changes owner and mode of `path` (and everything below it with `recursive`), from
+    /// this layer or a package layer; `origin` names who asked, in errors.
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_owner_mode(
+        &mut self,
+        origin: &str,
+        path: &str,
+        change: OwnerMode,
+        recursive: bool,
+        tree: &InstalledTree<'_>,
+        packages: &[PackageInput],
+        epoch: u64,
+    ) -> Result<(), AssembleError> {
+        let mut targets = vec![path.to_owned()];
+        if recursive {
+            targets.extend(tree.below(path).into_iter().map(str::to_owned));
+            let prefix = format!("{path}/");
+            targets.extend(
+                self.nodes
+                    .keys()
+                    .filter(|p| p.starts_with(&prefix))
+                    .cloned(),
+            );
+            targets.sort();
+            targets.dedup();
+        }
+        for target in targets {
+            self.chmod(origin, &target, change, tree, packages, epoch)?;
         }
         Ok(())
     }
@@ -224,19 +285,23 @@ impl FinalLayer {
     /// Changes owner and mode of `target`, from this layer or a package layer.
     fn chmod(
         &mut self,
-        origin: &aloft_manifest::Origin,
+        origin: &str,
         target: &str,
-        spec: &PathSpec,
+        change: OwnerMode,
         tree: &InstalledTree<'_>,
         packages: &[PackageInput],
         epoch: u64,
     ) -> Result<(), AssembleError> {
         let set = |meta: &mut Meta| {
-            if let Some(mode) = spec.permissions {
+            if let Some(mode) = change.mode {
                 meta.mode = mode;
             }
-            meta.uid = u64::from(spec.uid);
-            meta.gid = u64::from(spec.gid);
+            if let Some(uid) = change.uid {
+                meta.uid = uid;
+            }
+            if let Some(gid) = change.gid {
+                meta.gid = gid;
+            }
         };
         if let Some(node) = self.nodes.get_mut(target) {
             match node {

@@ -71,13 +71,14 @@ pub fn apply_effects(
     tree: &InstalledTree<'_>,
     files: &[crate::package::PackageFiles],
     packages: &[crate::package::PackageInput],
+    accounts: &crate::accounts::AccountFiles,
     environment: &BTreeMap<String, String>,
     epoch: u64,
 ) -> Result<EffectsRecord, AssembleError> {
     let mut record = EffectsRecord::default();
     localtime::apply(layer, tree, environment, epoch, &mut record);
     ca_certificates::apply(layer, tree, packages, epoch, &mut record)?;
-    scripts::apply(layer, tree, files, packages, epoch, &mut record)?;
+    scripts::apply(layer, tree, files, packages, accounts, epoch, &mut record)?;
     let json = serde_json::to_vec_pretty(&record).map_err(|e| AssembleError::Write {
         what: "the effects record".into(),
         dir: EFFECTS_PATH.into(),

@@ -18,9 +18,10 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use aloft_maintscript::{Call, Context, FileKind as ScriptFileKind, read_postinst};
 
+use crate::accounts::AccountFiles;
 use crate::effects::{AppliedEffect, EffectsRecord, NotApplied};
 use crate::error::AssembleError;
-use crate::final_layer::{FinalLayer, InstalledTree};
+use crate::final_layer::{FinalLayer, InstalledTree, OwnerMode};
 use crate::package::{FileKind, PackageFiles, PackageInput, read_package_files};
 
 /// One `update-alternatives --install` call.
@@ -72,6 +73,7 @@ pub(super) fn apply(
     tree: &InstalledTree<'_>,
     files: &[PackageFiles],
     packages: &[PackageInput],
+    accounts: &AccountFiles,
     epoch: u64,
     record: &mut EffectsRecord,
 ) -> Result<(), AssembleError> {
@@ -81,6 +83,7 @@ pub(super) fn apply(
     let mut choices: BTreeMap<String, Vec<Choice>> = BTreeMap::new();
     let mut copies: Vec<(String, String, String)> = Vec::new();
     let mut enmods: Vec<(String, String, String, String)> = Vec::new();
+    let mut fs_calls: Vec<(String, usize, Call)> = Vec::new();
     for package in scripts {
         let Some(text) = &package.postinst else {
             continue;
@@ -143,6 +146,16 @@ pub(super) fn apply(
                 )),
                 // Bookkeeping of ucf, or done elsewhere on purpose.
                 Call::Ucfr { .. } | Call::Ignored { .. } => {}
+                Call::Link { symbolic: true, .. }
+                | Call::Mkdir { .. }
+                | Call::Copy { .. }
+                | Call::Touch { .. }
+                | Call::WriteFile { .. }
+                | Call::Chown { .. }
+                | Call::Chmod { .. }
+                | Call::StatOverride { .. } => {
+                    fs_calls.push((package.package.clone(), call.line, call.value.clone()));
+                }
                 other => record.not_applied(
                     &package.package,
                     NotApplied {
@@ -157,6 +170,232 @@ pub(super) fn apply(
     let written = apply_copies(layer, tree, packages, &copies, epoch, record)?;
     apply_enmods(layer, tree, &written, &enmods, epoch, record);
     apply_alternatives(layer, tree, &choices, epoch, record);
+    apply_file_calls(layer, tree, packages, accounts, &fs_calls, epoch, record)?;
+    Ok(())
+}
+
+/// A user or group id: a number, `#N` (dpkg-statoverride), or a name in the image's
+/// /etc/passwd or /etc/group.
+fn account_id(database: &str, name: &str) -> Option<u64> {
+    let name = name.strip_prefix('#').unwrap_or(name);
+    if let Ok(id) = name.parse() {
+        return Some(id);
+    }
+    database.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        (fields.next() == Some(name))
+            .then(|| fields.nth(1).and_then(|id| id.parse().ok()))
+            .flatten()
+    })
+}
+
+/// The file-system calls of the scripts, in script order: symlinks, directories, copies,
+/// new and written files, owners and modes (dpkg-statoverride included).
+fn apply_file_calls(
+    layer: &mut FinalLayer,
+    tree: &InstalledTree<'_>,
+    packages: &[PackageInput],
+    accounts: &AccountFiles,
+    calls: &[(String, usize, Call)],
+    epoch: u64,
+    record: &mut EffectsRecord,
+) -> Result<(), AssembleError> {
+    // Copy sources, read once per package that ships them.
+    let mut wanted: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for (_, _, call) in calls {
+        if let Call::Copy { source, .. } = call
+            && let Some((owner, _)) = tree.get(&rel(source))
+        {
+            wanted.entry(owner).or_default().insert(rel(source));
+        }
+    }
+    let mut contents = BTreeMap::new();
+    for (owner, paths) in wanted {
+        if let Some(package) = packages.iter().find(|p| p.name == owner) {
+            contents.extend(read_package_files(package, &paths)?);
+        }
+    }
+    let uid = |name: &str| account_id(&accounts.passwd, name);
+    let gid = |name: &str| account_id(&accounts.group, name);
+    for (package, line, call) in calls {
+        let not_applied = |record: &mut EffectsRecord, why: String| {
+            record.not_applied(
+                package,
+                NotApplied {
+                    line: *line,
+                    what: format!("{call:?}"),
+                    why,
+                },
+            );
+        };
+        let (effect, path) = match call {
+            Call::Link { target, link, .. } => {
+                layer.add_symlink(&rel(link), target, epoch);
+                ("ln -s", link.clone())
+            }
+            Call::Mkdir {
+                path,
+                mode,
+                owner,
+                group,
+            } => {
+                let owner_id = match owner.as_deref().map(|o| uid(o).ok_or(o)).transpose() {
+                    Ok(id) => id,
+                    Err(name) => {
+                        not_applied(record, format!("no user `{name}` in the image"));
+                        continue;
+                    }
+                };
+                let group_id = match group.as_deref().map(|g| gid(g).ok_or(g)).transpose() {
+                    Ok(id) => id,
+                    Err(name) => {
+                        not_applied(record, format!("no group `{name}` in the image"));
+                        continue;
+                    }
+                };
+                let existing = tree.get(&rel(path)).map(|(_, r)| (r.mode, r.uid, r.gid));
+                let meta = crate::layer_writer::Meta {
+                    mode: mode.or(existing.map(|e| e.0)).unwrap_or(0o755),
+                    uid: owner_id.or(existing.map(|e| e.1)).unwrap_or(0),
+                    gid: group_id.or(existing.map(|e| e.2)).unwrap_or(0),
+                    mtime: epoch,
+                };
+                layer.add_dir(&rel(path), meta);
+                ("mkdir", path.clone())
+            }
+            Call::Copy { source, dest } => {
+                let Some(bytes) = contents.get(&rel(source)) else {
+                    not_applied(
+                        record,
+                        format!("`{source}` is no regular file of the image"),
+                    );
+                    continue;
+                };
+                let mode = tree.get(&rel(source)).map_or(0o644, |(_, r)| r.mode);
+                layer.add_file(&rel(dest), bytes.clone(), mode, epoch);
+                ("cp", dest.clone())
+            }
+            Call::Touch { path } => {
+                if tree.get(&rel(path)).is_some() || layer.has(&rel(path)) {
+                    continue;
+                }
+                layer.add_file(&rel(path), Vec::new(), 0o644, epoch);
+                ("touch", path.clone())
+            }
+            Call::WriteFile {
+                path,
+                content,
+                append,
+            } => {
+                let mut bytes = if *append {
+                    layer
+                        .file_contents(&rel(path))
+                        .map(<[u8]>::to_vec)
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                bytes.extend_from_slice(content.as_bytes());
+                layer.add_file(&rel(path), bytes, 0o644, epoch);
+                ("write", path.clone())
+            }
+            Call::Chown {
+                owner,
+                group,
+                path,
+                recursive,
+            } => {
+                let owner_id = match owner.as_deref().map(|o| uid(o).ok_or(o)).transpose() {
+                    Ok(id) => id,
+                    Err(name) => {
+                        not_applied(record, format!("no user `{name}` in the image"));
+                        continue;
+                    }
+                };
+                let group_id = match group.as_deref().map(|g| gid(g).ok_or(g)).transpose() {
+                    Ok(id) => id,
+                    Err(name) => {
+                        not_applied(record, format!("no group `{name}` in the image"));
+                        continue;
+                    }
+                };
+                let change = OwnerMode {
+                    mode: None,
+                    uid: owner_id,
+                    gid: group_id,
+                };
+                if let Err(err) = layer.set_owner_mode(
+                    package,
+                    &rel(path),
+                    change,
+                    *recursive,
+                    tree,
+                    packages,
+                    epoch,
+                ) {
+                    not_applied(record, err.to_string());
+                    continue;
+                }
+                ("chown", path.clone())
+            }
+            Call::Chmod {
+                mode,
+                path,
+                recursive,
+            } => {
+                let change = OwnerMode {
+                    mode: Some(*mode),
+                    ..OwnerMode::default()
+                };
+                if let Err(err) = layer.set_owner_mode(
+                    package,
+                    &rel(path),
+                    change,
+                    *recursive,
+                    tree,
+                    packages,
+                    epoch,
+                ) {
+                    not_applied(record, err.to_string());
+                    continue;
+                }
+                ("chmod", path.clone())
+            }
+            Call::StatOverride {
+                user,
+                group,
+                mode,
+                path,
+                ..
+            } => {
+                let (Some(owner_id), Some(group_id)) = (uid(user), gid(group)) else {
+                    not_applied(record, format!("no account `{user}:{group}` in the image"));
+                    continue;
+                };
+                let change = OwnerMode {
+                    mode: Some(*mode),
+                    uid: Some(owner_id),
+                    gid: Some(group_id),
+                };
+                if let Err(err) =
+                    layer.set_owner_mode(package, &rel(path), change, false, tree, packages, epoch)
+                {
+                    not_applied(record, err.to_string());
+                    continue;
+                }
+                ("dpkg-statoverride", path.clone())
+            }
+            _ => continue,
+        };
+        record.add(
+            package,
+            AppliedEffect {
+                effect: effect.into(),
+                detail: format!("line {line}"),
+                paths: vec![path],
+            },
+        );
+    }
     Ok(())
 }
 

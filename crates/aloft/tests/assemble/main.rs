@@ -1941,3 +1941,60 @@ fn postinst_alternatives_ucf_and_php_modules_are_applied() {
         "{not_applied:?}"
     );
 }
+
+/// File-system calls of postinst scripts, in script order: owners and modes of package
+/// paths (names from the image's /etc/passwd and /etc/group), new files, symlinks,
+/// directories, copies, redirections and dpkg-statoverride; an unknown account is listed
+/// as not applied.
+#[test]
+fn postinst_file_calls_are_applied() {
+    let postinst = "#!/bin/sh\nset -e\nif [ \"$1\" = \"configure\" ]; then\n  if [ -z \"$2\" ]; then\n    chown daemon:tty /var/log/web\n    chmod 0750 /var/log/web\n    touch /var/log/web/access.log\n    chmod 640 /var/log/web/access.log\n    chown daemon:tty /var/log/web/access.log\n    ln -s /etc/web/sites-available/default /etc/web/sites-enabled/default\n    mkdir -p /var/www/html\n    cp /usr/share/web/index.html /var/www/html/index.web.html\n    echo \"welcome\" > /etc/web/motd\n    dpkg-statoverride --add --update root tty 1733 /var/lib/web/sessions\n    chown www-data /var/log/web\n  fi\nfi\nexit 0\n";
+    let ctx = ctx_with(vec![
+        FixturePackage::new("web", "1.0")
+            .entry(dir("var/log/web"))
+            .entry(dir("var/lib/web/sessions"))
+            .entry(dir("etc/web/sites-available"))
+            .entry(dir("etc/web/sites-enabled"))
+            .file("etc/web/sites-available/default", b"server {}\n", 0o644)
+            .file("usr/share/web/index.html", b"<h1>web</h1>\n", 0o644)
+            .control_file("postinst", postinst.as_bytes()),
+    ]);
+    ctx.manifest(
+        "web",
+        &["base-files", "base-passwd", "web"],
+        "archs: [amd64]\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/web.yaml"]));
+    digest_line(&assemble(
+        &ctx,
+        "manifests/web.yaml",
+        "w.tar",
+        &["--locked"],
+    ));
+    let image = Image::archive(&ctx.path("w.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    let meta = |path: &str| {
+        let e = last.get(path);
+        (e.kind, e.mode, e.uid, e.gid)
+    };
+    use tar::EntryType::{Directory, Regular};
+    assert_eq!(meta("var/log/web"), (Directory, 0o750, 1, 5));
+    assert_eq!(meta("var/log/web/access.log"), (Regular, 0o640, 1, 5));
+    assert_eq!(
+        last.get("etc/web/sites-enabled/default").link.as_deref(),
+        Some("/etc/web/sites-available/default")
+    );
+    assert_eq!(meta("var/www/html"), (Directory, 0o755, 0, 0));
+    assert_eq!(last.text("var/www/html/index.web.html"), "<h1>web</h1>\n");
+    assert_eq!(last.text("etc/web/motd"), "welcome\n");
+    assert_eq!(meta("var/lib/web/sessions"), (Directory, 0o1733, 0, 5));
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    let not_applied = effects["not_applied"]["web"].as_array().unwrap();
+    assert!(
+        not_applied
+            .iter()
+            .any(|n| n["line"] == 15 && n["why"].as_str().unwrap().contains("www-data")),
+        "{not_applied:?}"
+    );
+}
