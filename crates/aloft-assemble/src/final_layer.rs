@@ -232,6 +232,11 @@ impl FinalLayer {
         Ok(())
     }
 
+    /// Every path this layer writes so far.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.nodes.keys().map(String::as_str)
+    }
+
     /// Whether this layer has an entry at `path`.
     pub fn has(&self, path: &str) -> bool {
         self.nodes.contains_key(path)

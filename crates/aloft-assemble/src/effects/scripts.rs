@@ -215,6 +215,9 @@ fn apply_file_calls(
             contents.extend(read_package_files(package, &paths)?);
         }
     }
+    // What aloft generates itself (/etc/passwd and /etc/group from base-passwd's masters
+    // plus the manifest's accounts) stays: a script's copy over it is not applied.
+    let generated: BTreeSet<String> = layer.paths().map(str::to_owned).collect();
     let uid = |name: &str| account_id(&accounts.passwd, name);
     let gid = |name: &str| account_id(&accounts.group, name);
     for (package, line, call) in calls {
@@ -228,6 +231,17 @@ fn apply_file_calls(
                 },
             );
         };
+        let target = match call {
+            Call::Copy { dest, .. } => Some(dest),
+            Call::Touch { path } | Call::WriteFile { path, .. } => Some(path),
+            _ => None,
+        };
+        if let Some(target) = target
+            && generated.contains(&rel(target))
+        {
+            not_applied(record, format!("aloft writes {target} itself"));
+            continue;
+        }
         let (effect, path) = match call {
             Call::Link { target, link, .. } => {
                 layer.add_symlink(&rel(link), target, epoch);

@@ -79,6 +79,11 @@ fn base_passwd() -> FixturePackage {
     FixturePackage::new("base-passwd", "3.6.7")
         .arch("all")
         .no_files()
+        // As the real one does; aloft's own /etc/passwd and /etc/group must win.
+        .control_file(
+            "postinst",
+            b"#!/bin/sh\nset -e\nif [ ! -e /etc/passwd ]; then\n  cp /usr/share/base-passwd/passwd.master /etc/passwd\nfi\nif [ ! -e /etc/group ]; then\n  cp /usr/share/base-passwd/group.master /etc/group\nfi\n",
+        )
         .entry(dir("usr/share/base-passwd"))
         .entry(file(
             "usr/share/base-passwd/passwd.master",
