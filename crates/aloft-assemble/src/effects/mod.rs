@@ -7,6 +7,7 @@ mod ca_certificates;
 mod localtime;
 mod scripts;
 pub mod subject_hash;
+mod tmpfiles;
 
 use std::collections::BTreeMap;
 
@@ -65,6 +66,21 @@ impl EffectsRecord {
     }
 }
 
+/// A user or group id: a number, `#N` (dpkg-statoverride), or a name in the image's
+/// /etc/passwd or /etc/group (`database`).
+fn account_id(database: &str, name: &str) -> Option<u64> {
+    let name = name.strip_prefix('#').unwrap_or(name);
+    if let Ok(id) = name.parse() {
+        return Some(id);
+    }
+    database.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        (fields.next() == Some(name))
+            .then(|| fields.nth(1).and_then(|id| id.parse().ok()))
+            .flatten()
+    })
+}
+
 /// Applies every rule and writes the record into the final layer.
 pub fn apply_effects(
     layer: &mut FinalLayer,
@@ -79,6 +95,7 @@ pub fn apply_effects(
     localtime::apply(layer, tree, environment, epoch, &mut record);
     ca_certificates::apply(layer, tree, packages, epoch, &mut record)?;
     scripts::apply(layer, tree, files, packages, accounts, epoch, &mut record)?;
+    tmpfiles::apply(layer, tree, packages, accounts, epoch, &mut record)?;
     let json = serde_json::to_vec_pretty(&record).map_err(|e| AssembleError::Write {
         what: "the effects record".into(),
         dir: EFFECTS_PATH.into(),

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use aloft_maintscript::{Call, Context, FileKind as ScriptFileKind, read_postinst};
 
 use crate::accounts::AccountFiles;
-use crate::effects::{AppliedEffect, EffectsRecord, NotApplied};
+use crate::effects::{AppliedEffect, EffectsRecord, NotApplied, account_id};
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree, OwnerMode};
 use crate::package::{FileKind, PackageFiles, PackageInput, read_package_files};
@@ -172,21 +172,6 @@ pub(super) fn apply(
     apply_alternatives(layer, tree, &choices, epoch, record);
     apply_file_calls(layer, tree, packages, accounts, &fs_calls, epoch, record)?;
     Ok(())
-}
-
-/// A user or group id: a number, `#N` (dpkg-statoverride), or a name in the image's
-/// /etc/passwd or /etc/group.
-fn account_id(database: &str, name: &str) -> Option<u64> {
-    let name = name.strip_prefix('#').unwrap_or(name);
-    if let Ok(id) = name.parse() {
-        return Some(id);
-    }
-    database.lines().find_map(|line| {
-        let mut fields = line.split(':');
-        (fields.next() == Some(name))
-            .then(|| fields.nth(1).and_then(|id| id.parse().ok()))
-            .flatten()
-    })
 }
 
 /// The file-system calls of the scripts, in script order: symlinks, directories, copies,

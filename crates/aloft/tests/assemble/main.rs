@@ -1962,6 +1962,11 @@ fn postinst_file_calls_are_applied() {
             .entry(dir("etc/web/sites-enabled"))
             .file("etc/web/sites-available/default", b"server {}\n", 0o644)
             .file("usr/share/web/index.html", b"<h1>web</h1>\n", 0o644)
+            .file(
+                "usr/lib/tmpfiles.d/web.conf",
+                b"#Type Path Mode UID GID Age Argument\n    d /run/web 0750 daemon tty -\nd /run/web-default\nL /run/web-link - - - - /run/web\n",
+                0o644,
+            )
             .control_file("postinst", postinst.as_bytes()),
     ]);
     ctx.manifest(
@@ -1994,12 +1999,22 @@ fn postinst_file_calls_are_applied() {
     assert_eq!(last.text("var/www/html/index.web.html"), "<h1>web</h1>\n");
     assert_eq!(last.text("etc/web/motd"), "welcome\n");
     assert_eq!(meta("var/lib/web/sessions"), (Directory, 0o1733, 0, 5));
+    // tmpfiles.d: `d` lines made (with `-` as 0755 root), other types listed.
+    assert_eq!(meta("run/web"), (Directory, 0o750, 1, 5));
+    assert_eq!(meta("run/web-default"), (Directory, 0o755, 0, 0));
+    assert!(last.find("run/web-link").is_none());
     let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
     let not_applied = effects["not_applied"]["web"].as_array().unwrap();
     assert!(
         not_applied
             .iter()
             .any(|n| n["line"] == 15 && n["why"].as_str().unwrap().contains("www-data")),
+        "{not_applied:?}"
+    );
+    assert!(
+        not_applied
+            .iter()
+            .any(|n| n["line"] == 4 && n["why"].as_str().unwrap().contains("type `L`")),
         "{not_applied:?}"
     );
 }

@@ -1,0 +1,125 @@
+//! tmpfiles.d directories, which systemd-tmpfiles would create at boot and which a
+//! container never boots to make: `d` and `D` lines of `/usr/lib/tmpfiles.d/*.conf`
+//! (a file of the same name in `/etc/tmpfiles.d` replaces it), with their mode and owner
+//! (`-`: 0755, root). php-fpm's `/run/php`, for one. Other line types, and paths with
+//! `%` specifiers, are listed as not applied.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::accounts::AccountFiles;
+use crate::effects::{AppliedEffect, EffectsRecord, NotApplied, account_id};
+use crate::error::AssembleError;
+use crate::final_layer::{FinalLayer, InstalledTree};
+use crate::layer_writer::Meta;
+use crate::package::{FileKind, PackageInput, read_package_files};
+
+/// Where configuration files live, lowest precedence first.
+const DIRS: [&str; 2] = ["usr/lib/tmpfiles.d", "etc/tmpfiles.d"];
+
+pub(super) fn apply(
+    layer: &mut FinalLayer,
+    tree: &InstalledTree<'_>,
+    packages: &[PackageInput],
+    accounts: &AccountFiles,
+    epoch: u64,
+    record: &mut EffectsRecord,
+) -> Result<(), AssembleError> {
+    // Base name -> (path, package), the later directory winning.
+    let mut confs: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for dir in DIRS {
+        let mut found: Vec<(String, String)> = Vec::new();
+        for (path, owner, entry) in tree.entries() {
+            if let Some(name) = path.strip_prefix(&format!("{dir}/"))
+                && !name.contains('/')
+                && name.ends_with(".conf")
+                && matches!(entry.kind, FileKind::File { .. })
+            {
+                found.push((name.to_owned(), owner.to_owned()));
+            }
+        }
+        for (name, owner) in found {
+            confs.insert(name.clone(), (format!("{dir}/{name}"), owner));
+        }
+    }
+    let mut wanted: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for (path, owner) in confs.values() {
+        wanted.entry(owner).or_default().insert(path.clone());
+    }
+    let mut contents = BTreeMap::new();
+    for (owner, paths) in wanted {
+        if let Some(package) = packages.iter().find(|p| p.name == owner) {
+            contents.extend(read_package_files(package, &paths)?);
+        }
+    }
+    for (path, owner) in confs.values() {
+        let Some(bytes) = contents.get(path) else {
+            continue;
+        };
+        for (index, line) in String::from_utf8_lossy(bytes).lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let not_applied = |record: &mut EffectsRecord, why: String| {
+                record.not_applied(
+                    owner,
+                    NotApplied {
+                        line: index + 1,
+                        what: format!("/{path}: {line}"),
+                        why,
+                    },
+                );
+            };
+            let kind = fields[0].trim_end_matches(['!', '-', '+', '=', '~', '^']);
+            let target = fields.get(1).copied().unwrap_or_default();
+            if !matches!(kind, "d" | "D") {
+                not_applied(record, format!("tmpfiles.d type `{kind}` is not applied"));
+                continue;
+            }
+            if target.contains('%') || !target.starts_with('/') {
+                not_applied(record, "a path with specifiers, or not absolute".into());
+                continue;
+            }
+            let field = |i: usize| fields.get(i).copied().filter(|f| *f != "-");
+            let mode = match field(2).map(|m| u32::from_str_radix(m.trim_start_matches('~'), 8)) {
+                None => 0o755,
+                Some(Ok(mode)) => mode & 0o7777,
+                Some(Err(_)) => {
+                    not_applied(record, "the mode is not octal".into());
+                    continue;
+                }
+            };
+            let uid = field(3).map(|u| account_id(&accounts.passwd, u).ok_or(u));
+            let gid = field(4).map(|g| account_id(&accounts.group, g).ok_or(g));
+            let (uid, gid) = match (uid.transpose(), gid.transpose()) {
+                (Ok(uid), Ok(gid)) => (uid.unwrap_or(0), gid.unwrap_or(0)),
+                (Err(name), _) | (_, Err(name)) => {
+                    not_applied(record, format!("no account `{name}` in the image"));
+                    continue;
+                }
+            };
+            let Ok(Some(image_path)) = crate::path::image_path(target) else {
+                continue;
+            };
+            layer.add_dir(
+                &image_path,
+                Meta {
+                    mode,
+                    uid,
+                    gid,
+                    mtime: epoch,
+                },
+            );
+            record.add(
+                owner,
+                AppliedEffect {
+                    effect: "tmpfiles.d".into(),
+                    detail: format!("/{path}: {line}"),
+                    paths: vec![target.to_owned()],
+                },
+            );
+        }
+    }
+    Ok(())
+}
