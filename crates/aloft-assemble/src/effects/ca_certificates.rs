@@ -5,13 +5,13 @@
 //! that order, with a newline added if it lacks one), and the `<subject hash>.0` links
 //! `openssl rehash` makes. Applies when a package ships `update-ca-certificates`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::effects::subject_hash::{pem_to_der, subject_hash};
-use crate::effects::{AppliedEffect, EffectsRecord};
+use crate::effects::{AppliedEffect, EffectsRecord, read_image_files};
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree};
-use crate::package::{FileKind, PackageInput, read_package_files};
+use crate::package::{FileKind, PackageInput};
 
 const TOOL: &str = "usr/sbin/update-ca-certificates";
 const CERTS_DIR: &str = "usr/share/ca-certificates";
@@ -68,20 +68,7 @@ pub(super) fn apply(
             certs.insert(relative.to_owned(), owner);
         }
     }
-    let mut by_package: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    for (relative, owner) in &certs {
-        by_package
-            .entry(owner)
-            .or_default()
-            .insert(format!("{prefix}{relative}"));
-    }
-    let mut contents: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    for (owner, wanted) in by_package {
-        let Some(package) = packages.iter().find(|p| p.name == owner) else {
-            continue;
-        };
-        contents.extend(read_package_files(package, &wanted)?);
-    }
+    let contents = read_image_files(tree, packages, certs.keys().map(|r| format!("{prefix}{r}")))?;
 
     let mut conf = CONF_HEADER.to_owned();
     let mut bundle = Vec::new();

@@ -66,6 +66,28 @@ impl EffectsRecord {
     }
 }
 
+/// The regular files at image `paths`, read from the .debs of the packages that ship
+/// them (one pass per package); paths no package ships as a file are absent.
+fn read_image_files(
+    tree: &InstalledTree<'_>,
+    packages: &[crate::package::PackageInput],
+    paths: impl IntoIterator<Item = String>,
+) -> Result<BTreeMap<String, Vec<u8>>, AssembleError> {
+    let mut wanted: BTreeMap<&str, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for path in paths {
+        if let Some((owner, _)) = tree.get(&path) {
+            wanted.entry(owner).or_default().insert(path);
+        }
+    }
+    let mut contents = BTreeMap::new();
+    for (owner, paths) in wanted {
+        if let Some(package) = packages.iter().find(|p| p.name == owner) {
+            contents.extend(crate::package::read_package_files(package, &paths)?);
+        }
+    }
+    Ok(contents)
+}
+
 /// A user or group id: a number, `#N` (dpkg-statoverride), or a name in the image's
 /// /etc/passwd or /etc/group (`database`).
 fn account_id(database: &str, name: &str) -> Option<u64> {

@@ -19,10 +19,10 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use aloft_maintscript::{Call, Context, FileKind as ScriptFileKind, read_postinst};
 
 use crate::accounts::AccountFiles;
-use crate::effects::{AppliedEffect, EffectsRecord, NotApplied, account_id};
+use crate::effects::{AppliedEffect, EffectsRecord, NotApplied, account_id, read_image_files};
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree, OwnerMode};
-use crate::package::{FileKind, PackageFiles, PackageInput, read_package_files};
+use crate::package::{FileKind, PackageFiles, PackageInput};
 
 /// One `update-alternatives --install` call.
 #[derive(Debug, Clone)]
@@ -185,26 +185,28 @@ fn apply_file_calls(
     epoch: u64,
     record: &mut EffectsRecord,
 ) -> Result<(), AssembleError> {
-    // Copy sources, read once per package that ships them.
-    let mut wanted: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    for (_, _, call) in calls {
-        if let Call::Copy { source, .. } = call
-            && let Some((owner, _)) = tree.get(&rel(source))
-        {
-            wanted.entry(owner).or_default().insert(rel(source));
-        }
-    }
-    let mut contents = BTreeMap::new();
-    for (owner, paths) in wanted {
-        if let Some(package) = packages.iter().find(|p| p.name == owner) {
-            contents.extend(read_package_files(package, &paths)?);
-        }
-    }
+    let sources = calls.iter().filter_map(|(_, _, call)| match call {
+        Call::Copy { source, .. } => Some(rel(source)),
+        _ => None,
+    });
+    let contents = read_image_files(tree, packages, sources)?;
     // What aloft generates itself (/etc/passwd and /etc/group from base-passwd's masters
     // plus the manifest's accounts) stays: a script's copy over it is not applied.
     let generated: BTreeSet<String> = layer.paths().map(str::to_owned).collect();
     let uid = |name: &str| account_id(&accounts.passwd, name);
     let gid = |name: &str| account_id(&accounts.group, name);
+    // Optional owner and group names to ids; the error names what the image lacks.
+    let ids = |owner: &Option<String>, group: &Option<String>| {
+        let owner = match owner.as_deref() {
+            Some(o) => Some(uid(o).ok_or_else(|| format!("no user `{o}` in the image"))?),
+            None => None,
+        };
+        let group = match group.as_deref() {
+            Some(g) => Some(gid(g).ok_or_else(|| format!("no group `{g}` in the image"))?),
+            None => None,
+        };
+        Ok::<_, String>((owner, group))
+    };
     for (package, line, call) in calls {
         let not_applied = |record: &mut EffectsRecord, why: String| {
             record.not_applied(
@@ -238,17 +240,10 @@ fn apply_file_calls(
                 owner,
                 group,
             } => {
-                let owner_id = match owner.as_deref().map(|o| uid(o).ok_or(o)).transpose() {
-                    Ok(id) => id,
-                    Err(name) => {
-                        not_applied(record, format!("no user `{name}` in the image"));
-                        continue;
-                    }
-                };
-                let group_id = match group.as_deref().map(|g| gid(g).ok_or(g)).transpose() {
-                    Ok(id) => id,
-                    Err(name) => {
-                        not_applied(record, format!("no group `{name}` in the image"));
+                let (owner_id, group_id) = match ids(owner, group) {
+                    Ok(ids) => ids,
+                    Err(why) => {
+                        not_applied(record, why);
                         continue;
                     }
                 };
@@ -298,36 +293,70 @@ fn apply_file_calls(
                 layer.add_file(&rel(path), bytes, 0o644, epoch);
                 ("write", path.clone())
             }
-            Call::Chown {
-                owner,
-                group,
-                path,
-                recursive,
-            } => {
-                let owner_id = match owner.as_deref().map(|o| uid(o).ok_or(o)).transpose() {
-                    Ok(id) => id,
-                    Err(name) => {
-                        not_applied(record, format!("no user `{name}` in the image"));
-                        continue;
+            Call::Chown { .. } | Call::Chmod { .. } | Call::StatOverride { .. } => {
+                let (effect, path, change, recursive) = match call {
+                    Call::Chown {
+                        owner,
+                        group,
+                        path,
+                        recursive,
+                    } => match ids(owner, group) {
+                        Ok((uid, gid)) => (
+                            "chown",
+                            path,
+                            OwnerMode {
+                                mode: None,
+                                uid,
+                                gid,
+                            },
+                            *recursive,
+                        ),
+                        Err(why) => {
+                            not_applied(record, why);
+                            continue;
+                        }
+                    },
+                    Call::Chmod {
+                        mode,
+                        path,
+                        recursive,
+                    } => (
+                        "chmod",
+                        path,
+                        OwnerMode {
+                            mode: Some(*mode),
+                            ..OwnerMode::default()
+                        },
+                        *recursive,
+                    ),
+                    Call::StatOverride {
+                        user,
+                        group,
+                        mode,
+                        path,
+                        ..
+                    } => {
+                        let (Some(uid), Some(gid)) = (uid(user), gid(group)) else {
+                            not_applied(
+                                record,
+                                format!("no account `{user}:{group}` in the image"),
+                            );
+                            continue;
+                        };
+                        let change = OwnerMode {
+                            mode: Some(*mode),
+                            uid: Some(uid),
+                            gid: Some(gid),
+                        };
+                        ("dpkg-statoverride", path, change, false)
                     }
-                };
-                let group_id = match group.as_deref().map(|g| gid(g).ok_or(g)).transpose() {
-                    Ok(id) => id,
-                    Err(name) => {
-                        not_applied(record, format!("no group `{name}` in the image"));
-                        continue;
-                    }
-                };
-                let change = OwnerMode {
-                    mode: None,
-                    uid: owner_id,
-                    gid: group_id,
+                    _ => continue,
                 };
                 if let Err(err) = layer.set_owner_mode(
                     package,
                     &rel(path),
                     change,
-                    *recursive,
+                    recursive,
                     tree,
                     packages,
                     epoch,
@@ -335,54 +364,7 @@ fn apply_file_calls(
                     not_applied(record, err.to_string());
                     continue;
                 }
-                ("chown", path.clone())
-            }
-            Call::Chmod {
-                mode,
-                path,
-                recursive,
-            } => {
-                let change = OwnerMode {
-                    mode: Some(*mode),
-                    ..OwnerMode::default()
-                };
-                if let Err(err) = layer.set_owner_mode(
-                    package,
-                    &rel(path),
-                    change,
-                    *recursive,
-                    tree,
-                    packages,
-                    epoch,
-                ) {
-                    not_applied(record, err.to_string());
-                    continue;
-                }
-                ("chmod", path.clone())
-            }
-            Call::StatOverride {
-                user,
-                group,
-                mode,
-                path,
-                ..
-            } => {
-                let (Some(owner_id), Some(group_id)) = (uid(user), gid(group)) else {
-                    not_applied(record, format!("no account `{user}:{group}` in the image"));
-                    continue;
-                };
-                let change = OwnerMode {
-                    mode: Some(*mode),
-                    uid: Some(owner_id),
-                    gid: Some(group_id),
-                };
-                if let Err(err) =
-                    layer.set_owner_mode(package, &rel(path), change, false, tree, packages, epoch)
-                {
-                    not_applied(record, err.to_string());
-                    continue;
-                }
-                ("dpkg-statoverride", path.clone())
+                (effect, path.clone())
             }
             _ => continue,
         };
@@ -407,19 +389,11 @@ fn apply_copies(
     epoch: u64,
     record: &mut EffectsRecord,
 ) -> Result<BTreeMap<String, Vec<u8>>, AssembleError> {
-    // Sources by the package that ships them, read in one pass per package.
-    let mut wanted: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    for (_, source, _) in copies {
-        if let Some((owner, _)) = tree.get(&rel(source)) {
-            wanted.entry(owner).or_default().insert(rel(source));
-        }
-    }
-    let mut contents = BTreeMap::new();
-    for (owner, paths) in wanted {
-        if let Some(package) = packages.iter().find(|p| p.name == owner) {
-            contents.extend(read_package_files(package, &paths)?);
-        }
-    }
+    let contents = read_image_files(
+        tree,
+        packages,
+        copies.iter().map(|(_, source, _)| rel(source)),
+    )?;
     let mut written = BTreeMap::new();
     for (package, source, dest) in copies {
         let Some(bytes) = contents.get(&rel(source)) else {

@@ -4,14 +4,14 @@
 //! (`-`: 0755, root). php-fpm's `/run/php`, for one. Other line types, and paths with
 //! `%` specifiers, are listed as not applied.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::accounts::AccountFiles;
-use crate::effects::{AppliedEffect, EffectsRecord, NotApplied, account_id};
+use crate::effects::{AppliedEffect, EffectsRecord, NotApplied, account_id, read_image_files};
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree};
 use crate::layer_writer::Meta;
-use crate::package::{FileKind, PackageInput, read_package_files};
+use crate::package::{FileKind, PackageInput};
 
 /// Where configuration files live, lowest precedence first.
 const DIRS: [&str; 2] = ["usr/lib/tmpfiles.d", "etc/tmpfiles.d"];
@@ -41,16 +41,7 @@ pub(super) fn apply(
             confs.insert(name.clone(), (format!("{dir}/{name}"), owner));
         }
     }
-    let mut wanted: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    for (path, owner) in confs.values() {
-        wanted.entry(owner).or_default().insert(path.clone());
-    }
-    let mut contents = BTreeMap::new();
-    for (owner, paths) in wanted {
-        if let Some(package) = packages.iter().find(|p| p.name == owner) {
-            contents.extend(read_package_files(package, &paths)?);
-        }
-    }
+    let contents = read_image_files(tree, packages, confs.values().map(|(path, _)| path.clone()))?;
     for (path, owner) in confs.values() {
         let Some(bytes) = contents.get(path) else {
             continue;
