@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use aloft_manifest::Manifest;
+use aloft_manifest::{Entrypoint, Located, Manifest};
 use aloft_oci::{Digest, Layer, LayerMediaType, PlatformImage};
 
 use crate::accounts::{GROUP_MASTER, PASSWD_MASTER, account_files};
@@ -17,6 +17,7 @@ use crate::final_layer::{FinalLayer, InstalledTree};
 use crate::layer_writer::LayerWriter;
 use crate::package::{PackageFiles, PackageInput, read_package_files, write_package};
 use crate::plan::{LayerPlan, plan_layers};
+use crate::services::add_service_tree;
 
 /// How to assemble.
 #[derive(Debug, Clone)]
@@ -151,6 +152,14 @@ fn build_layers(
     }
 }
 
+/// The numeric `uid:gid` of a config `User` (`uid` alone: group 0, as docker does for a
+/// uid with no passwd entry).
+fn run_as_ids(user: Option<&str>) -> (u64, u64) {
+    let Some(user) = user else { return (0, 0) };
+    let mut parts = user.split(':').map(|p| p.parse::<u64>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
 /// Assembles one platform's image from its packages (the lock's, for this arch).
 pub fn assemble_image(
     platform: aloft_oci::Platform,
@@ -198,6 +207,20 @@ pub fn assemble_image(
         options.epoch,
     )?;
     final_layer.apply_files(&manifest.files, options.epoch)?;
+    let services_entrypoint = match &manifest.entrypoint {
+        Some(Located {
+            value: Entrypoint::Services(services),
+            origin,
+        }) => Some(add_service_tree(
+            &mut final_layer,
+            &tree,
+            services,
+            origin,
+            run_as_ids(accounts.run_as.as_deref()),
+            options.epoch,
+        )?),
+        _ => None,
+    };
     final_layer.apply_paths(&manifest.paths, &tree, packages, options.epoch)?;
     let write_error = |source| AssembleError::Write {
         what: "the final layer".into(),
@@ -232,7 +255,7 @@ pub fn assemble_image(
     });
     layers.push(oci_layer(&options.cache, &final_cached, description)?);
 
-    let config = image_config(manifest, accounts.run_as.clone())?;
+    let config = image_config(manifest, accounts.run_as.clone(), services_entrypoint);
     Ok(AssembledImage {
         image: PlatformImage {
             platform,

@@ -3,26 +3,21 @@
 
 use aloft_manifest::{Entrypoint, Manifest};
 
-use crate::error::AssembleError;
-
 /// `PATH` when the manifest sets none (Debian's default for root).
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// The image config of `manifest`, running as `user` (`uid:gid`).
+/// The image config of `manifest`, running as `user` (`uid:gid`); `services_entrypoint`
+/// is the supervisor's command when the manifest has `entrypoint.services`.
 pub fn image_config(
     manifest: &Manifest,
     user: Option<String>,
-) -> Result<aloft_oci::ImageConfig, AssembleError> {
+    services_entrypoint: Option<Vec<String>>,
+) -> aloft_oci::ImageConfig {
     let entrypoint = match &manifest.entrypoint {
         None => None,
         Some(located) => match &located.value {
             Entrypoint::Command(argv) => Some(argv.clone()),
-            Entrypoint::Services(_) => {
-                return Err(AssembleError::Manifest {
-                    origin: located.origin.to_string(),
-                    message: "`entrypoint.services` needs the s6 supervision tree, which this aloft does not build yet; use `entrypoint.command`".into(),
-                });
-            }
+            Entrypoint::Services(_) => services_entrypoint,
         },
     };
     let mut env = Vec::new();
@@ -30,7 +25,7 @@ pub fn image_config(
         env.push(format!("PATH={DEFAULT_PATH}"));
     }
     env.extend(manifest.environment.iter().map(|(k, v)| format!("{k}={v}")));
-    Ok(aloft_oci::ImageConfig {
+    aloft_oci::ImageConfig {
         user,
         env,
         entrypoint,
@@ -40,5 +35,5 @@ pub fn image_config(
         exposed_ports: manifest.ports.iter().cloned().collect(),
         stop_signal: manifest.stop_signal.clone(),
         labels: manifest.annotations.clone(),
-    })
+    }
 }

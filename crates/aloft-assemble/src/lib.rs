@@ -26,6 +26,7 @@ mod layer_writer;
 mod package;
 pub mod path;
 mod plan;
+mod services;
 
 pub use accounts::{AccountFiles, account_files};
 pub use assemble::{AssembleOptions, AssembledImage, LayerReport, assemble_image};

@@ -1,7 +1,7 @@
 //! The digest that tells whether a lockfile is stale.
 //!
 //! It covers what resolution depends on (repositories and their keyrings, packages,
-//! exclusions, architectures), not the image's configuration: editing `cmd:` or a file
+//! exclusions, architectures, and the packages `entrypoint.services` adds), not the image's configuration: editing `cmd:` or a file
 //! copied in with `files:` does not make a lock stale, adding a package does.
 
 use sha2::{Digest, Sha256};
@@ -35,9 +35,9 @@ pub fn lock_inputs_digest(manifest: &Manifest, archs: &[String]) -> Result<Strin
         }));
     }
     let mut packages: Vec<String> = manifest
-        .packages
+        .root_packages()
         .iter()
-        .map(|p| p.value.to_string())
+        .map(ToString::to_string)
         .collect();
     packages.sort();
     packages.dedup();

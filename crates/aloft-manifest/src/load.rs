@@ -192,6 +192,10 @@ fn argv(value: OneOrMany<String>) -> Vec<String> {
     }
 }
 
+/// Why `cmd:` and `entrypoint.services` exclude each other.
+const SERVICES_TAKE_NO_CMD: &str =
+    "`entrypoint.services` takes no `cmd`: s6-svscan is the entrypoint and starts the services";
+
 /// Merges one file's values into `merged`: lists append, maps merge, scalars override.
 fn merge_file(
     ctx: &FileContext,
@@ -281,9 +285,22 @@ fn merge_file(
             }
         };
         validate::entrypoint(ctx, &origin, &value)?;
+        if matches!(value, Entrypoint::Services(_)) && merged.cmd.is_some() {
+            return Err(ctx.invalid(&origin, "entrypoint.services", SERVICES_TAKE_NO_CMD));
+        }
         merged.entrypoint = Some(Located { value, origin });
     }
     if let Some(cmd) = raw.cmd {
+        let origin = ctx.located(&cmd);
+        if matches!(
+            merged.entrypoint,
+            Some(Located {
+                value: Entrypoint::Services(_),
+                ..
+            })
+        ) {
+            return Err(ctx.invalid(&origin, "cmd", SERVICES_TAKE_NO_CMD));
+        }
         merged.cmd = Some(argv(cmd.value));
     }
     if let Some(work_dir) = raw.work_dir {

@@ -248,3 +248,35 @@ pub struct Manifest {
     /// `ports`, as `8080/tcp`.
     pub ports: Vec<String>,
 }
+
+/// Packages an `entrypoint.services` tree runs on: the s6 supervisor and the execline
+/// language its run scripts are written in.
+pub const SERVICE_PACKAGES: [&str; 2] = ["execline", "s6"];
+
+impl Manifest {
+    /// What the lock resolves: `contents.packages`, plus the packages the manifest's
+    /// features need ([`SERVICE_PACKAGES`] for `entrypoint.services`) unless named already.
+    pub fn root_packages(&self) -> Vec<PackageRequest> {
+        let mut roots: Vec<PackageRequest> =
+            self.packages.iter().map(|p| p.value.clone()).collect();
+        let services = matches!(
+            self.entrypoint,
+            Some(Located {
+                value: Entrypoint::Services(_),
+                ..
+            })
+        );
+        if services {
+            for name in SERVICE_PACKAGES {
+                if !roots.iter().any(|p| p.name == name) {
+                    roots.push(PackageRequest {
+                        name: name.to_owned(),
+                        version: None,
+                        suite: None,
+                    });
+                }
+            }
+        }
+        roots
+    }
+}

@@ -258,6 +258,7 @@ pub(crate) fn entrypoint(ctx: &FileContext, origin: &Origin, value: &Entrypoint)
         Entrypoint::Services(services) => {
             for (name, argv) in services {
                 if name.is_empty()
+                    || name.starts_with('.')
                     || !name
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
@@ -265,7 +266,7 @@ pub(crate) fn entrypoint(ctx: &FileContext, origin: &Origin, value: &Entrypoint)
                     return Err(ctx.invalid(
                         origin,
                         "entrypoint.services",
-                        format!("`{name}` is not a service name (letters, digits, `_-.`)"),
+                        format!("`{name}` is not a service name (letters, digits, `_-.`, not starting with `.`)"),
                     ));
                 }
                 if argv.is_empty() {

@@ -165,20 +165,20 @@ fn includes_merge_maps_append_lists_and_override_scalars() -> TestResult {
     write(
         dir.path(),
         "base.yaml",
-        "contents:\n  repositories: [{archive: debian, suite: trixie}]\n  packages: [base-files]\nenvironment: {TZ: UTC, A: base}\ncmd: base\nentrypoint: {services: {one: /bin/one}}\n",
+        "contents:\n  repositories: [{archive: debian, suite: trixie}]\n  packages: [base-files]\nenvironment: {TZ: UTC, A: base}\nwork-dir: /base\nentrypoint: {services: {one: /bin/one}}\n",
     )?;
     write(dir.path(), "files/f.conf", "x")?;
     let top = write(
         dir.path(),
         "img/top.yaml",
-        "include: ../base.yaml\ncontents:\n  packages: [php8.4-cli]\nenvironment: {A: top}\ncmd: top\nentrypoint: {services: {two: /bin/two}}\nfiles: [{source: ../files/f.conf, path: /etc/f.conf}]\n",
+        "include: ../base.yaml\ncontents:\n  packages: [php8.4-cli]\nenvironment: {A: top}\nwork-dir: /top\nentrypoint: {services: {two: /bin/two}}\nfiles: [{source: ../files/f.conf, path: /etc/f.conf}]\n",
     )?;
     let m = load(&top)?;
     let packages: Vec<_> = m.packages.iter().map(|p| p.value.name.as_str()).collect();
     assert_eq!(packages, ["base-files", "php8.4-cli"]);
     assert_eq!(m.environment["TZ"], "UTC");
     assert_eq!(m.environment["A"], "top");
-    assert_eq!(m.cmd, Some(vec!["top".to_owned()]));
+    assert_eq!(m.work_dir.as_deref(), Some("/top"));
     match m.entrypoint.map(|e| e.value) {
         Some(Entrypoint::Services(s)) => assert_eq!(s.keys().collect::<Vec<_>>(), ["one", "two"]),
         other => panic!("services not merged: {other:?}"),

@@ -73,10 +73,6 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
         .transpose()
         .into_diagnostic()
         .wrap_err("--tag")?;
-    // A manifest this aloft cannot turn into a config fails before any work.
-    aloft_assemble::image_config(&manifest, None)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("Cannot assemble `{}`", args.manifest.display()))?;
     // Fail on an unusable output before any work: an archive and a layout directory
     // alike are written (by rename) into an existing parent directory.
     let output_parent = args

@@ -103,7 +103,7 @@ pub fn lock_manifest(args: &LockArgs, manifest: &Manifest, quiet: bool) -> Resul
     let per_arch = repositories::packages_by_arch(manifest, &fetched, &archs)?;
 
     let upgrade_set: HashSet<String> = args.upgrade_package.iter().cloned().collect();
-    let packages: Vec<_> = manifest.packages.iter().map(|p| p.value.clone()).collect();
+    let packages = manifest.root_packages();
     let exclude: Vec<String> = manifest.exclude.iter().map(|e| e.value.clone()).collect();
     let resolved = std::thread::scope(|scope| {
         let handles: Vec<_> = per_arch
