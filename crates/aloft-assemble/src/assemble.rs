@@ -189,7 +189,7 @@ pub fn assemble_image(
             .get(path)
             .map(|b| String::from_utf8_lossy(b).into_owned())
     };
-    let accounts = account_files(
+    let mut accounts = account_files(
         text(PASSWD_MASTER).as_deref(),
         text(GROUP_MASTER).as_deref(),
         &manifest.accounts,
@@ -202,7 +202,7 @@ pub fn assemble_image(
         &tree,
         &files,
         packages,
-        &accounts,
+        &mut accounts,
         &manifest.environment,
         options.epoch,
     )?;

@@ -7,6 +7,7 @@ mod ca_certificates;
 mod localtime;
 mod scripts;
 pub mod subject_hash;
+mod system_accounts;
 mod tmpfiles;
 
 use std::collections::BTreeMap;
@@ -88,6 +89,26 @@ fn read_image_files(
     Ok(contents)
 }
 
+/// The `*.conf` files of `dirs` (lowest precedence first), by base name: a file in a
+/// later directory replaces one of the same name in an earlier one, as systemd does.
+/// Values: (image path, owning package).
+fn config_files(tree: &InstalledTree<'_>, dirs: &[&str]) -> BTreeMap<String, (String, String)> {
+    let mut confs = BTreeMap::new();
+    for dir in dirs {
+        let prefix = format!("{dir}/");
+        for (path, owner, entry) in tree.entries() {
+            if let Some(name) = path.strip_prefix(&prefix)
+                && !name.contains('/')
+                && name.ends_with(".conf")
+                && matches!(entry.kind, crate::package::FileKind::File { .. })
+            {
+                confs.insert(name.to_owned(), (path.to_owned(), owner.to_owned()));
+            }
+        }
+    }
+    confs
+}
+
 /// A user or group id: a number, `#N` (dpkg-statoverride), or a name in the image's
 /// /etc/passwd or /etc/group (`database`).
 fn account_id(database: &str, name: &str) -> Option<u64> {
@@ -109,14 +130,17 @@ pub fn apply_effects(
     tree: &InstalledTree<'_>,
     files: &[crate::package::PackageFiles],
     packages: &[crate::package::PackageInput],
-    accounts: &crate::accounts::AccountFiles,
+    accounts: &mut crate::accounts::AccountFiles,
     environment: &BTreeMap<String, String>,
     epoch: u64,
 ) -> Result<EffectsRecord, AssembleError> {
     let mut record = EffectsRecord::default();
     localtime::apply(layer, tree, environment, epoch, &mut record);
     ca_certificates::apply(layer, tree, packages, epoch, &mut record)?;
-    scripts::apply(layer, tree, files, packages, accounts, epoch, &mut record)?;
+    let mut db = system_accounts::AccountDb::new(accounts);
+    system_accounts::apply_sysusers(&mut db, tree, packages, &mut record)?;
+    scripts::apply(layer, tree, files, packages, &mut db, epoch, &mut record)?;
+    db.finish(layer, tree, epoch);
     tmpfiles::apply(layer, tree, packages, accounts, epoch, &mut record)?;
     let json = serde_json::to_vec_pretty(&record).map_err(|e| AssembleError::Write {
         what: "the effects record".into(),

@@ -9,16 +9,20 @@
 //! - `php_invoke enmod VERSION SAPI|ALL MODULE`: `conf.d/<priority>-MODULE.ini` links in
 //!   each SAPI of the image that has a conf.d (`ALL`: every one), the priority from the
 //!   module ini's `; priority=NN` line (default 20), as phpenmod does, plus phpenmod's
-//!   state files under /var/lib/php/modules.
+//!   state files under /var/lib/php/modules;
+//! - `adduser`, `useradd`, `groupadd`, `usermod -a -G`: see `system_accounts`, applied in
+//!   script order so that the script's own `chown` of a new account works;
+//! - file-system calls (`ln -s`, `mkdir`, `cp`, `touch`, redirections, `chown`, `chmod`,
+//!   `dpkg-statoverride`).
 //!
 //! Every other command a script runs is recorded as not applied, with its line; nothing
 //! is guessed.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use aloft_maintscript::{Call, Context, FileKind as ScriptFileKind, read_postinst};
+use aloft_maintscript::{Account, Call, Context, FileKind as ScriptFileKind, read_postinst};
 
-use crate::accounts::AccountFiles;
+use crate::effects::system_accounts::{AccountDb, AccountRequest, apply_request};
 use crate::effects::{AppliedEffect, EffectsRecord, NotApplied, account_id, read_image_files};
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree, OwnerMode};
@@ -73,7 +77,7 @@ pub(super) fn apply(
     tree: &InstalledTree<'_>,
     files: &[PackageFiles],
     packages: &[PackageInput],
-    accounts: &AccountFiles,
+    accounts: &mut AccountDb<'_>,
     epoch: u64,
     record: &mut EffectsRecord,
 ) -> Result<(), AssembleError> {
@@ -88,7 +92,18 @@ pub(super) fn apply(
         let Some(text) = &package.postinst else {
             continue;
         };
-        let context = Context::new(&package.package, &files_of);
+        // `getent passwd NAME` and friends see the accounts as they are at this point.
+        let (passwd, group) = (
+            accounts.passwd().to_owned(),
+            accounts.group_text().to_owned(),
+        );
+        let known = move |account: Account<'_>| {
+            Some(match account {
+                Account::User(name) => account_id(&passwd, name).is_some(),
+                Account::Group(name) => account_id(&group, name).is_some(),
+            })
+        };
+        let context = Context::new(&package.package, &files_of).with_accounts(&known);
         let reading = match read_postinst(text, &context) {
             Ok(reading) => reading,
             Err(err) => {
@@ -144,6 +159,31 @@ pub(super) fn apply(
                     sapi.clone(),
                     module.clone(),
                 )),
+                // Accounts at once, in script order, so later calls can use them.
+                Call::AddUser(user) => apply_request(
+                    accounts,
+                    &package.package,
+                    call.line,
+                    &AccountRequest::User(user.clone()),
+                    record,
+                ),
+                Call::AddGroup(group) => apply_request(
+                    accounts,
+                    &package.package,
+                    call.line,
+                    &AccountRequest::Group(group.clone()),
+                    record,
+                ),
+                Call::AddUserToGroup { user, group } => apply_request(
+                    accounts,
+                    &package.package,
+                    call.line,
+                    &AccountRequest::Member {
+                        user: user.clone(),
+                        group: group.clone(),
+                    },
+                    record,
+                ),
                 // Bookkeeping of ucf, or done elsewhere on purpose.
                 Call::Ucfr { .. } | Call::Ignored { .. } => {}
                 Call::Link { symbolic: true, .. }
@@ -180,7 +220,7 @@ fn apply_file_calls(
     layer: &mut FinalLayer,
     tree: &InstalledTree<'_>,
     packages: &[PackageInput],
-    accounts: &AccountFiles,
+    accounts: &AccountDb<'_>,
     calls: &[(String, usize, Call)],
     epoch: u64,
     record: &mut EffectsRecord,
@@ -193,8 +233,8 @@ fn apply_file_calls(
     // What aloft generates itself (/etc/passwd and /etc/group from base-passwd's masters
     // plus the manifest's accounts) stays: a script's copy over it is not applied.
     let generated: BTreeSet<String> = layer.paths().map(str::to_owned).collect();
-    let uid = |name: &str| account_id(&accounts.passwd, name);
-    let gid = |name: &str| account_id(&accounts.group, name);
+    let uid = |name: &str| account_id(accounts.passwd(), name);
+    let gid = |name: &str| account_id(accounts.group_text(), name);
     // Optional owner and group names to ids; the error names what the image lacks.
     let ids = |owner: &Option<String>, group: &Option<String>| {
         let owner = match owner.as_deref() {

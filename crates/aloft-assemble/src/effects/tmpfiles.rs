@@ -4,14 +4,14 @@
 //! (`-`: 0755, root). php-fpm's `/run/php`, for one. Other line types, and paths with
 //! `%` specifiers, are listed as not applied.
 
-use std::collections::BTreeMap;
-
 use crate::accounts::AccountFiles;
-use crate::effects::{AppliedEffect, EffectsRecord, NotApplied, account_id, read_image_files};
+use crate::effects::{
+    AppliedEffect, EffectsRecord, NotApplied, account_id, config_files, read_image_files,
+};
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree};
 use crate::layer_writer::Meta;
-use crate::package::{FileKind, PackageInput};
+use crate::package::PackageInput;
 
 /// Where configuration files live, lowest precedence first.
 const DIRS: [&str; 2] = ["usr/lib/tmpfiles.d", "etc/tmpfiles.d"];
@@ -24,23 +24,7 @@ pub(super) fn apply(
     epoch: u64,
     record: &mut EffectsRecord,
 ) -> Result<(), AssembleError> {
-    // Base name -> (path, package), the later directory winning.
-    let mut confs: BTreeMap<String, (String, String)> = BTreeMap::new();
-    for dir in DIRS {
-        let mut found: Vec<(String, String)> = Vec::new();
-        for (path, owner, entry) in tree.entries() {
-            if let Some(name) = path.strip_prefix(&format!("{dir}/"))
-                && !name.contains('/')
-                && name.ends_with(".conf")
-                && matches!(entry.kind, FileKind::File { .. })
-            {
-                found.push((name.to_owned(), owner.to_owned()));
-            }
-        }
-        for (name, owner) in found {
-            confs.insert(name.clone(), (format!("{dir}/{name}"), owner));
-        }
-    }
+    let confs = config_files(tree, &DIRS);
     let contents = read_image_files(tree, packages, confs.values().map(|(path, _)| path.clone()))?;
     for (path, owner) in confs.values() {
         let Some(bytes) = contents.get(path) else {

@@ -2019,3 +2019,71 @@ fn postinst_file_calls_are_applied() {
         "{not_applied:?}"
     );
 }
+
+/// System accounts: a sysusers.d file and a postinst's `adduser --system --group`, with
+/// ids counted down from 999, the home made and owned, and the script's later `chown`
+/// by the new name applied.
+#[test]
+fn system_users_from_sysusers_and_scripts_get_deterministic_ids() {
+    let postinst = "#!/bin/sh\nset -e\nif [ \"$1\" = \"configure\" ]; then\n  if ! getent passwd svc >/dev/null; then\n    adduser --system --group --home /var/lib/svc --gecos \"svc daemon\" svc\n  fi\n  chown svc:svc /var/log/svc\n  usermod -a -G tty svc\nfi\nexit 0\n";
+    let ctx = ctx_with(vec![
+        FixturePackage::new("svc", "1.0")
+            .entry(dir("var/log/svc"))
+            .file(
+                "usr/lib/sysusers.d/svc.conf",
+                b"# the helper account\nu svc-helper - \"svc helper\" /run/svc-helper\ng svc-extra 555\nm svc-helper svc-extra\n",
+                0o644,
+            )
+            .control_file("postinst", postinst.as_bytes()),
+    ]);
+    ctx.manifest(
+        "svc",
+        &["base-files", "base-passwd", "svc"],
+        "archs: [amd64]\n",
+    );
+    let first = digest_line(&assemble(&ctx, "manifests/svc.yaml", "a.tar", &[]));
+    let image = Image::archive(&ctx.path("a.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    let passwd = last.text("etc/passwd");
+    let group = last.text("etc/group");
+    // sysusers.d first: 999; then the script's user and its group: 998.
+    assert!(
+        passwd.contains("svc-helper:*:999:999:svc helper:/run/svc-helper:/usr/sbin/nologin\n"),
+        "{passwd}"
+    );
+    assert!(
+        passwd.contains("svc:*:998:998:svc daemon:/var/lib/svc:/usr/sbin/nologin\n"),
+        "{passwd}"
+    );
+    assert!(group.contains("svc-extra:*:555:svc-helper\n"), "{group}");
+    assert!(group.contains("svc:*:998:\n"), "{group}");
+    assert!(group.contains("tty:*:5:svc\n"), "{group}");
+    let meta = |path: &str| {
+        let e = last.get(path);
+        (e.mode, e.uid, e.gid)
+    };
+    assert_eq!(meta("var/lib/svc"), (0o755, 998, 998));
+    assert_eq!(meta("var/log/svc"), (0o755, 998, 998));
+    // sysusers.d creates no home.
+    assert!(last.find("run/svc-helper").is_none());
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    let details: Vec<&str> = effects["packages"]["svc"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        details[..4],
+        [
+            "svc-helper 999:999",
+            "svc-extra 555",
+            "svc-helper in svc-extra",
+            "svc 998:998"
+        ]
+    );
+    // The same ids on every build.
+    let again = digest_line(&assemble(&ctx, "manifests/svc.yaml", "b.tar", &[]));
+    assert_eq!(first, again);
+}
