@@ -109,6 +109,58 @@ fn config_files(tree: &InstalledTree<'_>, dirs: &[&str]) -> BTreeMap<String, (St
     confs
 }
 
+/// One meaningful line (not blank, not a comment) of a config file.
+struct ConfigLine {
+    /// The file, an image path.
+    path: String,
+    /// The package that ships it.
+    package: String,
+    /// 1-based.
+    number: usize,
+    /// The line, trimmed.
+    text: String,
+}
+
+impl ConfigLine {
+    /// What is recorded when the line is not applied.
+    fn not_applied(&self, why: String) -> NotApplied {
+        NotApplied {
+            line: self.number,
+            what: format!("/{}: {}", self.path, self.text),
+            why,
+        }
+    }
+}
+
+/// The meaningful lines of the `*.conf` files of `dirs` (see [`config_files`]), file by
+/// file in name order.
+fn config_lines(
+    tree: &InstalledTree<'_>,
+    packages: &[crate::package::PackageInput],
+    dirs: &[&str],
+) -> Result<Vec<ConfigLine>, AssembleError> {
+    let confs = config_files(tree, dirs);
+    let contents = read_image_files(tree, packages, confs.values().map(|(path, _)| path.clone()))?;
+    let mut lines = Vec::new();
+    for (path, package) in confs.values() {
+        let Some(bytes) = contents.get(path) else {
+            continue;
+        };
+        for (index, line) in String::from_utf8_lossy(bytes).lines().enumerate() {
+            let text = line.trim();
+            if !text.is_empty() && !text.starts_with('#') {
+                lines.push(ConfigLine {
+                    path: path.clone(),
+                    package: package.clone(),
+                    number: index + 1,
+                    text: text.to_owned(),
+                });
+            }
+        }
+    }
+    Ok(lines)
+}
+
 /// A user or group id: a number, `#N` (dpkg-statoverride), or a name in the image's
 /// /etc/passwd or /etc/group (`database`).
 fn account_id(database: &str, name: &str) -> Option<u64> {

@@ -11,7 +11,7 @@
 use aloft_maintscript::{AccountTool, NewGroup, NewUser};
 
 use crate::accounts::AccountFiles;
-use crate::effects::{AppliedEffect, EffectsRecord, NotApplied, config_files, read_image_files};
+use crate::effects::{AppliedEffect, EffectsRecord, NotApplied, config_lines};
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree};
 use crate::layer_writer::Meta;
@@ -435,31 +435,11 @@ pub(super) fn apply_sysusers(
     packages: &[PackageInput],
     record: &mut EffectsRecord,
 ) -> Result<(), AssembleError> {
-    let confs = config_files(tree, &SYSUSERS_DIRS);
-    let contents = read_image_files(tree, packages, confs.values().map(|(path, _)| path.clone()))?;
-    for (path, owner) in confs.values() {
-        let Some(bytes) = contents.get(path) else {
-            continue;
-        };
-        for (index, line) in String::from_utf8_lossy(bytes).lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            match sysusers_line(line) {
-                Ok(Some(request)) => {
-                    apply_request(db, owner, index + 1, &request, record);
-                }
-                Ok(None) => {}
-                Err(why) => record.not_applied(
-                    owner,
-                    NotApplied {
-                        line: index + 1,
-                        what: format!("/{path}: {line}"),
-                        why,
-                    },
-                ),
-            }
+    for line in config_lines(tree, packages, &SYSUSERS_DIRS)? {
+        match sysusers_line(&line.text) {
+            Ok(Some(request)) => apply_request(db, &line.package, line.number, &request, record),
+            Ok(None) => {}
+            Err(why) => record.not_applied(&line.package, line.not_applied(why)),
         }
     }
     Ok(())

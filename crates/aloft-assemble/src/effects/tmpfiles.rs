@@ -5,9 +5,7 @@
 //! `%` specifiers, are listed as not applied.
 
 use crate::accounts::AccountFiles;
-use crate::effects::{
-    AppliedEffect, EffectsRecord, NotApplied, account_id, config_files, read_image_files,
-};
+use crate::effects::{AppliedEffect, EffectsRecord, account_id, config_lines};
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree};
 use crate::layer_writer::Meta;
@@ -24,77 +22,59 @@ pub(super) fn apply(
     epoch: u64,
     record: &mut EffectsRecord,
 ) -> Result<(), AssembleError> {
-    let confs = config_files(tree, &DIRS);
-    let contents = read_image_files(tree, packages, confs.values().map(|(path, _)| path.clone()))?;
-    for (path, owner) in confs.values() {
-        let Some(bytes) = contents.get(path) else {
+    for line in config_lines(tree, packages, &DIRS)? {
+        let fields: Vec<&str> = line.text.split_whitespace().collect();
+        let not_applied = |record: &mut EffectsRecord, why: String| {
+            record.not_applied(&line.package, line.not_applied(why));
+        };
+        let kind = fields[0].trim_end_matches(['!', '-', '+', '=', '~', '^']);
+        let target = fields.get(1).copied().unwrap_or_default();
+        if !matches!(kind, "d" | "D") {
+            not_applied(record, format!("tmpfiles.d type `{kind}` is not applied"));
+            continue;
+        }
+        if target.contains('%') || !target.starts_with('/') {
+            not_applied(record, "a path with specifiers, or not absolute".into());
+            continue;
+        }
+        let field = |i: usize| fields.get(i).copied().filter(|f| *f != "-");
+        let mode = match field(2).map(|m| u32::from_str_radix(m.trim_start_matches('~'), 8)) {
+            None => 0o755,
+            Some(Ok(mode)) => mode & 0o7777,
+            Some(Err(_)) => {
+                not_applied(record, "the mode is not octal".into());
+                continue;
+            }
+        };
+        let uid = field(3).map(|u| account_id(&accounts.passwd, u).ok_or(u));
+        let gid = field(4).map(|g| account_id(&accounts.group, g).ok_or(g));
+        let (uid, gid) = match (uid.transpose(), gid.transpose()) {
+            (Ok(uid), Ok(gid)) => (uid.unwrap_or(0), gid.unwrap_or(0)),
+            (Err(name), _) | (_, Err(name)) => {
+                not_applied(record, format!("no account `{name}` in the image"));
+                continue;
+            }
+        };
+        let Ok(Some(image_path)) = crate::path::image_path(target) else {
             continue;
         };
-        for (index, line) in String::from_utf8_lossy(bytes).lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let not_applied = |record: &mut EffectsRecord, why: String| {
-                record.not_applied(
-                    owner,
-                    NotApplied {
-                        line: index + 1,
-                        what: format!("/{path}: {line}"),
-                        why,
-                    },
-                );
-            };
-            let kind = fields[0].trim_end_matches(['!', '-', '+', '=', '~', '^']);
-            let target = fields.get(1).copied().unwrap_or_default();
-            if !matches!(kind, "d" | "D") {
-                not_applied(record, format!("tmpfiles.d type `{kind}` is not applied"));
-                continue;
-            }
-            if target.contains('%') || !target.starts_with('/') {
-                not_applied(record, "a path with specifiers, or not absolute".into());
-                continue;
-            }
-            let field = |i: usize| fields.get(i).copied().filter(|f| *f != "-");
-            let mode = match field(2).map(|m| u32::from_str_radix(m.trim_start_matches('~'), 8)) {
-                None => 0o755,
-                Some(Ok(mode)) => mode & 0o7777,
-                Some(Err(_)) => {
-                    not_applied(record, "the mode is not octal".into());
-                    continue;
-                }
-            };
-            let uid = field(3).map(|u| account_id(&accounts.passwd, u).ok_or(u));
-            let gid = field(4).map(|g| account_id(&accounts.group, g).ok_or(g));
-            let (uid, gid) = match (uid.transpose(), gid.transpose()) {
-                (Ok(uid), Ok(gid)) => (uid.unwrap_or(0), gid.unwrap_or(0)),
-                (Err(name), _) | (_, Err(name)) => {
-                    not_applied(record, format!("no account `{name}` in the image"));
-                    continue;
-                }
-            };
-            let Ok(Some(image_path)) = crate::path::image_path(target) else {
-                continue;
-            };
-            layer.add_dir(
-                &image_path,
-                Meta {
-                    mode,
-                    uid,
-                    gid,
-                    mtime: epoch,
-                },
-            );
-            record.add(
-                owner,
-                AppliedEffect {
-                    effect: "tmpfiles.d".into(),
-                    detail: format!("/{path}: {line}"),
-                    paths: vec![target.to_owned()],
-                },
-            );
-        }
+        layer.add_dir(
+            &image_path,
+            Meta {
+                mode,
+                uid,
+                gid,
+                mtime: epoch,
+            },
+        );
+        record.add(
+            &line.package,
+            AppliedEffect {
+                effect: "tmpfiles.d".into(),
+                detail: format!("/{}: {}", line.path, line.text),
+                paths: vec![target.to_owned()],
+            },
+        );
     }
     Ok(())
 }
