@@ -3,6 +3,7 @@
 //! names, and every effect applied is recorded, per package, in
 //! `/usr/share/aloft/effects.json` inside the image ([`EFFECTS_PATH`]).
 
+mod busybox;
 mod ca_certificates;
 mod localtime;
 mod scripts;
@@ -193,6 +194,7 @@ pub fn apply_effects(
     system_accounts::apply_sysusers(&mut db, tree, packages, &mut record)?;
     scripts::apply(layer, tree, files, packages, &mut db, epoch, &mut record)?;
     db.finish(layer, tree, epoch);
+    busybox::apply(layer, tree, packages, epoch, &mut record)?;
     tmpfiles::apply(layer, tree, packages, accounts, epoch, &mut record)?;
     let json = serde_json::to_vec_pretty(&record).map_err(|e| AssembleError::Write {
         what: "the effects record".into(),

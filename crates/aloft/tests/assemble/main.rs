@@ -6,6 +6,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod busybox;
 mod services;
 
 use std::collections::BTreeMap;
