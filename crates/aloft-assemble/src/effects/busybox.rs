@@ -120,7 +120,10 @@ mod tests {
     fn anything_else_is_refused() {
         assert!(applet_names(b"no table here").is_err());
         assert!(applet_names(b"\0[\0[[\0ls\0ash\0\0").is_err(), "unsorted");
-        assert!(applet_names(b"\0[\0[[\0ls\0B\xff\0\0").is_err(), "not a name");
+        assert!(
+            applet_names(b"\0[\0[[\0ls\0B\xff\0\0").is_err(),
+            "not a name"
+        );
         assert!(applet_names(b"\0[\0[[\0ls\0sh").is_err(), "no end");
     }
 }

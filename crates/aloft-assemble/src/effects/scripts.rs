@@ -208,7 +208,14 @@ pub(super) fn apply(
         }
     }
     let written = apply_copies(layer, tree, packages, &copies, epoch, record)?;
-    apply_enmods(layer, tree, &written, &enmods, epoch, record);
+    // A module's ini is a ucf copy, or shipped by the package itself (php-apcu, ...).
+    let shipped = enmods
+        .iter()
+        .map(|(_, version, _, module)| format!("etc/php/{version}/mods-available/{module}.ini"))
+        .filter(|ini| !written.contains_key(ini));
+    let mut inis = read_image_files(tree, packages, shipped)?;
+    inis.extend(written);
+    apply_enmods(layer, tree, &inis, &enmods, epoch, record);
     apply_alternatives(layer, tree, &choices, epoch, record);
     apply_file_calls(layer, tree, packages, accounts, &fs_calls, epoch, record)?;
     Ok(())
@@ -479,7 +486,7 @@ fn php_priority(ini: &[u8]) -> String {
 fn apply_enmods(
     layer: &mut FinalLayer,
     tree: &InstalledTree<'_>,
-    written: &BTreeMap<String, Vec<u8>>,
+    inis: &BTreeMap<String, Vec<u8>>,
     enmods: &[(String, String, String, String)],
     epoch: u64,
     record: &mut EffectsRecord,
@@ -487,7 +494,7 @@ fn apply_enmods(
     for (package, version, sapi, module) in enmods {
         let php_dir = format!("etc/php/{version}");
         let ini = format!("{php_dir}/mods-available/{module}.ini");
-        let Some(contents) = written.get(&ini) else {
+        let Some(contents) = inis.get(&ini) else {
             record.not_applied(
                 package,
                 NotApplied {

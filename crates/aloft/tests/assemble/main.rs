@@ -4,9 +4,9 @@
 // A broken fixture is a failing test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod busybox;
 #[path = "../common/mod.rs"]
 mod common;
-mod busybox;
 mod services;
 
 use std::collections::BTreeMap;
@@ -1863,6 +1863,17 @@ fn postinst_alternatives_ucf_and_php_modules_are_applied() {
             )
             .entry(dir("etc/php/8.4/mods-available"))
             .control_file("postinst", php_common.as_bytes()),
+        // Ships its ini itself (no ucf), as php-apcu's packages do.
+        FixturePackage::new("php8.4-apcu", "5.1.24")
+            .file(
+                "etc/php/8.4/mods-available/apcu.ini",
+                b"extension=apcu.so\n",
+                0o644,
+            )
+            .control_file(
+                "postinst",
+                b"#!/bin/sh\nset -e\nif [ -e /usr/lib/php/php-maintscript-helper ] ; then\n    . /usr/lib/php/php-maintscript-helper\n    for version in 8.4 ; do\n        for name in apcu ; do\n            php_invoke enmod \"$version\" ALL \"$name\" || exit 1\n\tdone\n    done\nfi\n",
+            ),
         FixturePackage::new("php8.4-cli", "8.4.1")
             .entry(dir("etc/php/8.4/cli/conf.d"))
             .file("usr/bin/php8.4", b"\x7fELF php", 0o755),
@@ -1879,6 +1890,7 @@ fn postinst_alternatives_ucf_and_php_modules_are_applied() {
             "gawk",
             "php-common",
             "php8.4-common",
+            "php8.4-apcu",
             "php8.4-cli",
             "php8.4-fpm",
         ],
@@ -1923,6 +1935,10 @@ fn postinst_alternatives_ucf_and_php_modules_are_applied() {
         assert_eq!(
             link(&format!("etc/php/8.4/{sapi}/conf.d/20-ctype.ini")),
             "/etc/php/8.4/mods-available/ctype.ini"
+        );
+        assert_eq!(
+            link(&format!("etc/php/8.4/{sapi}/conf.d/20-apcu.ini")),
+            "/etc/php/8.4/mods-available/apcu.ini"
         );
     }
     let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
