@@ -196,8 +196,9 @@ pub fn assemble_image(
     )?;
 
     let mut final_layer = FinalLayer::new(&accounts, &tree, options.epoch);
-    // Effects first, so that the manifest's own `paths:` and `files:` win.
-    let _effects = crate::effects::apply_effects(
+    // Effects first, so that the manifest's own `paths:` and `files:` win; the CA bundle
+    // after `files:`, which may add local CAs (it never replaces what `files:` wrote).
+    let effects = crate::effects::apply_effects(
         &mut final_layer,
         &tree,
         &files,
@@ -207,6 +208,7 @@ pub fn assemble_image(
         options.epoch,
     )?;
     final_layer.apply_files(&manifest.files, options.epoch)?;
+    crate::effects::apply_late_effects(&mut final_layer, &tree, packages, options.epoch, effects)?;
     let services_entrypoint = match &manifest.entrypoint {
         Some(Located {
             value: Entrypoint::Services(services),

@@ -255,6 +255,16 @@ impl FinalLayer {
         }
     }
 
+    /// The contents of the regular file this layer writes at `path`, whether generated or
+    /// copied from the host by `files:` (read now).
+    pub fn read_file(&self, path: &str) -> std::io::Result<Option<Vec<u8>>> {
+        match self.nodes.get(path) {
+            Some(Node::File(_, Contents::Bytes(bytes))) => Ok(Some(bytes.clone())),
+            Some(Node::File(_, Contents::Host { path: host, .. })) => fs_err::read(host).map(Some),
+            _ => Ok(None),
+        }
+    }
+
     /// Changes owner and mode of `path` (and everything below it with `recursive`), from
     /// this layer or a package layer; `origin` names who asked, in errors.
     #[allow(clippy::too_many_arguments)]

@@ -4,6 +4,11 @@
 //! `<name>.pem` link to each, the bundle `ca-certificates.crt` (each certificate in
 //! that order, with a newline added if it lacks one), and the `<subject hash>.0` links
 //! `openssl rehash` makes. Applies when a package ships `update-ca-certificates`.
+//!
+//! Local CAs are trusted as update-ca-certificates trusts them: every `*.crt` below
+//! /usr/local/share/ca-certificates (from `files:` or a package) goes into the bundle
+//! after the system ones, with its `.pem` and hash links, and not into the .conf. A path
+//! that `files:` already wrote (a bundle of your own) is left as it is.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +20,7 @@ use crate::package::{FileKind, PackageInput};
 
 const TOOL: &str = "usr/sbin/update-ca-certificates";
 const CERTS_DIR: &str = "usr/share/ca-certificates";
+const LOCAL_CERTS_DIR: &str = "usr/local/share/ca-certificates";
 const ETC_CERTS: &str = "etc/ssl/certs";
 
 /// The header the postinst writes.
@@ -68,32 +74,76 @@ pub(super) fn apply(
             certs.insert(relative.to_owned(), owner);
         }
     }
-    let contents = read_image_files(tree, packages, certs.keys().map(|r| format!("{prefix}{r}")))?;
+    let mut contents =
+        read_image_files(tree, packages, certs.keys().map(|r| format!("{prefix}{r}")))?;
+    // Local certificates, from `files:` (this layer) or a package, after the system ones.
+    let local_prefix = format!("{LOCAL_CERTS_DIR}/");
+    let mut local: Vec<String> = layer
+        .paths()
+        .filter(|p| p.starts_with(&local_prefix) && p.ends_with(".crt"))
+        .map(str::to_owned)
+        .collect();
+    let shipped_local: Vec<String> = tree
+        .entries()
+        .filter(|(p, _, r)| {
+            p.starts_with(&local_prefix)
+                && p.ends_with(".crt")
+                && matches!(r.kind, FileKind::File { .. })
+        })
+        .map(|(p, _, _)| p.to_owned())
+        .collect();
+    contents.extend(read_image_files(
+        tree,
+        packages,
+        shipped_local.iter().cloned(),
+    )?);
+    for path in &local {
+        let bytes = layer
+            .read_file(path)
+            .map_err(|source| AssembleError::Write {
+                what: format!("the local CA certificate /{path}"),
+                dir: path.into(),
+                source,
+            })?;
+        if let Some(bytes) = bytes {
+            contents.insert(path.clone(), bytes);
+        }
+    }
+    local.extend(shipped_local);
+    local.sort();
+    local.dedup();
 
     let mut conf = CONF_HEADER.to_owned();
     let mut bundle = Vec::new();
     let mut hashes: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for relative in certs.keys() {
-        let Some(bytes) = contents.get(&format!("{prefix}{relative}")) else {
+    let system = certs
+        .keys()
+        .map(|relative| (format!("{prefix}{relative}"), true));
+    let local_certs = local.iter().map(|path| (path.clone(), false));
+    let mut links: Vec<(String, String)> = Vec::new();
+    for (path, listed) in system.chain(local_certs) {
+        let Some(bytes) = contents.get(&path) else {
             continue;
         };
-        conf.push_str(relative);
-        conf.push('\n');
+        let relative = path
+            .strip_prefix(&prefix)
+            .or_else(|| path.strip_prefix(&local_prefix))
+            .unwrap_or(&path);
+        if listed {
+            conf.push_str(relative);
+            conf.push('\n');
+        }
         bundle.extend_from_slice(bytes);
         if !bytes.ends_with(b"\n") {
             bundle.push(b'\n');
         }
         let pem = pem_name(relative);
-        layer.add_symlink(
-            &format!("{ETC_CERTS}/{pem}"),
-            &format!("/{prefix}{relative}"),
-            epoch,
-        );
+        links.push((format!("{ETC_CERTS}/{pem}"), format!("/{path}")));
         match pem_to_der(&String::from_utf8_lossy(bytes)).and_then(|der| subject_hash(&der)) {
             Ok(hash) => hashes.entry(hash).or_default().push(pem),
             Err(reason) => {
                 tracing::warn!(
-                    certificate = relative,
+                    certificate = path,
                     reason,
                     "no hash link for a certificate aloft cannot read"
                 );
@@ -101,18 +151,34 @@ pub(super) fn apply(
         }
     }
     let count = certs.len();
-    layer.add_file("etc/ca-certificates.conf", conf.into_bytes(), 0o644, epoch);
-    layer.add_file(
-        &format!("{ETC_CERTS}/ca-certificates.crt"),
-        bundle,
-        0o644,
-        epoch,
-    );
+    let mut written: Vec<(String, Option<Vec<u8>>, String)> = vec![
+        (
+            "etc/ca-certificates.conf".into(),
+            Some(conf.into_bytes()),
+            String::new(),
+        ),
+        (
+            format!("{ETC_CERTS}/ca-certificates.crt"),
+            Some(bundle),
+            String::new(),
+        ),
+    ];
+    written.extend(links.into_iter().map(|(link, target)| (link, None, target)));
     for (hash, pems) in &hashes {
         let mut pems = pems.clone();
         pems.sort();
         for (n, pem) in pems.iter().enumerate() {
-            layer.add_symlink(&format!("{ETC_CERTS}/{hash}.{n}"), pem, epoch);
+            written.push((format!("{ETC_CERTS}/{hash}.{n}"), None, pem.clone()));
+        }
+    }
+    for (path, bytes, target) in written {
+        // `files:` wrote it: the manifest wins.
+        if layer.has(&path) {
+            continue;
+        }
+        match bytes {
+            Some(bytes) => layer.add_file(&path, bytes, 0o644, epoch),
+            None => layer.add_symlink(&path, &target, epoch),
         }
     }
     record.add(
@@ -120,7 +186,8 @@ pub(super) fn apply(
         AppliedEffect {
             effect: "update-ca-certificates".into(),
             detail: format!(
-                "{count} certificates enabled: /etc/ssl/certs/ca-certificates.crt, .pem and hash links"
+                "{count} certificates enabled, {} local: /etc/ssl/certs/ca-certificates.crt, .pem and hash links",
+                local.len()
             ),
             paths: vec![
                 "/etc/ca-certificates.conf".into(),

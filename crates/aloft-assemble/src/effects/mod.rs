@@ -177,7 +177,8 @@ fn account_id(database: &str, name: &str) -> Option<u64> {
     })
 }
 
-/// Applies every rule and writes the record into the final layer.
+/// Applies the rules that come before `files:`; [`apply_late_effects`] does the rest and
+/// writes the record.
 pub fn apply_effects(
     layer: &mut FinalLayer,
     tree: &InstalledTree<'_>,
@@ -189,13 +190,26 @@ pub fn apply_effects(
 ) -> Result<EffectsRecord, AssembleError> {
     let mut record = EffectsRecord::default();
     localtime::apply(layer, tree, environment, epoch, &mut record);
-    ca_certificates::apply(layer, tree, packages, epoch, &mut record)?;
     let mut db = system_accounts::AccountDb::new(accounts);
     system_accounts::apply_sysusers(&mut db, tree, packages, &mut record)?;
     scripts::apply(layer, tree, files, packages, &mut db, epoch, &mut record)?;
     db.finish(layer, tree, epoch);
     busybox::apply(layer, tree, packages, epoch, &mut record)?;
     tmpfiles::apply(layer, tree, packages, accounts, epoch, &mut record)?;
+    Ok(record)
+}
+
+/// The effects that read what `files:` added, applied after it: the CA bundle (local
+/// certificates under /usr/local/share/ca-certificates are trusted too). Then writes
+/// the record into the final layer.
+pub fn apply_late_effects(
+    layer: &mut FinalLayer,
+    tree: &InstalledTree<'_>,
+    packages: &[crate::package::PackageInput],
+    epoch: u64,
+    mut record: EffectsRecord,
+) -> Result<EffectsRecord, AssembleError> {
+    ca_certificates::apply(layer, tree, packages, epoch, &mut record)?;
     let json = serde_json::to_vec_pretty(&record).map_err(|e| AssembleError::Write {
         what: "the effects record".into(),
         dir: EFFECTS_PATH.into(),

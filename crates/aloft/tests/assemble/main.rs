@@ -1756,7 +1756,7 @@ fn mozilla_root(name: &str) -> String {
 /// ca-certificates' effect: every shipped .crt enabled in /etc/ca-certificates.conf
 /// (sorted), the bundle in that order (a missing final newline added), a .pem link per
 /// certificate (spaces and commas to `_`, parentheses to `=`), and OpenSSL's
-/// `<subject hash>.0` links.
+/// `<subject hash>.0` links; a local CA copied in with `files:` is trusted too.
 #[test]
 fn the_ca_bundle_and_its_links_are_made() {
     let accv = mozilla_root("ACCVRAIZ1.crt");
@@ -1781,10 +1781,14 @@ fn the_ca_bundle_and_its_links_are_made() {
                 0o644,
             ),
     ]);
+    // A local CA through `files:`, as update-ca-certificates finds it.
+    let local = mozilla_root("Actalis_Authentication_Root_CA.crt");
+    std::fs::create_dir_all(ctx.path("host")).unwrap();
+    std::fs::write(ctx.path("host/our-ca.crt"), &local).unwrap();
     ctx.manifest(
         "ca",
         &["base-files", "base-passwd", "ca-certificates"],
-        "archs: [amd64]\n",
+        "archs: [amd64]\nfiles:\n  - {source: ../host/our-ca.crt, path: /usr/local/share/ca-certificates/our-ca.crt}\n",
     );
     ok(&ctx.aloft(&["lock", "manifests/ca.yaml"]));
     digest_line(&assemble(
@@ -1802,10 +1806,12 @@ fn the_ca_bundle_and_its_links_are_made() {
         conf.ends_with("#\nmozilla/ACCVRAIZ1.crt\nmozilla/Amazon Root (CA), 1.crt\n"),
         "{conf}"
     );
+    // The local CA comes after the system ones, and is not in the .conf.
     assert_eq!(
         last.text("etc/ssl/certs/ca-certificates.crt"),
-        format!("{accv}{amazon}")
+        format!("{accv}{amazon}{local}")
     );
+    assert!(!conf.contains("our-ca"), "{conf}");
     let link = |path: &str| last.get(path).link.clone().unwrap();
     assert_eq!(
         link("etc/ssl/certs/ACCVRAIZ1.pem"),
@@ -1818,6 +1824,11 @@ fn the_ca_bundle_and_its_links_are_made() {
     // The hashes OpenSSL gives these two roots (tests/data of aloft-assemble).
     assert_eq!(link("etc/ssl/certs/a94d09e5.0"), "ACCVRAIZ1.pem");
     assert_eq!(link("etc/ssl/certs/ce5e74ef.0"), "Amazon_Root_=CA=__1.pem");
+    assert_eq!(
+        link("etc/ssl/certs/our-ca.pem"),
+        "/usr/local/share/ca-certificates/our-ca.crt"
+    );
+    assert_eq!(link("etc/ssl/certs/930ac5d2.0"), "our-ca.pem");
     let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
     assert_eq!(
         effects["packages"]["ca-certificates"][0]["effect"],

@@ -9,6 +9,8 @@
 
 use std::path::{Path, PathBuf};
 
+mod elf;
+
 fn live() -> bool {
     let on = std::env::var("ALOFT_LIVE").is_ok_and(|v| v == "1");
     if !on {
@@ -237,6 +239,18 @@ fn every_manifest_assembles_loads_runs_and_copies() {
             .map(|m| m["platform"]["architecture"].as_str().unwrap())
             .collect();
         assert_eq!(archs, ["amd64", "arm64"], "{stem}");
+        // Every ELF file of both platforms finds its libraries.
+        for (arch, layers) in elf::platform_layers(&tar) {
+            let triplet = match arch.as_str() {
+                "amd64" => "x86_64-linux-gnu",
+                "arm64" => "aarch64-linux-gnu",
+                other => panic!("{stem}: unexpected platform {other}"),
+            };
+            let layers: Vec<&[u8]> = layers.iter().map(Vec::as_slice).collect();
+            let (files, entries) =
+                elf::assert_needed_libraries_present(&format!("{stem} {arch}"), triplet, &layers);
+            eprintln!("{stem} {arch}: {files} ELF files, {entries} DT_NEEDED entries, all present");
+        }
         // An amd64-only layout: skopeo and umoci read it.
         let layout = out.path().join(format!("{stem}-layout/"));
         assemble(
@@ -279,42 +293,7 @@ fn every_manifest_assembles_loads_runs_and_copies() {
         assert!(roots >= 100, "{stem}: {roots} certificates in the bundle");
         run("docker", &["rm", &container]);
         assert!(stdout(&passwd).contains("nonroot"), "{stem}: /etc/passwd");
-        if stem == "php-cli" {
-            let version = run("docker", &["run", "--rm", &tag]);
-            assert!(
-                stdout(&version).starts_with("PHP 8.4"),
-                "{}",
-                stdout(&version)
-            );
-            // /usr/bin/php comes from update-alternatives, the modules from phpenmod.
-            let modules = run("docker", &["run", "--rm", &tag, "-m"]);
-            for module in [
-                "mbstring",
-                "intl",
-                "curl",
-                "xml",
-                "zip",
-                "Zend OPcache",
-                "posix",
-            ] {
-                assert!(
-                    stdout(&modules).contains(module),
-                    "{module}: {}",
-                    stdout(&modules)
-                );
-            }
-            let hello = run(
-                "docker",
-                &[
-                    "run",
-                    "--rm",
-                    &tag,
-                    "-r",
-                    "echo getcwd(), ' ', PHP_OS, PHP_EOL;",
-                ],
-            );
-            assert_eq!(stdout(&hello), "/app Linux\n");
-        }
+        image_checks(&stem, &tag);
         run("docker", &["rmi", &tag]);
         // podman load names it too (podman cannot run containers in every sandbox, so
         // only the load and the name are checked).
@@ -358,6 +337,183 @@ fn every_manifest_assembles_loads_runs_and_copies() {
     assert!(built >= 2, "only {built} manifests were assembled");
 }
 
+/// The modules every PHP 8.4 SAPI of these images lists: PHP's own and php8.4-common's.
+const PHP_CORE_MODULES: &[&str] = &[
+    "calendar",
+    "Core",
+    "ctype",
+    "date",
+    "exif",
+    "FFI",
+    "fileinfo",
+    "filter",
+    "ftp",
+    "gettext",
+    "hash",
+    "iconv",
+    "json",
+    "libxml",
+    "openssl",
+    "pcre",
+    "Phar",
+    "posix",
+    "random",
+    "Reflection",
+    "session",
+    "shmop",
+    "sockets",
+    "sodium",
+    "SPL",
+    "standard",
+    "sysvmsg",
+    "sysvsem",
+    "sysvshm",
+    "tokenizer",
+    "zlib",
+];
+
+/// The modules of manifests/include/php-extensions.yaml's packages (xml brings dom,
+/// SimpleXML, xmlreader, xmlwriter and xsl; mysql brings mysqli, mysqlnd and pdo_mysql;
+/// redis needs igbinary and msgpack).
+const PHP_EXTENSION_MODULES: &[&str] = &[
+    "apcu",
+    "curl",
+    "dom",
+    "gd",
+    "igbinary",
+    "intl",
+    "mbstring",
+    "memcached",
+    "msgpack",
+    "mysqli",
+    "mysqlnd",
+    "PDO",
+    "pdo_mysql",
+    "pdo_pgsql",
+    "pgsql",
+    "redis",
+    "SimpleXML",
+    "xml",
+    "xmlreader",
+    "xmlwriter",
+    "xsl",
+    "Zend OPcache",
+    "zip",
+];
+
+/// `php -m` (or `php-fpm -m`) lists exactly the core modules, the extensions and the
+/// SAPI's own, loaded without a warning or startup error.
+fn assert_php_modules(stem: &str, output: &std::process::Output, sapi_modules: &[&str]) {
+    let text = format!(
+        "{}{}",
+        stdout(output),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for bad in ["Warning", "Error", "Startup", "Unable to load"] {
+        assert!(!text.contains(bad), "{stem}: `{bad}` in php -m:\n{text}");
+    }
+    let mut listed: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.starts_with("[Zend Modules]"))
+        .filter(|l| !l.is_empty() && !l.starts_with('['))
+        .collect();
+    listed.sort_unstable();
+    let mut expected: Vec<&str> = PHP_CORE_MODULES
+        .iter()
+        .chain(PHP_EXTENSION_MODULES)
+        .chain(sapi_modules)
+        .copied()
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(listed, expected, "{stem}: php -m");
+    assert!(
+        text.contains("[Zend Modules]\nZend OPcache"),
+        "{stem}: {text}"
+    );
+}
+
+/// What each image must do, by its name: debug variants have busybox's `id` and a shell,
+/// the others no /bin/sh at all; PHP images list exactly their modules.
+fn image_checks(stem: &str, tag: &str) {
+    let docker = |args: &[&str]| {
+        std::process::Command::new("docker")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    if stem.ends_with("-debug") {
+        let id = run("docker", &["run", "--rm", "--entrypoint", "id", tag]);
+        assert!(
+            stdout(&id).starts_with("uid=65532(nonroot) gid=65532(nonroot)"),
+            "{stem}: {}",
+            stdout(&id)
+        );
+        let sh = run(
+            "docker",
+            &[
+                "run",
+                "--rm",
+                "--entrypoint",
+                "sh",
+                tag,
+                "-c",
+                "ls /usr/bin/busybox && wget --help 2>&1 | head -1",
+            ],
+        );
+        assert!(stdout(&sh).contains("BusyBox"), "{stem}: {}", stdout(&sh));
+    } else {
+        let sh = docker(&["run", "--rm", "--entrypoint", "/bin/sh", tag, "-c", "true"]);
+        assert!(!sh.status.success(), "{stem}: /bin/sh exists");
+        assert!(
+            String::from_utf8_lossy(&sh.stderr).contains("no such file or directory"),
+            "{stem}: {}",
+            String::from_utf8_lossy(&sh.stderr)
+        );
+    }
+    if stem.starts_with("php-cli") {
+        let version = run("docker", &["run", "--rm", tag]);
+        assert!(
+            stdout(&version).starts_with("PHP 8.4"),
+            "{}",
+            stdout(&version)
+        );
+        // /usr/bin/php comes from update-alternatives, the modules from phpenmod.
+        let modules = docker(&["run", "--rm", tag, "-m"]);
+        assert_php_modules(stem, &modules, &["pcntl", "readline"]);
+        let hello = run(
+            "docker",
+            &[
+                "run",
+                "--rm",
+                tag,
+                "-r",
+                "echo getcwd(), ' ', PHP_OS, PHP_EOL;",
+            ],
+        );
+        assert_eq!(stdout(&hello), "/app Linux\n");
+    }
+    if stem.starts_with("php-fpm") || stem.starts_with("php-caddy") {
+        let fpm = |arg: &str| {
+            docker(&[
+                "run",
+                "--rm",
+                "--entrypoint",
+                "/usr/sbin/php-fpm8.4",
+                tag,
+                arg,
+            ])
+        };
+        assert_php_modules(stem, &fpm("-m"), &["cgi-fcgi", "readline"]);
+        let test = fpm("-t");
+        assert!(
+            test.status.success()
+                && String::from_utf8_lossy(&test.stderr).contains("test is successful"),
+            "{stem}: php-fpm -t: {}",
+            String::from_utf8_lossy(&test.stderr)
+        );
+    }
+}
+
 /// An HTTP/1.0 GET of `/` on 127.0.0.1:`port`: the status line and the body.
 fn http_get(port: u16) -> std::io::Result<(String, String)> {
     use std::io::{Read, Write};
@@ -375,7 +531,7 @@ fn http_get(port: u16) -> std::io::Result<(String, String)> {
 const INDEX_PHP: &str =
     "<?php\necho 'aloft ', PHP_VERSION, ' ', PHP_SAPI, ' uid=', posix_getuid(), \"\\n\";\n";
 
-/// Every image with `ports:` (the web images: php-fpm-nginx, ...) serves an index.php
+/// Every image on port 8080 (the web images: php-fpm-nginx, php-caddy, ...) serves an index.php
 /// copied in through `files:` as the nonroot user, logs no error or warning, and stops
 /// on `docker stop` with status 0 within 5 s.
 #[test]
@@ -389,7 +545,11 @@ fn web_images_serve_php_and_stop_promptly() {
     std::fs::write(out.path().join("index.php"), INDEX_PHP).unwrap();
     let manifests: Vec<PathBuf> = example_manifests(&root)
         .into_iter()
-        .filter(|p| std::fs::read_to_string(p).unwrap().contains("\nports:"))
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .contains("\nports: [8080]")
+        })
         .collect();
     assert!(!manifests.is_empty(), "no web image in manifests/");
     for manifest in manifests {
@@ -491,4 +651,172 @@ fn web_images_serve_php_and_stop_promptly() {
         }
         eprintln!("{stem}: served {body:?}, stopped in {stopped_in:?}");
     }
+}
+
+/// `openssl ARGS` in `dir`, which must succeed.
+fn openssl(dir: &Path, args: &[&str]) {
+    let output = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// PHP's curl and openssl stream wrapper verify a local TLS server whose private CA the
+/// image trusts through `files:` (into /usr/local/share/ca-certificates, as
+/// update-ca-certificates reads it), with no SSL_CERT_FILE; the same request from the
+/// plain php-cli image fails verification, so the CA is what made the difference.
+#[test]
+fn php_trusts_a_private_ca_added_through_files() {
+    if !live() {
+        return;
+    }
+    let root = workspace_root().canonicalize().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=aloft test CA",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+    );
+    std::fs::write(
+        d.join("san.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+        ],
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new("openssl")
+        .current_dir(d)
+        .args([
+            "s_server",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-cert",
+            "server.crt",
+            "-key",
+            "server.key",
+            "-www",
+            "-quiet",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..50 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let build = |name: &str, extra: &str| {
+        let manifest = d.join(format!("{name}.yaml"));
+        std::fs::write(
+            &manifest,
+            format!(
+                "include: {}\narchs: [amd64]\n{extra}",
+                root.join("manifests/php-cli.yaml").display()
+            ),
+        )
+        .unwrap();
+        let lockfile = d.join(format!("{name}.lock.json"));
+        lock_ok(&manifest, &lockfile, cache.path());
+        let tar = d.join(format!("{name}.tar"));
+        let tag = format!("aloft-live/{name}:test");
+        assemble(
+            &manifest,
+            &lockfile,
+            cache.path(),
+            &["-o", tar.to_str().unwrap(), "--tag", &tag],
+        );
+        run("docker", &["load", "-i", tar.to_str().unwrap()]);
+        tag
+    };
+    let trusting = build(
+        "php-private-ca",
+        "files:\n  - {source: ca.crt, path: /usr/local/share/ca-certificates/aloft-test.crt}\n",
+    );
+    let plain = build("php-plain", "");
+    let script = format!(
+        "$u = 'https://localhost:{port}/';\n\
+         $c = curl_init($u); curl_setopt($c, CURLOPT_RETURNTRANSFER, true);\n\
+         $r = curl_exec($c);\n\
+         echo $r === false ? 'curl: ' . curl_error($c) : 'curl: ok', PHP_EOL;\n\
+         $s = @file_get_contents($u);\n\
+         echo $s === false ? 'stream: failed' : 'stream: ok', PHP_EOL;"
+    );
+    let request = |tag: &str| {
+        let output = std::process::Command::new("docker")
+            .args(["run", "--rm", "--network", "host", tag, "-r", &script])
+            .output()
+            .unwrap();
+        stdout(&output)
+    };
+    let trusted = request(&trusting);
+    let untrusted = request(&plain);
+    let _ = server.kill();
+    let _ = server.wait();
+    run("docker", &["rmi", &trusting, &plain]);
+    assert_eq!(trusted, "curl: ok\nstream: ok\n");
+    assert!(
+        untrusted.contains("curl: SSL certificate problem") && untrusted.contains("stream: failed"),
+        "without the CA: {untrusted}"
+    );
 }
