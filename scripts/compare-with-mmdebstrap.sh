@@ -13,11 +13,13 @@
 #      runs dpkg and every maintainer script. `essential` adds what dpkg needs to run the
 #      scripts (dash, coreutils, ...); files of packages that are not in the lock are
 #      left out of the comparison.
-#   3. Lists both file systems (path, type, mode, owner, link target; contents are not
-#      compared) and prints every difference under the reason it is expected, as
-#      documented in docs/differences.md, and the differences no reason explains.
+#   3. Lists both file systems (path, type, mode, owner, link target) and prints every
+#      difference under the reason it is expected, as documented in
+#      docs/differences.md, and the differences no reason explains; then compares the
+#      contents of the CA bundle and /etc/ca-certificates.conf, which must be identical.
 #
-# Exit status: 0 when every difference is explained, 1 otherwise, 2 on setup errors.
+# Exit status: 0 when every difference is explained and the CA files are identical, 1
+# otherwise, 2 on setup errors.
 # Mirror: ALOFT_MIRROR, else the first Debian URI of the host's apt sources (read here,
 # never written anywhere). Needs: mmdebstrap (root mode: run as root), python3.
 set -euo pipefail
@@ -203,5 +205,35 @@ for reason, items in groups.items():
 print(f"\n== unexplained ({len(unexplained)})")
 for item in unexplained:
     print("  " + item)
-sys.exit(1 if unexplained else 0)
+# Generated contents that must be byte-identical to what the scripts made.
+def content_aloft(path):
+    data = None
+    for layer in manifest["layers"]:
+        with tarfile.open(blob(layer["digest"]), "r:gz") as t:
+            try:
+                member = t.getmember(path.lstrip("/"))
+            except KeyError:
+                continue
+            if member.isfile():
+                data = t.extractfile(member).read()
+    return data
+
+def content_mm(path):
+    with tarfile.open(mm_tar) as t:
+        for name in ("." + path, path.lstrip("/")):
+            try:
+                return t.extractfile(t.getmember(name)).read()
+            except KeyError:
+                pass
+    return None
+
+mismatched = 0
+for path in ("/etc/ssl/certs/ca-certificates.crt", "/etc/ca-certificates.conf"):
+    ours, theirs = content_aloft(path), content_mm(path)
+    if ours is not None and ours == theirs:
+        print(f"\n{path}: identical ({len(ours)} bytes)")
+    else:
+        mismatched += 1
+        print(f"\n{path}: DIFFERS (aloft {len(ours or b'')} bytes, mmdebstrap {len(theirs or b'')} bytes)")
+sys.exit(1 if unexplained or mismatched else 0)
 PY

@@ -88,6 +88,8 @@ pub struct OwnerMode {
 #[derive(Debug, Default)]
 pub struct FinalLayer {
     nodes: BTreeMap<String, Node>,
+    /// The paths `files:` wrote.
+    from_files: std::collections::BTreeSet<String>,
 }
 
 fn image_path(origin: &aloft_manifest::Origin, path: &str) -> Result<String, AssembleError> {
@@ -235,6 +237,11 @@ impl FinalLayer {
     /// Every path this layer writes so far.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.nodes.keys().map(String::as_str)
+    }
+
+    /// Whether `files:` wrote `path` (so a later effect must leave it alone).
+    pub fn written_by_files(&self, path: &str) -> bool {
+        self.from_files.contains(path)
     }
 
     /// Whether this layer has an entry at `path`.
@@ -407,6 +414,7 @@ impl FinalLayer {
         #[cfg(not(unix))]
         let host_mode = 0o644;
         let file_type = metadata.file_type();
+        self.from_files.insert(dest.clone());
         if file_type.is_symlink() {
             let target = fs_err::read_link(source).map_err(|e| io(source, e))?;
             self.nodes.insert(

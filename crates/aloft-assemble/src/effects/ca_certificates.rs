@@ -173,7 +173,7 @@ pub(super) fn apply(
     }
     for (path, bytes, target) in written {
         // `files:` wrote it: the manifest wins.
-        if layer.has(&path) {
+        if layer.written_by_files(&path) {
             continue;
         }
         match bytes {
