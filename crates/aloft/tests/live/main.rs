@@ -492,6 +492,18 @@ fn image_checks(stem: &str, tag: &str) {
         );
         assert_eq!(stdout(&hello), "/app Linux\n");
     }
+    if stem.starts_with("php-apache") {
+        // mod_php's modules show in the served page; the CLI that comes with it here.
+        let modules = docker(&["run", "--rm", "--entrypoint", "/usr/bin/php", tag, "-m"]);
+        assert_php_modules(stem, &modules, &["pcntl", "readline"]);
+        let config = docker(&["run", "--rm", tag, "-t"]);
+        assert!(
+            config.status.success()
+                && String::from_utf8_lossy(&config.stderr).contains("Syntax OK"),
+            "{stem}: apache2 -t: {}",
+            String::from_utf8_lossy(&config.stderr)
+        );
+    }
     if stem.starts_with("php-fpm") || stem.starts_with("php-caddy") {
         let fpm = |arg: &str| {
             docker(&[
