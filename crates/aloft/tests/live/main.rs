@@ -491,6 +491,7 @@ fn image_checks(stem: &str, tag: &str) {
             ],
         );
         assert_eq!(stdout(&hello), "/app Linux\n");
+        serves_with_php_builtin_server(stem, tag);
     }
     if stem.starts_with("php-apache") {
         // mod_php's modules show in the served page; the CLI that comes with it here.
@@ -524,6 +525,61 @@ fn image_checks(stem: &str, tag: &str) {
             String::from_utf8_lossy(&test.stderr)
         );
     }
+}
+
+/// `php -S` in the php-cli image serves a directory mounted at /app/public.
+fn serves_with_php_builtin_server(stem: &str, tag: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let docroot = tempfile::tempdir().unwrap();
+    std::fs::write(docroot.path().join("index.php"), INDEX_PHP).unwrap();
+    // Readable by the image's nonroot user through the bind mount.
+    std::fs::set_permissions(docroot.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mount = format!("{}:/app/public:ro", docroot.path().display());
+    let container = stdout(&run(
+        "docker",
+        &[
+            "run",
+            "-d",
+            "-p",
+            "127.0.0.1::8080",
+            "-v",
+            &mount,
+            tag,
+            "-S",
+            "0.0.0.0:8080",
+            "-t",
+            "/app/public",
+        ],
+    ))
+    .trim()
+    .to_owned();
+    let port = published_port(stem, &container);
+    let mut body = None;
+    for _ in 0..50 {
+        if let Ok((status, text)) = http_get(port)
+            && status.contains(" 200")
+        {
+            body = Some(text);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    run("docker", &["rm", "-f", &container]);
+    let body = body.unwrap_or_else(|| panic!("{stem}: php -S did not answer"));
+    assert!(
+        body.starts_with("aloft 8.4.") && body.ends_with(" cli-server uid=65532\n"),
+        "{stem}: {body:?}"
+    );
+}
+
+/// The host port docker published for the container's 8080.
+fn published_port(stem: &str, container: &str) -> u16 {
+    let line = stdout(&run("docker", &["port", container, "8080/tcp"]));
+    line.lines()
+        .next()
+        .and_then(|l| l.rsplit(':').next())
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{stem}: docker port said {line:?}"))
 }
 
 /// An HTTP/1.0 GET of `/` on 127.0.0.1:`port`: the status line and the body.
@@ -592,13 +648,7 @@ fn web_images_serve_php_and_stop_promptly() {
         ))
         .trim()
         .to_owned();
-        let port_line = stdout(&run("docker", &["port", &container, "8080/tcp"]));
-        let port: u16 = port_line
-            .lines()
-            .next()
-            .and_then(|l| l.rsplit(':').next())
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| panic!("{stem}: docker port said {port_line:?}"));
+        let port = published_port(&stem, &container);
         let logs = |container: &str| {
             let output = run("docker", &["logs", container]);
             format!(
