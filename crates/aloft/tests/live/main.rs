@@ -553,23 +553,27 @@ fn serves_with_php_builtin_server(stem: &str, tag: &str) {
     ))
     .trim()
     .to_owned();
-    let port = published_port(stem, &container);
-    let mut body = None;
-    for _ in 0..50 {
-        if let Ok((status, text)) = http_get(port)
-            && status.contains(" 200")
-        {
-            body = Some(text);
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    let body = answer_200(published_port(stem, &container));
     run("docker", &["rm", "-f", &container]);
     let body = body.unwrap_or_else(|| panic!("{stem}: php -S did not answer"));
     assert!(
         body.starts_with("aloft 8.4.") && body.ends_with(" cli-server uid=65532\n"),
         "{stem}: {body:?}"
     );
+}
+
+/// The body of the first `200` answer to `GET /` on `port`, polling for ten seconds
+/// (servers start in well under one).
+fn answer_200(port: u16) -> Option<String> {
+    for _ in 0..50 {
+        if let Ok((status, body)) = http_get(port)
+            && status.contains(" 200")
+        {
+            return Some(body);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    None
 }
 
 /// The host port docker published for the container's 8080.
@@ -671,17 +675,7 @@ fn web_images_serve_php_and_stop_promptly() {
                 std::thread::sleep(std::time::Duration::from_millis(200));
             }
         }
-        // The services start in well under a second; allow ten.
-        let mut answer = None;
-        for _ in 0..50 {
-            if let Ok((status, body)) = http_get(port)
-                && status.contains(" 200")
-            {
-                answer = Some(body);
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        }
+        let answer = answer_200(port);
         let body =
             answer.unwrap_or_else(|| panic!("{stem}: no answer; logs:\n{}", logs(&container)));
         assert!(
