@@ -7,7 +7,8 @@
 #   ARCH      default amd64
 #
 # What it does:
-#   1. aloft assemble MANIFEST --locked --arch ARCH into an OCI layout (release build).
+#   1. aloft assemble MANIFEST --locked --arch ARCH into an OCI layout (a release build,
+#      or the binary ALOFT_BIN names).
 #   2. mmdebstrap --mode=root --variant=essential --include=NAME=VERSION,... (the lock's
 #      packages at the lock's versions, their .debs pre-seeded from aloft's cache), which
 #      runs dpkg and every maintainer script. `essential` adds what dpkg needs to run the
@@ -30,8 +31,13 @@ stem=$(basename "$manifest" .yaml)
 lock=lockfiles/$stem.lock.json
 [ -f "$lock" ] || { echo "no lock $lock" >&2; exit 2; }
 command -v mmdebstrap >/dev/null || { echo "mmdebstrap is not installed" >&2; exit 2; }
-cargo build --release --quiet
-bin=$PWD/target/release/aloft
+# ALOFT_BIN: an aloft binary to use (the live tests pass theirs); else a release build.
+if [ -n "${ALOFT_BIN:-}" ]; then
+  bin=$ALOFT_BIN
+else
+  cargo build --release --quiet
+  bin=$PWD/target/release/aloft
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$bin" assemble "$manifest" --locked --arch "$arch" -o "$work/image/" -q >/dev/null

@@ -876,3 +876,36 @@ fn php_trusts_a_private_ca_added_through_files() {
         "without the CA: {untrusted}"
     );
 }
+
+/// php-fpm-nginx against mmdebstrap's install of the same lock with the real maintainer
+/// scripts (scripts/compare-with-mmdebstrap.sh): every difference in the file list is
+/// one docs/differences.md explains, and the CA bundle and /etc/ca-certificates.conf are
+/// byte-identical to what update-ca-certificates made.
+#[test]
+fn php_fpm_nginx_matches_mmdebstrap_but_for_documented_differences() {
+    if !live() {
+        return;
+    }
+    let root = workspace_root().canonicalize().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(root.join("scripts/compare-with-mmdebstrap.sh"))
+        .args(["manifests/php-fpm-nginx.yaml", "amd64"])
+        .current_dir(&root)
+        .env("ALOFT_BIN", assert_cmd::cargo::cargo_bin("aloft"))
+        .env("ALOFT_CACHE_DIR", cache.path())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run scripts/compare-with-mmdebstrap.sh: {e}"));
+    let report = stdout(&output);
+    eprintln!("{report}");
+    assert!(
+        output.status.success(),
+        "differences not explained, or the CA files differ (exit {:?}):\n{report}\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(report.contains("== unexplained (0)"), "{report}");
+    assert!(
+        report.contains("/etc/ssl/certs/ca-certificates.crt: identical"),
+        "{report}"
+    );
+}
