@@ -132,6 +132,14 @@ pub struct AssembleArgs {
     /// built, else the first].
     #[arg(long)]
     pub docker_arch: Option<String>,
+    /// Fail, writing nothing, unless the image digest is this (`sha256:...`), or the one
+    /// in this report of an earlier `--json` (then the message names the layers that differ).
+    #[arg(long, value_name = "DIGEST|REPORT")]
+    pub expect_digest: Option<String>,
+    /// Print a JSON report (the image digest, each platform's manifest and config digest,
+    /// each layer) on stdout instead of the digest line.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub repo: RepoArgs,
 }

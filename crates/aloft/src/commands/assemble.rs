@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
 
 use crate::cli::{AssembleArgs, LockArgs};
+use crate::commands::digest_report::{DigestReport, Expected, LayerEntry, PlatformEntry, mismatch};
 use crate::commands::lock::{archs_of, load_manifest, lock_manifest};
 use crate::commands::repositories;
 use crate::project::Project;
@@ -61,6 +62,44 @@ fn is_layout_output(output: &Path) -> bool {
     output.as_os_str().to_string_lossy().ends_with('/') || output.is_dir()
 }
 
+/// The `--json` report of `image`, whose platforms' layers are `layers` (in order).
+fn digest_report(
+    image: &aloft_oci::BuiltImage,
+    layers: &[Vec<aloft_assemble::LayerReport>],
+    epoch: u64,
+) -> DigestReport {
+    let platforms = image
+        .manifests()
+        .iter()
+        .zip(layers)
+        .map(|(manifest, layers)| {
+            let p = &manifest.platform;
+            PlatformEntry {
+                platform: match &p.variant {
+                    Some(variant) => format!("{}/{}/{variant}", p.os, p.architecture),
+                    None => format!("{}/{}", p.os, p.architecture),
+                },
+                manifest: manifest.digest.to_string(),
+                config: manifest.config_digest.to_string(),
+                layers: layers
+                    .iter()
+                    .map(|l| LayerEntry {
+                        // The assembler reports bare hex.
+                        digest: format!("sha256:{}", l.digest),
+                        size: l.size,
+                        created_by: l.description.clone(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    DigestReport {
+        digest: image.index_digest().to_string(),
+        source_date_epoch: epoch,
+        platforms,
+    }
+}
+
 /// Runs `aloft assemble`.
 pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
@@ -73,6 +112,12 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
         .transpose()
         .into_diagnostic()
         .wrap_err("--tag")?;
+    let expected = args
+        .expect_digest
+        .as_deref()
+        .map(Expected::parse)
+        .transpose()
+        .map_err(|e| miette!("--expect-digest: {e}"))?;
     // Fail on an unusable output before any work: an archive and a layout directory
     // alike are written (by rename) into an existing parent directory.
     let output_parent = args
@@ -211,6 +256,7 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
     };
     let mut images = Vec::new();
     let mut summaries = Vec::new();
+    let mut layer_reports = Vec::new();
     for arch in &archs {
         let platform = platform_for_debian_arch(arch)
             .ok_or_else(|| miette!("No OCI platform is known for Debian architecture `{arch}`"))?;
@@ -250,6 +296,7 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
             size as f64 / 1e6,
             recompressed as f64 / 1e6,
         ));
+        layer_reports.push(assembled.layers);
         images.push(assembled.image);
     }
     let spec = ImageSpec {
@@ -258,6 +305,13 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
         annotations: manifest.annotations.clone(),
     };
     let image = aloft_oci::build(&spec).into_diagnostic()?;
+    let report = digest_report(&image, &layer_reports, epoch);
+    if let Some(expected) = &expected
+        && let Some(message) = mismatch(expected, &report)
+    {
+        return Err(miette!("{message}"))
+            .wrap_err_with(|| format!("`{}` is not written", args.output.display()));
+    }
     if is_layout_output(&args.output) {
         aloft_oci::write_layout_dir(&image, &args.output).into_diagnostic()?;
     } else {
@@ -286,7 +340,12 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
                 downloaded.load(std::sync::atomic::Ordering::Relaxed)
             );
         }
-        println!("{}", image.index_digest());
+        if args.json {
+            let json = serde_json::to_string_pretty(&report).into_diagnostic()?;
+            println!("{json}");
+        } else {
+            println!("{}", image.index_digest());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 
 mod assemble;
 mod cache;
+mod digest_report;
 mod lock;
 mod repositories;
 

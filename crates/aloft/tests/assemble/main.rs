@@ -7,6 +7,7 @@
 mod busybox;
 #[path = "../common/mod.rs"]
 mod common;
+mod expect;
 mod services;
 
 use std::collections::BTreeMap;

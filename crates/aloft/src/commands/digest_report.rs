@@ -1,0 +1,230 @@
+//! What `aloft assemble --json` prints, and `--expect-digest`: the image digest, each
+//! platform's manifest and config digests, and each layer with what it holds, so that a
+//! mismatch can be narrowed down to the layers (packages) that differ.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// One layer of a platform's image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerEntry {
+    /// Blob digest.
+    pub digest: String,
+    /// Blob size in bytes.
+    pub size: u64,
+    /// What it holds (the history's `created_by`: packages, or the final layer).
+    pub created_by: String,
+}
+
+/// One platform's image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformEntry {
+    /// `os/architecture[/variant]`.
+    pub platform: String,
+    /// Digest of its image manifest.
+    pub manifest: String,
+    /// Digest of its config (the image ID docker shows).
+    pub config: String,
+    /// Its layers, bottom first.
+    pub layers: Vec<LayerEntry>,
+}
+
+/// The digests of a build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestReport {
+    /// The image index digest: what `--expect-digest` compares and registries show.
+    pub digest: String,
+    /// SOURCE_DATE_EPOCH the build used.
+    pub source_date_epoch: u64,
+    /// One entry per platform, in the manifest's order.
+    pub platforms: Vec<PlatformEntry>,
+}
+
+/// What the build is expected to give.
+#[derive(Debug, Clone)]
+pub enum Expected {
+    /// A bare digest.
+    Digest(String),
+    /// A report written by an earlier `--json` (file path given).
+    Report(Box<DigestReport>),
+}
+
+impl Expected {
+    /// `sha256:<64 hex>`, or the path of a `--json` report.
+    pub fn parse(value: &str) -> Result<Expected, String> {
+        if value.starts_with("sha256:") {
+            return aloft_oci::Digest::parse(value)
+                .map(|digest| Expected::Digest(digest.to_string()))
+                .map_err(|e| format!("`{value}`: {e}"));
+        }
+        let path = Path::new(value);
+        let text = fs_err::read_to_string(path).map_err(|e| {
+            format!("`{value}` is neither a sha256:... digest nor a readable report: {e}")
+        })?;
+        let report: DigestReport = serde_json::from_str(&text).map_err(|e| {
+            format!("`{value}` is not a report written by `aloft assemble --json`: {e}")
+        })?;
+        Ok(Expected::Report(Box::new(report)))
+    }
+
+    /// The expected image digest.
+    pub fn digest(&self) -> &str {
+        match self {
+            Expected::Digest(digest) => digest,
+            Expected::Report(report) => &report.digest,
+        }
+    }
+}
+
+/// Why `built` is not what `expected` says, with a hint at what differs; `None` when the
+/// digests match.
+pub fn mismatch(expected: &Expected, built: &DigestReport) -> Option<String> {
+    if expected.digest() == built.digest {
+        return None;
+    }
+    let mut message = format!(
+        "The image digest is {}, not the expected {}.",
+        built.digest,
+        expected.digest()
+    );
+    match expected {
+        Expected::Digest(_) => message.push_str(&format!(
+            "\nhint: the digest follows from the lock, the manifest's config, paths and files, \
+             SOURCE_DATE_EPOCH (this build: {}) and aloft's layer format. Pass the `--json` \
+             report of the expected build to --expect-digest to see which layers differ.",
+            built.source_date_epoch
+        )),
+        Expected::Report(report) => message.push_str(&report_differences(report, built)),
+    }
+    Some(message)
+}
+
+/// The differences between two reports, platform by platform and layer by layer.
+fn report_differences(expected: &DigestReport, built: &DigestReport) -> String {
+    let mut out = String::new();
+    if expected.source_date_epoch != built.source_date_epoch {
+        out.push_str(&format!(
+            "\n  SOURCE_DATE_EPOCH: expected {}, this build {}",
+            expected.source_date_epoch, built.source_date_epoch
+        ));
+    }
+    for platform in &built.platforms {
+        let Some(theirs) = expected
+            .platforms
+            .iter()
+            .find(|p| p.platform == platform.platform)
+        else {
+            out.push_str(&format!(
+                "\n  {}: not in the expected build",
+                platform.platform
+            ));
+            continue;
+        };
+        if theirs.manifest == platform.manifest {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n  {}: manifest {} (expected {})",
+            platform.platform, platform.manifest, theirs.manifest
+        ));
+        if theirs.config != platform.config {
+            out.push_str("\n    the config differs (entrypoint, environment, user, labels, ...)");
+        }
+        for layer in &platform.layers {
+            if !theirs.layers.iter().any(|l| l.digest == layer.digest) {
+                let was = theirs
+                    .layers
+                    .iter()
+                    .find(|l| l.created_by == layer.created_by)
+                    .map_or("no layer with the same contents list".to_owned(), |l| {
+                        format!("expected {}", l.digest)
+                    });
+                out.push_str(&format!(
+                    "\n    layer {} differs ({was}): {}",
+                    layer.digest, layer.created_by
+                ));
+            }
+        }
+        for layer in &theirs.layers {
+            if !platform
+                .layers
+                .iter()
+                .any(|l| l.created_by == layer.created_by)
+            {
+                out.push_str(&format!(
+                    "\n    expected layer missing: {}",
+                    layer.created_by
+                ));
+            }
+        }
+    }
+    for platform in &expected.platforms {
+        if !built
+            .platforms
+            .iter()
+            .any(|p| p.platform == platform.platform)
+        {
+            out.push_str(&format!(
+                "\n  {}: expected, not built (see --arch)",
+                platform.platform
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(final_layer: &str) -> DigestReport {
+        DigestReport {
+            digest: format!("sha256:{}", final_layer.repeat(64)),
+            source_date_epoch: 1,
+            platforms: vec![PlatformEntry {
+                platform: "linux/amd64".into(),
+                manifest: format!("sha256:m{final_layer}"),
+                config: "sha256:c".into(),
+                layers: vec![
+                    LayerEntry {
+                        digest: "sha256:base".into(),
+                        size: 1,
+                        created_by: "aloft: base-files 13.8".into(),
+                    },
+                    LayerEntry {
+                        digest: format!("sha256:{final_layer}"),
+                        size: 1,
+                        created_by: "aloft: accounts, paths and files".into(),
+                    },
+                ],
+            }],
+        }
+    }
+
+    #[test]
+    fn a_report_names_the_layer_that_differs() {
+        let message = mismatch(&Expected::Report(Box::new(report("a"))), &report("b")).unwrap();
+        assert!(
+            message.contains("not the expected sha256:aaaa"),
+            "{message}"
+        );
+        assert!(
+            message.contains(
+                "layer sha256:b differs (expected sha256:a): aloft: accounts, paths and files"
+            ),
+            "{message}"
+        );
+        assert!(!message.contains("base-files"), "{message}");
+        assert!(mismatch(&Expected::Report(Box::new(report("a"))), &report("a")).is_none());
+    }
+
+    #[test]
+    fn digests_are_checked_for_shape() {
+        assert!(Expected::parse("sha256:abc").is_err());
+        assert!(Expected::parse(&format!("sha256:{}", "A".repeat(64))).is_err());
+        assert!(Expected::parse(&format!("sha256:{}", "a".repeat(64))).is_ok());
+        let err = Expected::parse("/nonexistent/report.json").unwrap_err();
+        assert!(err.contains("neither a sha256"), "{err}");
+    }
+}
