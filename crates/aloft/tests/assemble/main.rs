@@ -836,6 +836,19 @@ fn happy_path_image_holds_normalized_package_layers_and_the_final_layer() {
 // 2. Reproducibility
 
 /// `aloft assemble` under `sh` with a umask, a time zone and a job count.
+/// Copies a file or a directory tree (files and directories only).
+fn copy_tree(from: &Path, to: &Path) {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else {
+        std::fs::copy(from, to).unwrap();
+    }
+}
+
 fn assemble_in_env(ctx: &Ctx, umask: &str, tz: &str, jobs: &str, args: &[&str]) -> Output {
     ctx.command("sh")
         .arg("-c")
@@ -850,7 +863,7 @@ fn assemble_in_env(ctx: &Ctx, umask: &str, tz: &str, jobs: &str, args: &[&str]) 
 }
 
 #[test]
-fn rebuilds_are_byte_identical_whatever_the_cache_umask_time_zone_jobs_and_output() {
+fn rebuilds_are_byte_identical_whatever_the_cache_umask_zone_jobs_locale_paths_and_output() {
     let ctx = ctx();
     full_manifest(&ctx, "full");
     ok(&ctx.aloft(&["lock", "manifests/full.yaml"]));
@@ -901,11 +914,49 @@ fn rebuilds_are_byte_identical_whatever_the_cache_umask_time_zone_jobs_and_outpu
     assert_eq!(digest_line(&third), first_digest);
     assert!(stderr(&third).contains("(4 .debs downloaded)"));
 
+    // From another working directory, the manifest by absolute path, with TMPDIR and a
+    // locale set, and a cold cache.
+    std::fs::create_dir_all(ctx.path("tmp-elsewhere")).unwrap();
+    let manifest = ctx.path("manifests/full.yaml");
+    let fourth = ctx
+        .command(env!("CARGO_BIN_EXE_aloft"))
+        .current_dir(ctx.path("c"))
+        .env("TMPDIR", ctx.path("tmp-elsewhere"))
+        .env("LANG", "de_DE.UTF-8")
+        .env("LC_ALL", "tr_TR.UTF-8")
+        .args([
+            "assemble",
+            "--locked",
+            "-o",
+            "y.tar",
+            "--cache-dir",
+            "../cache-3",
+        ])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert_eq!(digest_line(&fourth), first_digest);
+    // The project copied to another path (a fresh clone elsewhere): the same image.
+    let clone = tempfile::tempdir().unwrap();
+    for rel in ["aloft.toml", "keys", "manifests", "lockfiles", "host"] {
+        copy_tree(&ctx.path(rel), &clone.path().join(rel));
+    }
+    let fifth = ctx
+        .command(env!("CARGO_BIN_EXE_aloft"))
+        .current_dir(clone.path())
+        .args(["assemble", "manifests/full.yaml", "--locked", "-o", "z.tar"])
+        .args(["--cache-dir", "cache"])
+        .output()
+        .unwrap();
+    assert_eq!(digest_line(&fifth), first_digest);
+
     let bytes = std::fs::read(ctx.path("a/image.tar")).unwrap();
     assert_eq!(
         std::fs::read(ctx.path("b/deeper/other.tar")).unwrap(),
         bytes
     );
+    assert_eq!(std::fs::read(ctx.path("c/y.tar")).unwrap(), bytes);
+    assert_eq!(std::fs::read(clone.path().join("z.tar")).unwrap(), bytes);
     assert_eq!(std::fs::read(ctx.path("c/x.tar")).unwrap(), bytes);
     // The umask does not reach the archive's own mode either.
     let mode = std::fs::metadata(ctx.path("b/deeper/other.tar"))

@@ -6,7 +6,8 @@ use std::io::Read;
 use std::path::Path;
 
 use object::Endianness;
-use object::elf::{DT_NEEDED, DT_RPATH, DT_RUNPATH, FileHeader32, FileHeader64};
+use object::elf::{DT_NEEDED, DT_RPATH, DT_RUNPATH, FileHeader32, FileHeader64, Machine};
+pub use object::elf::{EM_AARCH64, EM_X86_64};
 use object::read::elf::FileHeader;
 
 /// One path of the image file system.
@@ -108,14 +109,16 @@ impl Rootfs {
     }
 }
 
-/// DT_NEEDED names and the run paths of an ELF file; `None` for a file that is not a
-/// dynamic ELF object this test understands.
-fn dynamic_entries(data: &[u8]) -> Option<(Vec<String>, Vec<String>)> {
-    fn read<Elf: FileHeader<Endian = Endianness>>(
-        data: &[u8],
-    ) -> Option<(Vec<String>, Vec<String>)> {
+/// An ELF file's machine (`EM_*`), DT_NEEDED names and run paths.
+type Dynamic = (Machine, Vec<String>, Vec<String>);
+
+/// [`Dynamic`] of an ELF file; `None` for a file that is not an ELF object this test
+/// understands.
+fn dynamic_entries(data: &[u8]) -> Option<Dynamic> {
+    fn read<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) -> Option<Dynamic> {
         let header = Elf::parse(data).ok()?;
         let endian = header.endian().ok()?;
+        let machine = header.e_machine(endian);
         let sections = header.sections(endian, data).ok()?;
         let table = sections.dynamic_table(endian, data).ok()?;
         let (mut needed, mut runpath) = (Vec::new(), Vec::new());
@@ -128,7 +131,7 @@ fn dynamic_entries(data: &[u8]) -> Option<(Vec<String>, Vec<String>)> {
                 runpath.extend(text().split(':').map(str::to_owned));
             }
         }
-        Some((needed, runpath))
+        Some((machine, needed, runpath))
     }
     match data.get(4) {
         Some(2) => read::<FileHeader64<Endianness>>(data),
@@ -140,11 +143,14 @@ fn dynamic_entries(data: &[u8]) -> Option<(Vec<String>, Vec<String>)> {
 /// Asserts that every DT_NEEDED library of every ELF file of `platform` (an image's
 /// layers, in order) is found where the dynamic linker looks: the run paths
 /// (`$ORIGIN` expanded), the multiarch and default directories, and the directories of
-/// /etc/ld.so.conf.d when an /etc/ld.so.cache exists (the linker reads them only there). Returns how many ELF files and
-/// needed entries were checked.
+/// /etc/ld.so.conf.d when an /etc/ld.so.cache exists (the linker reads them only there).
+/// Every ELF file must also be built for `machine` (`EM_X86_64`, `EM_AARCH64`): nothing
+/// of another architecture slipped into the platform's image. Returns how many ELF files
+/// and needed entries were checked.
 pub fn assert_needed_libraries_present(
     what: &str,
     triplet: &str,
+    machine: Machine,
     layers: &[&[u8]],
 ) -> (usize, usize) {
     let rootfs = Rootfs::from_layers(layers);
@@ -169,13 +175,17 @@ pub fn assert_needed_libraries_present(
         }
     }
     let mut missing = Vec::new();
+    let mut foreign = Vec::new();
     let (mut files, mut entries) = (0, 0);
     for (path, node) in &rootfs.nodes {
         let Node::File(data) = node else { continue };
-        let Some((needed, runpath)) = dynamic_entries(data) else {
+        let Some((file_machine, needed, runpath)) = dynamic_entries(data) else {
             continue;
         };
         files += 1;
+        if file_machine != machine {
+            foreign.push(format!("{path}: machine {file_machine:?}"));
+        }
         let origin = Path::new(path)
             .parent()
             .unwrap()
@@ -208,6 +218,11 @@ pub fn assert_needed_libraries_present(
         missing.join("\n")
     );
     assert!(files > 10, "{what}: only {files} ELF files found");
+    assert!(
+        foreign.is_empty(),
+        "{what}: ELF files not built for machine {machine:?}:\n{}",
+        foreign.join("\n")
+    );
     (files, entries)
 }
 

@@ -239,16 +239,20 @@ fn every_manifest_assembles_loads_runs_and_copies() {
             .map(|m| m["platform"]["architecture"].as_str().unwrap())
             .collect();
         assert_eq!(archs, ["amd64", "arm64"], "{stem}");
-        // Every ELF file of both platforms finds its libraries.
+        // Every ELF file of both platforms is built for it and finds its libraries.
         for (arch, layers) in elf::platform_layers(&tar) {
-            let triplet = match arch.as_str() {
-                "amd64" => "x86_64-linux-gnu",
-                "arm64" => "aarch64-linux-gnu",
+            let (triplet, machine) = match arch.as_str() {
+                "amd64" => ("x86_64-linux-gnu", elf::EM_X86_64),
+                "arm64" => ("aarch64-linux-gnu", elf::EM_AARCH64),
                 other => panic!("{stem}: unexpected platform {other}"),
             };
             let layers: Vec<&[u8]> = layers.iter().map(Vec::as_slice).collect();
-            let (files, entries) =
-                elf::assert_needed_libraries_present(&format!("{stem} {arch}"), triplet, &layers);
+            let (files, entries) = elf::assert_needed_libraries_present(
+                &format!("{stem} {arch}"),
+                triplet,
+                machine,
+                &layers,
+            );
             eprintln!("{stem} {arch}: {files} ELF files, {entries} DT_NEEDED entries, all present");
         }
         // An amd64-only layout: skopeo and umoci read it.
