@@ -60,20 +60,7 @@ floor_zstd() { data_tars | zstd -3 -T"$(nproc)" -q >/dev/null; }
 floor_xz() { data_tars >/dev/null; }
 
 # The Debian archive of the host's apt sources (the first URI whose path ends in /debian).
-mirror=${ALOFT_MIRROR:-$(python3 - <<'PY'
-import glob, re
-files = glob.glob("/etc/apt/sources.list.d/*.sources") + glob.glob("/etc/apt/sources.list.d/*.list") + ["/etc/apt/sources.list"]
-for name in files:
-    try:
-        text = open(name).read()
-    except OSError:
-        continue
-    for uri in re.findall(r"(?:^URIs:|^deb(?:\s+\[[^\]]*\])?)\s+(\S+)", text, re.M):
-        if uri.rstrip("/").endswith("/debian"):
-            print(uri.rstrip("/"))
-            raise SystemExit
-PY
-)}
+mirror=$(scripts/host-mirror.sh 2>/dev/null || true)
 mmdebstrap_extract() {
   rm -f "$work/mm.tar"
   # apt finds the .debs in its cache under their own names and downloads nothing more.

@@ -56,21 +56,7 @@ for p in json.load(open(lock))["packages"][arch]:
 print(",".join(names))
 PY
 
-mirror=${ALOFT_MIRROR:-$(python3 - <<'PY'
-import glob, re
-files = glob.glob("/etc/apt/sources.list.d/*.sources") + glob.glob("/etc/apt/sources.list.d/*.list") + ["/etc/apt/sources.list"]
-for name in files:
-    try:
-        text = open(name).read()
-    except OSError:
-        continue
-    for uri in re.findall(r"(?:^URIs:|^deb(?:\s+\[[^\]]*\])?)\s+(\S+)", text, re.M):
-        if uri.rstrip("/").endswith("/debian"):
-            print(uri.rstrip("/"))
-            raise SystemExit
-PY
-)}
-[ -n "$mirror" ] || { echo "no Debian mirror: set ALOFT_MIRROR" >&2; exit 2; }
+mirror=$(scripts/host-mirror.sh) || exit 2
 
 echo "mmdebstrap: $(tr ',' '\n' <"$work/include" | wc -l) packages of $lock ($arch), scripts run" >&2
 mmdebstrap --quiet --mode=root --variant=essential --arch="$arch" \
