@@ -27,7 +27,8 @@ pub struct AccountFiles {
     pub run_as: Option<String>,
 }
 
-fn ids(text: &str, id_field: usize) -> Vec<(String, u32)> {
+/// (name, id) of each line of a passwd or group text; `id_field` is the id's column.
+pub(crate) fn ids(text: &str, id_field: usize) -> Vec<(String, u32)> {
     text.lines()
         .filter_map(|line| {
             let fields: Vec<&str> = line.split(':').collect();

@@ -31,7 +31,6 @@ mod services;
 pub use accounts::{AccountFiles, account_files};
 pub use assemble::{AssembleOptions, AssembledImage, LayerReport, assemble_image};
 pub use cache::{CachedLayer, LAYER_FORMAT, LayerCache, layer_key};
-pub use config::image_config;
 pub use effects::{AppliedEffect, EFFECTS_PATH, EffectsRecord, NotApplied, subject_hash};
 pub use error::AssembleError;
 pub use layer_writer::{FinishedLayer, GZIP_LEVEL, LayerWriter, Meta};

@@ -10,7 +10,7 @@
 
 use aloft_maintscript::{AccountTool, NewGroup, NewUser};
 
-use crate::accounts::AccountFiles;
+use crate::accounts::{AccountFiles, ids};
 use crate::effects::{AppliedEffect, EffectsRecord, NotApplied, config_lines};
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree};
@@ -23,18 +23,6 @@ const FIRST_SYSTEM_ID: u32 = 100;
 const LAST_SYSTEM_ID: u32 = 999;
 const FIRST_USER_ID: u32 = 1000;
 const NOGROUP: u32 = 65534;
-
-/// (name, id) of each line of a passwd or group text.
-fn entries(text: &str) -> Vec<(&str, u32)> {
-    text.lines()
-        .filter_map(|line| {
-            let mut fields = line.split(':');
-            let name = fields.next()?;
-            let id = fields.nth(1)?.parse().ok()?;
-            Some((name, id))
-        })
-        .collect()
-}
 
 /// The account database while packages add to it.
 pub(super) struct AccountDb<'a> {
@@ -105,23 +93,23 @@ impl<'a> AccountDb<'a> {
     }
 
     fn user(&self, name: &str) -> Option<u32> {
-        entries(&self.accounts.passwd)
+        ids(&self.accounts.passwd, 2)
             .into_iter()
             .find_map(|(n, id)| (n == name).then_some(id))
     }
 
     fn group(&self, name: &str) -> Option<u32> {
-        entries(&self.accounts.group)
+        ids(&self.accounts.group, 2)
             .into_iter()
             .find_map(|(n, id)| (n == name).then_some(id))
     }
 
     fn uid_free(&self, id: u32) -> bool {
-        !entries(&self.accounts.passwd).iter().any(|(_, u)| *u == id)
+        !ids(&self.accounts.passwd, 2).iter().any(|(_, u)| *u == id)
     }
 
     fn gid_free(&self, id: u32) -> bool {
-        !entries(&self.accounts.group).iter().any(|(_, g)| *g == id)
+        !ids(&self.accounts.group, 2).iter().any(|(_, g)| *g == id)
     }
 
     /// The highest free system id; with `pair`, free as a uid and as a gid.
