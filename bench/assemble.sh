@@ -4,6 +4,8 @@
 # ratios. Usage: bench/assemble.sh [MANIFEST] [RUNS]   (amd64; the lock of MANIFEST)
 #   aloft (cold)   assemble with .debs cached and an empty layer cache (gzip -6 layers)
 #   aloft (warm)   the same, layer cache warm (nothing changed)
+#   aloft (arm64)  the cold build of the arm64 closure, on the same amd64 machine (nothing
+#                  is emulated); compared with amd64 per MB of .debs
 #   floor pigz     `xz -dc` every data.tar | pigz -6 -p$(nproc)
 #   floor zstd     `xz -dc` every data.tar | zstd -3 -T$(nproc)   (if zstd is installed)
 #   mmdebstrap     --variant=extract --mode=root on the same package set, .debs pre-seeded
@@ -21,6 +23,8 @@ export ALOFT_CACHE_DIR="$work/cache"
 stem=$(basename "$manifest" .yaml)
 lock=lockfiles/$stem.lock.json
 "$bin" assemble "$manifest" --arch amd64 --locked -o "$work/warmup.tar" -q >/dev/null
+has_arm64=$(python3 -c 'import json,sys; print(int("arm64" in json.load(open(sys.argv[1]))["packages"]))' "$lock")
+[ "$has_arm64" = 1 ] && "$bin" assemble "$manifest" --arch arm64 --locked -o "$work/warmup.tar" -q >/dev/null
 
 # The .debs of the amd64 closure, named as apt names them.
 mkdir -p "$work/debs"
@@ -53,6 +57,7 @@ best() { # best-of-$runs wall time in ms of "$@"
 }
 
 aloft_cold() { rm -rf "$ALOFT_CACHE_DIR/layers-v1"; "$bin" assemble "$manifest" --arch amd64 --locked -o "$work/out.tar" -q; }
+aloft_cold_arm64() { rm -rf "$ALOFT_CACHE_DIR/layers-v1"; "$bin" assemble "$manifest" --arch arm64 --locked -o "$work/out.tar" -q; }
 aloft_warm() { "$bin" assemble "$manifest" --arch amd64 --locked -o "$work/out.tar" -q; }
 data_tars() { for deb in "$work"/debs/*.deb; do ar p "$deb" "$(ar t "$deb" | grep '^data.tar')" | case "$(ar t "$deb" | grep '^data.tar')" in *.xz) xz -dc ;; *.zst) zstd -dc ;; *.gz) gzip -dc ;; *) cat ;; esac; done; }
 floor_pigz() { data_tars | pigz -6 -p"$(nproc)" >/dev/null; }
@@ -76,6 +81,7 @@ mmdebstrap_extract() {
 
 t_cold=$(best aloft_cold) || exit 1
 t_warm=$(best aloft_warm) || exit 1
+t_arm64=; [ "$has_arm64" = 1 ] && { t_arm64=$(best aloft_cold_arm64) || exit 1; }
 t_pigz=$(best floor_pigz) || exit 1
 t_xz=$(best floor_xz) || exit 1
 t_zstd=; command -v zstd >/dev/null && t_zstd=$(best floor_zstd)
@@ -90,4 +96,10 @@ printf '  %-34s %7s ms\n' "aloft, layer cache empty" "$t_cold" "aloft, layer cac
 [ -n "$t_mm" ] && printf '  %-34s %7s ms\n' "mmdebstrap --variant=extract" "$t_mm"
 echo "  aloft cold / pigz floor:        $(ratio "$t_cold" "$t_pigz")x   (target <= 0.75)"
 [ -n "$t_mm" ] && echo "  mmdebstrap extract / aloft cold: $(ratio "$t_mm" "$t_cold")x faster"
+if [ -n "$t_arm64" ]; then
+  # .deb bytes per architecture, from the lock.
+  read -r amd64_bytes arm64_bytes < <(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["packages"]; print(sum(x["size"] for x in p["amd64"]), sum(x["size"] for x in p["arm64"]))' "$lock")
+  printf '  %-34s %7s ms   (%s MB of .debs, amd64 %s MB)\n' "aloft arm64, layer cache empty" "$t_arm64" "$((arm64_bytes / 1000000))" "$((amd64_bytes / 1000000))"
+  echo "  arm64 / amd64 cold:              $(ratio "$t_arm64" "$t_cold")x; per MB of .debs $(python3 -c 'import sys; a,b,c,d=map(int,sys.argv[1:]); print(f"{(a/c)/(b/d):.2f}")' "$t_arm64" "$t_cold" "$arm64_bytes" "$amd64_bytes")x   (target <= 1)"
+fi
 echo "  warm rebuild:                    $t_warm ms   (target < 500 ms)"

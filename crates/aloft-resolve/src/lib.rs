@@ -3,12 +3,14 @@
 //!
 //! Pure: it is handed parsed indexes ([`RepositoryPackages`]) and never fetches anything
 //! (that is `aloft-fetch`'s job) nor reads .deb contents. [`resolve_arch`] is the entry
-//! point; [`ResolveError`] names the package, relation and the chain that led to it.
+//! point; [`version_skew`] compares the architectures' closures; [`ResolveError`] names the package, relation and the chain that led to it.
 
 mod error;
 mod resolver;
+mod skew;
 mod universe;
 
 pub use error::ResolveError;
 pub use resolver::{ResolveRequest, resolve_arch};
+pub use skew::{VersionSkew, version_skew};
 pub use universe::RepositoryPackages;

@@ -7,11 +7,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod deb;
+mod fs;
 mod key;
 mod repo;
 mod server;
 
 pub use deb::{DebBuilder, DebCompression, DebEntryKind, DebFile, build_deb};
+pub use fs::copy_tree;
 pub use key::TestKey;
 pub use repo::{FixturePackage, FixtureRepo, SuiteOptions};
 pub use server::{Fault, TestServer};

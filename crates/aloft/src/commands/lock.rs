@@ -141,6 +141,10 @@ pub fn lock_manifest(args: &LockArgs, manifest: &Manifest, quiet: bool) -> Resul
         Ok::<_, miette::Report>(out)
     })?;
 
+    for skew in aloft_resolve::version_skew(&resolved) {
+        tracing::warn!("{skew}; lock again once the archive has built it for every architecture");
+    }
+
     let repositories = manifest
         .repositories
         .iter()

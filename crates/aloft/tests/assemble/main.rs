@@ -836,19 +836,6 @@ fn happy_path_image_holds_normalized_package_layers_and_the_final_layer() {
 // 2. Reproducibility
 
 /// `aloft assemble` under `sh` with a umask, a time zone and a job count.
-/// Copies a file or a directory tree (files and directories only).
-fn copy_tree(from: &Path, to: &Path) {
-    if from.is_dir() {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            copy_tree(&entry.path(), &to.join(entry.file_name()));
-        }
-    } else {
-        std::fs::copy(from, to).unwrap();
-    }
-}
-
 fn assemble_in_env(ctx: &Ctx, umask: &str, tz: &str, jobs: &str, args: &[&str]) -> Output {
     ctx.command("sh")
         .arg("-c")
@@ -939,7 +926,7 @@ fn rebuilds_are_byte_identical_whatever_the_cache_umask_zone_jobs_locale_paths_a
     // The project copied to another path (a fresh clone elsewhere): the same image.
     let clone = tempfile::tempdir().unwrap();
     for rel in ["aloft.toml", "keys", "manifests", "lockfiles", "host"] {
-        copy_tree(&ctx.path(rel), &clone.path().join(rel));
+        aloft_test::copy_tree(&ctx.path(rel), &clone.path().join(rel)).unwrap();
     }
     let fifth = ctx
         .command(env!("CARGO_BIN_EXE_aloft"))

@@ -410,3 +410,44 @@ fn lock_path_follows_the_project_root_or_sits_beside_the_manifest() {
     ]));
     assert!(ctx.path("elsewhere/x.json").exists());
 }
+
+#[test]
+fn an_arch_behind_on_a_source_version_is_named() {
+    let mut behind = packages();
+    // The archive has built php8.4 8.4.12-1 for amd64 only (and its `all` data).
+    behind.push(
+        FixturePackage::new("php8.4-cli", "8.4.12-1")
+            .pre_depends("libc6")
+            .depends("tzdata"),
+    );
+    let ctx = Ctx::with_packages(&SuiteOptions::new("trixie"), &behind);
+    ctx.manifest("cli", &["php8.4-cli"], "archs: [amd64, arm64]\n");
+    let output = ctx.aloft(&["lock", "manifests/cli.yaml"]);
+    ok(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "source `php8.4-cli` is 8.4.12-1 for amd64, 8.4.11-1 for arm64: arm64 lacks 8.4.12-1 in the indexes"
+        ),
+        "{stderr}"
+    );
+    let text = ctx.lock_text("cli");
+    assert_eq!(
+        locked_names(&text, "amd64"),
+        ["libc6=2.41-12", "php8.4-cli=8.4.12-1", "tzdata=2025b-4"]
+    );
+    assert_eq!(
+        locked_names(&text, "arm64"),
+        ["libc6=2.41-12", "php8.4-cli=8.4.11-1", "tzdata=2025b-4"]
+    );
+    // Matching architectures say nothing.
+    let ctx = Ctx::new();
+    ctx.manifest("cli", &["php8.4-cli"], "archs: [amd64, arm64]\n");
+    let output = ctx.aloft(&["lock", "manifests/cli.yaml"]);
+    ok(&output);
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("lacks"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
