@@ -131,7 +131,7 @@ REASONS = [
      ["/var/lib/dpkg/*"]),
     ("apt, debconf and log state of the install run (no apt or debconf in the image)", "mm",
      ["/var/lib/apt*", "/var/cache/apt*", "/var/cache/debconf*", "/var/log/*", "/etc/apt*", "/var/cache/ldconfig*", "/var/lib/ucf*", "/var/lib/systemd*"]),
-    ("ld.so.cache: not made; Debian's glibc finds the multiarch libraries without it (aloft makes no other ld.so.conf.d directory needed: the live tests check every DT_NEEDED)", "mm",
+    ("ld.so.cache: not made; Debian's glibc finds the multiarch libraries without it, and no package here adds an ld.so.conf.d directory (aloft writes one when a package does: the live tests check every DT_NEEDED)", "mm",
      ["/etc/ld.so.cache"]),
     ("shadow files and backups of the account tools (aloft writes /etc/passwd and /etc/group with `*` passwords)", "mm",
      ["/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/passwd-", "/etc/group-", "/etc/subuid", "/etc/subgid", "/etc/subuid-", "/etc/subgid-", "/etc/.pwd.lock"]),

@@ -208,7 +208,14 @@ pub fn assemble_image(
         options.epoch,
     )?;
     final_layer.apply_files(&manifest.files, options.epoch)?;
-    crate::effects::apply_late_effects(&mut final_layer, &tree, packages, options.epoch, effects)?;
+    crate::effects::apply_late_effects(
+        &mut final_layer,
+        &tree,
+        packages,
+        &platform.architecture,
+        options.epoch,
+        effects,
+    )?;
     let services_entrypoint = match &manifest.entrypoint {
         Some(Located {
             value: Entrypoint::Services(services),

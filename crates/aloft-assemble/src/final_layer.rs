@@ -30,6 +30,17 @@ enum Node {
     Hardlink(Meta, String),
 }
 
+/// The kind of an entry of the final layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerEntry<'a> {
+    /// A regular file.
+    File,
+    /// A symbolic link, with its target.
+    Symlink(&'a str),
+    /// A directory or a hard link.
+    Other,
+}
+
 /// The files of every package layer, by path (a later package's entry wins).
 pub struct InstalledTree<'a> {
     records: HashMap<&'a str, (&'a str, &'a FileRecord)>,
@@ -242,6 +253,15 @@ impl FinalLayer {
     /// Whether `files:` wrote `path` (so a later effect must leave it alone).
     pub fn written_by_files(&self, path: &str) -> bool {
         self.from_files.contains(path)
+    }
+
+    /// What this layer has at `path`, for effects that read the image as a program would.
+    pub fn entry(&self, path: &str) -> Option<LayerEntry<'_>> {
+        self.nodes.get(path).map(|node| match node {
+            Node::File(..) => LayerEntry::File,
+            Node::Symlink(_, target) => LayerEntry::Symlink(target),
+            Node::Dir(_) | Node::Hardlink(..) => LayerEntry::Other,
+        })
     }
 
     /// Whether this layer has an entry at `path`.

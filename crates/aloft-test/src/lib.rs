@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod deb;
+pub mod elf;
 mod fs;
 mod key;
 mod repo;

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use crate::effects::subject_hash::{pem_to_der, subject_hash};
-use crate::effects::{AppliedEffect, EffectsRecord, read_image_files};
+use crate::effects::{AppliedEffect, EffectsRecord, read_image_files, read_layer_file};
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree};
 use crate::package::{FileKind, PackageInput};
@@ -98,14 +98,7 @@ pub(super) fn apply(
         shipped_local.iter().cloned(),
     )?);
     for path in &local {
-        let bytes = layer
-            .read_file(path)
-            .map_err(|source| AssembleError::Write {
-                what: format!("the local CA certificate /{path}"),
-                dir: path.into(),
-                source,
-            })?;
-        if let Some(bytes) = bytes {
+        if let Some(bytes) = read_layer_file(layer, path, "the CA bundle")? {
             contents.insert(path.clone(), bytes);
         }
     }

@@ -5,6 +5,7 @@
 
 mod busybox;
 mod ca_certificates;
+mod ld_so_cache;
 mod localtime;
 mod scripts;
 pub mod subject_hash;
@@ -88,6 +89,22 @@ fn read_image_files(
         }
     }
     Ok(contents)
+}
+
+/// The contents of a regular file of the final layer (generated, or copied from the host
+/// by `files:`), for the effect `what`.
+fn read_layer_file(
+    layer: &FinalLayer,
+    path: &str,
+    what: &str,
+) -> Result<Option<Vec<u8>>, AssembleError> {
+    layer
+        .read_file(path)
+        .map_err(|source| AssembleError::Write {
+            what: format!("/{path} for {what}"),
+            dir: path.into(),
+            source,
+        })
 }
 
 /// The `*.conf` files of `dirs` (lowest precedence first), by base name: a file in a
@@ -200,16 +217,19 @@ pub fn apply_effects(
 }
 
 /// The effects that read what `files:` added, applied after it: the CA bundle (local
-/// certificates under /usr/local/share/ca-certificates are trusted too). Then writes
-/// the record into the final layer.
+/// certificates under /usr/local/share/ca-certificates are trusted too) and
+/// /etc/ld.so.cache (libraries under /usr/local/lib are found too). Then writes the
+/// record into the final layer. `architecture` is the platform's (OCI) architecture.
 pub fn apply_late_effects(
     layer: &mut FinalLayer,
     tree: &InstalledTree<'_>,
     packages: &[crate::package::PackageInput],
+    architecture: &str,
     epoch: u64,
     mut record: EffectsRecord,
 ) -> Result<EffectsRecord, AssembleError> {
     ca_certificates::apply(layer, tree, packages, epoch, &mut record)?;
+    ld_so_cache::apply(layer, tree, packages, architecture, epoch, &mut record)?;
     let json = serde_json::to_vec_pretty(&record).map_err(|e| AssembleError::Write {
         what: "the effects record".into(),
         dir: EFFECTS_PATH.into(),

@@ -8,6 +8,7 @@ mod busybox;
 #[path = "../common/mod.rs"]
 mod common;
 mod expect;
+mod ld_so_cache;
 mod services;
 
 use std::collections::BTreeMap;

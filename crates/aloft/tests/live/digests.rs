@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{live, run, stdout, workspace_root};
+use super::{assemble_to, live, run, stdout, workspace_root};
 
 /// How one build differs from another: the process's surroundings, never its inputs.
 struct Variation {
@@ -148,7 +148,7 @@ fn the_committed_digests_are_reproduced() {
 
 /// True when the kernel runs aarch64 binaries through a registered, enabled qemu-user
 /// handler (binfmt_misc), which `docker run --platform linux/arm64` needs.
-fn arm64_emulation() -> Result<(), String> {
+pub(crate) fn arm64_emulation() -> Result<(), String> {
     let handlers = Path::new("/proc/sys/fs/binfmt_misc");
     let entries = std::fs::read_dir(handlers)
         .map_err(|e| format!("{} cannot be read ({e})", handlers.display()))?;
@@ -179,27 +179,11 @@ fn the_arm64_image_is_arm64_to_docker_and_runs_where_emulated() {
     let out = tempfile::tempdir().unwrap();
     let tar = out.path().join("php-cli.tar");
     let tag = "aloft-live/php-cli:arm64";
-    let output = assert_cmd::Command::cargo_bin("aloft")
-        .unwrap()
-        .arg("assemble")
-        .arg(root.join("manifests/php-cli.yaml"))
-        .args([
-            "--locked",
-            "-q",
-            "--docker-arch",
-            "arm64",
-            "--tag",
-            tag,
-            "-o",
-        ])
-        .arg(&tar)
-        .env("ALOFT_CACHE_DIR", cache.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    assemble_to(
+        &root.join("manifests/php-cli.yaml"),
+        &tar,
+        cache.path(),
+        &["--locked", "-q", "--docker-arch", "arm64", "--tag", tag],
     );
     let archive = format!("oci-archive:{}", tar.display());
     for arch in ["amd64", "arm64"] {

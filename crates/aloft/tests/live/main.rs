@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 mod digests;
 mod elf;
+mod ld_so_cache;
 
 fn live() -> bool {
     let on = std::env::var("ALOFT_LIVE").is_ok_and(|v| v == "1");
@@ -154,14 +155,16 @@ fn skopeo_raw(args: &[&str]) -> (Vec<u8>, String) {
     (raw, digest)
 }
 
-fn assemble(manifest: &Path, lockfile: &Path, cache: &Path, args: &[&str]) -> String {
+/// `aloft assemble MANIFEST ARGS` with `cache`; asserts it succeeds.
+fn assemble_output(
+    manifest: &Path,
+    cache: &Path,
+    args: &[&std::ffi::OsStr],
+) -> std::process::Output {
     let output = assert_cmd::Command::cargo_bin("aloft")
         .unwrap()
         .arg("assemble")
         .arg(manifest)
-        .arg("--lockfile")
-        .arg(lockfile)
-        .arg("--locked")
         .args(args)
         .env("ALOFT_CACHE_DIR", cache)
         .output()
@@ -172,13 +175,31 @@ fn assemble(manifest: &Path, lockfile: &Path, cache: &Path, args: &[&str]) -> St
         manifest.display(),
         String::from_utf8_lossy(&output.stderr)
     );
-    let text = stdout(&output);
+    output
+}
+
+/// `aloft assemble --lockfile LOCK --locked ARGS`; returns the image digest.
+fn assemble(manifest: &Path, lockfile: &Path, cache: &Path, args: &[&str]) -> String {
+    let mut all = vec![
+        "--lockfile".as_ref(),
+        lockfile.as_os_str(),
+        "--locked".as_ref(),
+    ];
+    all.extend(args.iter().map(std::ffi::OsStr::new));
+    let text = stdout(&assemble_output(manifest, cache, &all));
     let digest = text.lines().last().unwrap_or_default().to_owned();
     assert!(
         digest.starts_with("sha256:") && digest.len() == 71,
         "{text}"
     );
     digest
+}
+
+/// `aloft assemble MANIFEST ARGS -o OUT` with `cache`; asserts it succeeds.
+fn assemble_to(manifest: &Path, out: &Path, cache: &Path, args: &[&str]) {
+    let mut all: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    all.extend(["-o".as_ref(), out.as_os_str()]);
+    assemble_output(manifest, cache, &all);
 }
 
 /// Every manifest in manifests/ (freshly locked) builds for all its archs; the image
