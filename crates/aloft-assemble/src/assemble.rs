@@ -1,7 +1,7 @@
 //! One platform's image: package layers (built in parallel, or taken from the cache),
 //! the checks over all of them, the final layer and the config.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -50,6 +50,46 @@ pub struct AssembledImage {
     pub image: PlatformImage,
     /// Per layer, what was built or reused.
     pub layers: Vec<LayerReport>,
+    /// Every installed package's dpkg record and copyright file, by name.
+    pub packages: Vec<InstalledPackage>,
+}
+
+/// What an image says about one installed package (for SBOMs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstalledPackage {
+    /// Package name.
+    pub name: String,
+    /// Its `control` paragraph.
+    pub control: String,
+    /// Its copyright file; when /usr/share/doc/<name> links to another package's
+    /// directory (as Debian policy allows within one source), that package's.
+    pub copyright: Option<String>,
+}
+
+/// The [`InstalledPackage`]s of `files`, in name order.
+fn installed_packages(files: &[PackageFiles]) -> Vec<InstalledPackage> {
+    let by_name: BTreeMap<&str, &PackageFiles> =
+        files.iter().map(|f| (f.package.as_str(), f)).collect();
+    let mut packages: Vec<InstalledPackage> = files
+        .iter()
+        .map(|package| {
+            let doc = format!("usr/share/doc/{}", package.package);
+            let linked = package.files.iter().find_map(|record| match &record.kind {
+                crate::package::FileKind::Symlink { target } if record.path == doc => {
+                    let name = target.trim_end_matches('/').rsplit('/').next()?;
+                    by_name.get(name)?.copyright.clone()
+                }
+                _ => None,
+            });
+            InstalledPackage {
+                name: package.package.clone(),
+                control: package.control.clone(),
+                copyright: package.copyright.clone().or(linked),
+            }
+        })
+        .collect();
+    packages.sort_by(|a, b| a.name.cmp(&b.name));
+    packages
 }
 
 fn oci_layer(
@@ -274,5 +314,6 @@ pub fn assemble_image(
             annotations: manifest.annotations.clone(),
         },
         layers: reports,
+        packages: installed_packages(&files),
     })
 }

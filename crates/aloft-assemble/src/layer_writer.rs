@@ -52,6 +52,53 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
+/// Bytes handed to the gzip encoder at a time.
+const GZIP_CHUNK: usize = 1 << 16;
+
+/// Feeds its inner writer in chunks of exactly [`GZIP_CHUNK`] bytes (the last one
+/// shorter). Deflate's output depends on how its input is split between calls, not only
+/// on the bytes: without this, how a decompressor happened to return a .deb's data (or
+/// whether a file was copied from memory or from the stream) would change the gzip
+/// bytes and so the digest, with the same tar.
+pub(crate) struct ChunkedWriter<W: Write> {
+    inner: W,
+    buffer: Vec<u8>,
+}
+
+impl<W: Write> ChunkedWriter<W> {
+    pub(crate) fn new(inner: W) -> Self {
+        ChunkedWriter {
+            inner,
+            buffer: Vec::with_capacity(GZIP_CHUNK),
+        }
+    }
+
+    /// Writes what is buffered and returns the inner writer.
+    fn finish(mut self) -> io::Result<W> {
+        self.inner.write_all(&self.buffer)?;
+        self.buffer.clear();
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for ChunkedWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let take = buf.len().min(GZIP_CHUNK - self.buffer.len());
+        self.buffer.extend_from_slice(&buf[..take]);
+        if self.buffer.len() == GZIP_CHUNK {
+            self.inner.write_all(&self.buffer)?;
+            self.buffer.clear();
+        }
+        Ok(take)
+    }
+
+    /// Buffered bytes stay until a chunk is full or [`ChunkedWriter::finish`]: passing
+    /// them on here would split the input where the caller flushed.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Owner, mode and time of an entry, before normalization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Meta {
@@ -92,7 +139,7 @@ pub struct FinishedLayer {
     pub tar_size: u64,
 }
 
-type Sink = HashingWriter<GzEncoder<HashingWriter<BufWriter<NamedTempFile>>>>;
+type Sink = HashingWriter<ChunkedWriter<GzEncoder<HashingWriter<BufWriter<NamedTempFile>>>>>;
 
 /// Streams normalized entries into a gzip'd layer blob.
 pub struct LayerWriter {
@@ -116,7 +163,7 @@ impl LayerWriter {
                 HashingWriter::new(BufWriter::with_capacity(1 << 20, file)),
                 Compression::new(GZIP_LEVEL),
             );
-        let builder = tar::Builder::new(HashingWriter::new(gzip));
+        let builder = tar::Builder::new(HashingWriter::new(ChunkedWriter::new(gzip)));
         Ok(LayerWriter {
             builder,
             epoch,
@@ -206,8 +253,8 @@ impl LayerWriter {
     /// Ends the tar, flushes gzip and the file, and returns the blob with its hashes.
     pub fn finish(self) -> io::Result<FinishedLayer> {
         let tar_sink = self.builder.into_inner()?;
-        let (gzip, diff_id, tar_size) = tar_sink.finish();
-        let hashing = gzip.finish()?;
+        let (chunked, diff_id, tar_size) = tar_sink.finish();
+        let hashing = chunked.finish()?.finish()?;
         let (buffered, digest, size) = hashing.finish();
         let file = buffered.into_inner().map_err(|e| e.into_error())?;
         file.as_file().sync_all()?;
@@ -227,5 +274,36 @@ impl std::fmt::Debug for LayerWriter {
             .field("epoch", &self.epoch)
             .field("dirs", &self.dirs.len())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// gzip of `data` through a [`ChunkedWriter`], written in pieces of the given sizes
+    /// (cycled).
+    fn gzip_in_pieces(data: &[u8], pieces: &[usize]) -> Vec<u8> {
+        let mut sink = ChunkedWriter::new(GzEncoder::new(Vec::new(), Compression::new(GZIP_LEVEL)));
+        let (mut at, mut i) = (0, 0);
+        while at < data.len() {
+            let size = pieces[i % pieces.len()].min(data.len() - at);
+            sink.write_all(&data[at..at + size]).unwrap();
+            at += size;
+            i += 1;
+        }
+        sink.finish().unwrap().finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_bytes_do_not_depend_on_how_the_tar_was_written() {
+        // Compressible but not trivial: text with repeats at many distances.
+        let data: Vec<u8> = (0..400_000u32)
+            .flat_map(|i| format!("{} {}\n", i % 977, (i * 7919) % 10_007).into_bytes())
+            .collect();
+        let whole = gzip_in_pieces(&data, &[data.len()]);
+        for pieces in [&[1usize, 7, 4096][..], &[65_535, 3], &[100_000], &[8192]] {
+            assert_eq!(gzip_in_pieces(&data, pieces), whole, "{pieces:?}");
+        }
     }
 }

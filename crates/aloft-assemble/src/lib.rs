@@ -29,7 +29,9 @@ mod plan;
 mod services;
 
 pub use accounts::{AccountFiles, account_files};
-pub use assemble::{AssembleOptions, AssembledImage, LayerReport, assemble_image};
+pub use assemble::{
+    AssembleOptions, AssembledImage, InstalledPackage, LayerReport, assemble_image,
+};
 pub use cache::{CachedLayer, LAYER_FORMAT, LayerCache, layer_key};
 pub use effects::{AppliedEffect, EFFECTS_PATH, EffectsRecord, NotApplied, subject_hash};
 pub use error::AssembleError;

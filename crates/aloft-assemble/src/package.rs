@@ -80,6 +80,13 @@ pub struct PackageFiles {
     /// Its `postinst` (read, never run: aloft does its effects natively).
     #[serde(default)]
     pub postinst: Option<String>,
+    /// Its `control` paragraph (what /var/lib/dpkg/status.d records).
+    #[serde(default)]
+    pub control: String,
+    /// Its `/usr/share/doc/<package>/copyright`, when it ships that as a file (for the
+    /// SBOM's licenses).
+    #[serde(default)]
+    pub copyright: Option<String>,
 }
 
 /// Where the dpkg database records go.
@@ -119,19 +126,27 @@ pub fn write_package(
     let control = reader.control().map_err(deb_error)?.clone();
     let data = reader.data().map_err(deb_error)?;
     let mut files = Vec::new();
+    let copyright_path = format!("usr/share/doc/{}/copyright", package.name);
+    let mut copyright = None;
     let mut archive = tar::Archive::new(data);
     let entries = archive.entries().map_err(io_error)?;
     for entry in entries {
         let entry = entry.map_err(|e| data_error(package, e))?;
-        if let Some(record) = write_entry(layer, package, entry)? {
+        let capture = Capture {
+            path: &copyright_path,
+            into: &mut copyright,
+        };
+        if let Some(record) = write_entry(layer, package, entry, capture)? {
             files.push(record);
         }
     }
-    write_status(layer, package, &control, epoch)?;
+    let status = write_status(layer, package, &control, epoch)?;
     Ok(PackageFiles {
         package: package.name.clone(),
         files,
         postinst: control.text("postinst").map(str::to_owned),
+        control: status,
+        copyright,
     })
 }
 
@@ -153,10 +168,22 @@ fn utf8<'a>(package: &PackageInput, bytes: &'a [u8]) -> Result<&'a str, Assemble
     })
 }
 
+/// A regular file whose text is kept while it is written (the copyright file).
+struct Capture<'a> {
+    /// Its image path.
+    path: &'a str,
+    /// Where its text goes (lossy UTF-8).
+    into: &'a mut Option<String>,
+}
+
+/// Copyright files larger than this are not kept (the biggest in trixie is about 1 MB).
+const CAPTURE_LIMIT: u64 = 4 << 20;
+
 fn write_entry<R: Read>(
     layer: &mut LayerWriter,
     package: &PackageInput,
     mut entry: tar::Entry<'_, R>,
+    capture: Capture<'_>,
 ) -> Result<Option<FileRecord>, AssembleError> {
     let kind = entry.header().entry_type();
     if matches!(
@@ -191,9 +218,18 @@ fn write_entry<R: Read>(
         tar::EntryType::Regular | tar::EntryType::Continuous => {
             let pax = xattrs(package, &mut entry)?;
             let size = entry.size();
-            layer
-                .file(&path, meta, size, &mut entry, &pax)
-                .map_err(io)?;
+            if path == capture.path && size <= CAPTURE_LIMIT {
+                let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+                entry.read_to_end(&mut bytes).map_err(io)?;
+                layer
+                    .file(&path, meta, size, bytes.as_slice(), &pax)
+                    .map_err(io)?;
+                *capture.into = Some(String::from_utf8_lossy(&bytes).into_owned());
+            } else {
+                layer
+                    .file(&path, meta, size, &mut entry, &pax)
+                    .map_err(io)?;
+            }
             FileKind::File { size }
         }
         tar::EntryType::Symlink => {
@@ -319,12 +355,13 @@ fn merged_usr_md5sums(text: &str) -> String {
     out
 }
 
+/// Writes the package's dpkg record (status.d) and md5sums; returns the record.
 fn write_status(
     layer: &mut LayerWriter,
     package: &PackageInput,
     control: &aloft_deb::DebControl,
     epoch: u64,
-) -> Result<(), AssembleError> {
+) -> Result<String, AssembleError> {
     let io = |e| data_error(package, e);
     let Some(text) = control.control() else {
         return Err(AssembleError::Deb {
@@ -364,7 +401,7 @@ fn write_status(
             )
             .map_err(io)?;
     }
-    Ok(())
+    Ok(status)
 }
 
 /// Reads the regular files at image paths `wanted` from `package`'s .deb (for generated

@@ -4,12 +4,14 @@
 //! - relation fields ([`parse_relations`], through `debian-control`'s lossy parser),
 //! - [`Release`] files and the OpenPGP check of `InRelease` ([`Keyring`], [`verify_inrelease`]),
 //! - [`BinaryPackage`] records of `Packages` indexes, decompressed by [`decompress_by_name`],
-//! - `.deb` files ([`DebReader`]): the control files, and the data tar as a stream.
+//! - `.deb` files ([`DebReader`]): the control files, and the data tar as a stream,
+//! - machine-readable copyright files ([`copyright_licenses`]).
 //!
 //! Network, caches and trust policy (which keys for which archive) live in `aloft-fetch`.
 #![warn(missing_docs)]
 
 mod compression;
+mod copyright;
 mod deb822;
 mod debfile;
 mod error;
@@ -20,6 +22,7 @@ mod signature;
 mod version;
 
 pub use compression::{INDEX_EXTENSIONS, decompress_by_name};
+pub use copyright::{CopyrightLicenses, copyright_licenses};
 pub use deb822::{Fields, paragraphs};
 pub use debfile::{DebControl, DebReader, MemberCompression};
 pub use error::Error;

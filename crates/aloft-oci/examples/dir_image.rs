@@ -144,6 +144,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         images,
         tag: Some(ImageRef::parse(tag)?),
         annotations: BTreeMap::new(),
+        artifacts: Vec::new(),
     };
     let image = build(&spec)?;
     write_archive(&image, Path::new(archive), None)?;

@@ -52,12 +52,28 @@ pub struct BuiltManifest {
     pub layer_digests: Vec<Digest>,
 }
 
+/// An artifact manifest in a [`BuiltImage`] (an SBOM attached to a platform).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuiltArtifact {
+    /// The platform whose manifest is its subject.
+    pub subject: Platform,
+    /// Its `artifactType`.
+    pub artifact_type: String,
+    /// Digest of the artifact manifest.
+    pub digest: Digest,
+    /// Size of the artifact manifest.
+    pub size: u64,
+    /// Digest of the document itself.
+    pub data: Digest,
+}
+
 /// Every document and digest of an image, computed by [`build`]; the layers stay on disk
 /// until [`write_layout_dir`](crate::write_layout_dir) or
 /// [`write_archive`](crate::write_archive) streams them.
 #[derive(Clone, Debug)]
 pub struct BuiltImage {
     pub(crate) index_digest: Digest,
+    pub(crate) artifacts: Vec<BuiltArtifact>,
     pub(crate) index_size: u64,
     pub(crate) layout_index: Vec<u8>,
     pub(crate) manifests: Vec<BuiltManifest>,
@@ -81,6 +97,11 @@ impl BuiltImage {
     /// One manifest per platform, in the spec's order.
     pub fn manifests(&self) -> &[BuiltManifest] {
         &self.manifests
+    }
+
+    /// The artifact manifests (SBOMs), in the spec's order.
+    pub fn artifacts(&self) -> &[BuiltArtifact] {
+        &self.artifacts
     }
 
     /// The layout's top-level `index.json`: one descriptor pointing at the image index,
@@ -169,6 +190,27 @@ pub fn build(spec: &ImageSpec) -> Result<BuiltImage, OciError> {
         manifests.push(built);
     }
 
+    let mut artifacts = Vec::with_capacity(spec.artifacts.len());
+    for artifact in &spec.artifacts {
+        let (subject, created) = spec
+            .images
+            .iter()
+            .zip(&manifests)
+            .find(|(image, _)| image.platform == artifact.subject)
+            .map(|(image, built)| (built, image.created_epoch))
+            .ok_or_else(|| OciError::NoSubject(artifact.subject.to_string()))?;
+        let built = build_artifact(artifact, subject, created, &mut blobs)?;
+        // No `artifactType` on this descriptor (it is optional; the manifest has it):
+        // skopeo 1.9 drops the field it does not know when it copies the index, and the
+        // index would then have another digest in the registry than here.
+        descriptors.push(descriptor(
+            MediaType::ImageManifest,
+            &built.digest,
+            built.size,
+        )?);
+        artifacts.push(built);
+    }
+
     let mut index = ImageIndexBuilder::default()
         .schema_version(2u32)
         .media_type(MediaType::ImageIndex)
@@ -210,6 +252,7 @@ pub fn build(spec: &ImageSpec) -> Result<BuiltImage, OciError> {
         index_size,
         layout_index,
         manifests,
+        artifacts,
         blobs: blobs.0,
         tag: spec.tag.clone(),
         mtime,
@@ -307,6 +350,61 @@ fn build_platform(image: &PlatformImage, blobs: &mut BlobSet) -> Result<BuiltMan
         size,
         config_digest,
         layer_digests: image.layers.iter().map(|l| l.digest.clone()).collect(),
+    })
+}
+
+/// The empty JSON object, the config of an artifact manifest.
+const EMPTY_JSON: &[u8] = b"{}";
+
+/// An artifact's manifest, its empty config and its data go into `blobs`.
+fn build_artifact(
+    artifact: &crate::Artifact,
+    subject: &BuiltManifest,
+    created_epoch: i64,
+    blobs: &mut BlobSet,
+) -> Result<BuiltArtifact, OciError> {
+    let empty = Digest::of_bytes(EMPTY_JSON);
+    blobs.insert(empty.clone(), Blob::Json(EMPTY_JSON.to_vec()))?;
+    let data = Digest::of_bytes(&artifact.data);
+    blobs.insert(data.clone(), Blob::Json(artifact.data.clone()))?;
+    let mut layer = descriptor(
+        MediaType::from(artifact.artifact_type.as_str()),
+        &data,
+        artifact.data.len() as u64,
+    )?;
+    layer.set_annotations(Some(HashMap::from([(
+        "org.opencontainers.image.title".to_owned(),
+        artifact.title.clone(),
+    )])));
+    let mut config = descriptor(MediaType::EmptyJSON, &empty, EMPTY_JSON.len() as u64)?;
+    config.set_data(Some("e30=".to_owned()));
+    let mut manifest = ImageManifestBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageManifest)
+        .artifact_type(MediaType::from(artifact.artifact_type.as_str()))
+        .config(config)
+        .layers(vec![layer])
+        .subject(descriptor(
+            MediaType::ImageManifest,
+            &subject.digest,
+            subject.size,
+        )?)
+        .build()
+        .map_err(|e| spec_error("artifact manifest", e))?;
+    manifest.set_annotations(Some(HashMap::from([(
+        "org.opencontainers.image.created".to_owned(),
+        rfc3339(created_epoch)?,
+    )])));
+    let json = canonical_json(&manifest, "artifact manifest")?;
+    let digest = Digest::of_bytes(&json);
+    let size = json.len() as u64;
+    blobs.insert(digest.clone(), Blob::Json(json))?;
+    Ok(BuiltArtifact {
+        subject: subject.platform.clone(),
+        artifact_type: artifact.artifact_type.clone(),
+        digest,
+        size,
+        data,
     })
 }
 

@@ -8,6 +8,9 @@ use std::path::PathBuf;
 /// Errors about files name the path that failed; errors about the spec name the value.
 #[derive(Debug, thiserror::Error)]
 pub enum OciError {
+    /// An artifact names a platform the image does not have.
+    #[error("an artifact is attached to {0}, which the image has no manifest for")]
+    NoSubject(String),
     /// A string that should be `sha256:<64 lowercase hex>` is not.
     #[error("invalid digest {value:?}: {reason}")]
     InvalidDigest {

@@ -67,11 +67,12 @@ mod spec;
 
 pub use archive::write_archive;
 pub use build::{
-    ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, BuiltImage, BuiltManifest, build, canonical_json,
+    ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, BuiltArtifact, BuiltImage, BuiltManifest, build,
+    canonical_json,
 };
 pub use digest::Digest;
 pub use error::OciError;
 pub use layout::write_layout_dir;
 pub use platform::{Platform, platform_for_debian_arch};
 pub use reference::ImageRef;
-pub use spec::{ImageConfig, ImageSpec, Layer, LayerMediaType, PlatformImage};
+pub use spec::{Artifact, ImageConfig, ImageSpec, Layer, LayerMediaType, PlatformImage};

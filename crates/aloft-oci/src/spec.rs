@@ -96,4 +96,22 @@ pub struct ImageSpec {
     pub tag: Option<ImageRef>,
     /// Annotations of the image index.
     pub annotations: BTreeMap<String, String>,
+    /// Documents attached to platform manifests (SBOMs), as OCI 1.1 referrers.
+    pub artifacts: Vec<Artifact>,
+}
+
+/// A document about one platform's image (an SBOM): written as an artifact manifest
+/// whose `subject` is that platform's manifest (an OCI 1.1 referrer), and listed in the
+/// image index, so that copying the index (`skopeo copy --all`) carries it. Clients that
+/// pick a platform skip it: its descriptor has none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Artifact {
+    /// The platform whose manifest it is about.
+    pub subject: crate::Platform,
+    /// Its media type, also the manifest's `artifactType` (`application/spdx+json`).
+    pub artifact_type: String,
+    /// Its file name (`org.opencontainers.image.title`).
+    pub title: String,
+    /// Its bytes.
+    pub data: Vec<u8>,
 }

@@ -86,6 +86,7 @@ fn spec_one(dir: &Path) -> ImageSpec {
         )],
         tag: Some(ImageRef::parse("php-cli:8.4").unwrap()),
         annotations: BTreeMap::from([("org.example.b".into(), "x".into())]),
+        artifacts: Vec::new(),
     }
 }
 

@@ -101,6 +101,19 @@ pub struct LockArgs {
     pub repo: RepoArgs,
 }
 
+/// Which SBOM documents `aloft assemble` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SbomFormat {
+    /// SPDX 2.3 JSON.
+    Spdx,
+    /// CycloneDX 1.5 JSON.
+    Cyclonedx,
+    /// Both.
+    Both,
+    /// None.
+    None,
+}
+
 #[derive(Debug, Args)]
 pub struct AssembleArgs {
     /// The manifest (YAML).
@@ -140,6 +153,10 @@ pub struct AssembleArgs {
     /// each layer) on stdout instead of the digest line.
     #[arg(long)]
     pub json: bool,
+    /// SBOMs per architecture, attached to the image and written beside the output
+    /// (`OUT.<arch>.spdx.json`, `OUT.<arch>.cyclonedx.json`).
+    #[arg(long, value_enum, default_value_t = SbomFormat::Spdx)]
+    pub sbom_format: SbomFormat,
     #[command(flatten)]
     pub repo: RepoArgs,
 }

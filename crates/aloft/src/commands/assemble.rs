@@ -13,9 +13,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
 
 use crate::cli::{AssembleArgs, LockArgs};
-use crate::commands::digest_report::{DigestReport, Expected, LayerEntry, PlatformEntry, mismatch};
+use crate::commands::digest_report::{
+    AttachedEntry, DigestReport, Expected, LayerEntry, PlatformEntry, mismatch,
+};
 use crate::commands::lock::{archs_of, load_manifest, lock_manifest};
-use crate::commands::repositories;
+use crate::commands::{repositories, sbom};
 use crate::project::Project;
 
 /// SOURCE_DATE_EPOCH if set, else the newest Release date in the lock, so two builds of
@@ -81,6 +83,16 @@ fn digest_report(
                 },
                 manifest: manifest.digest.to_string(),
                 config: manifest.config_digest.to_string(),
+                attached: image
+                    .artifacts()
+                    .iter()
+                    .filter(|a| a.subject == manifest.platform)
+                    .map(|a| AttachedEntry {
+                        artifact_type: a.artifact_type.clone(),
+                        manifest: a.digest.to_string(),
+                        document: a.data.to_string(),
+                    })
+                    .collect(),
                 layers: layers
                     .iter()
                     .map(|l| LayerEntry {
@@ -255,6 +267,7 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
         cache: LayerCache::new(cache.root().join("layers-v1")),
     };
     let mut images = Vec::new();
+    let mut installed = Vec::new();
     let mut summaries = Vec::new();
     let mut layer_reports = Vec::new();
     for arch in &archs {
@@ -297,13 +310,39 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
             recompressed as f64 / 1e6,
         ));
         layer_reports.push(assembled.layers);
+        installed.push(assembled.packages);
         images.push(assembled.image);
     }
-    let spec = ImageSpec {
+    // The image name the SBOMs describe: the tag's last path component, else the stem.
+    let name = tag
+        .as_ref()
+        .map(|t| t.path().rsplit('/').next().unwrap_or(t.path()).to_owned())
+        .unwrap_or_else(|| {
+            args.manifest
+                .file_stem()
+                .map_or_else(|| "image".to_owned(), |s| s.to_string_lossy().into_owned())
+        });
+    let mut spec = ImageSpec {
         images,
         tag,
         annotations: manifest.annotations.clone(),
+        artifacts: Vec::new(),
     };
+    // The SBOMs name each platform's manifest, so the manifests come first; attaching
+    // them changes only the index.
+    let sboms = {
+        let unattached = aloft_oci::build(&spec).into_diagnostic()?;
+        sbom::documents(
+            args.sbom_format,
+            &unattached,
+            &archs,
+            &installed,
+            &lock,
+            &name,
+            epoch,
+        )?
+    };
+    spec.artifacts = sboms.iter().map(|file| file.artifact(&name)).collect();
     let image = aloft_oci::build(&spec).into_diagnostic()?;
     let report = digest_report(&image, &layer_reports, epoch);
     if let Some(expected) = &expected
@@ -327,11 +366,18 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
             .ok_or_else(|| miette!("--docker-arch {docker_arch}: unknown architecture"))?;
         aloft_oci::write_archive(&image, &args.output, Some(&docker_platform)).into_diagnostic()?;
     }
+    let mut sbom_paths = Vec::new();
+    for file in &sboms {
+        sbom_paths.push(sbom::write_beside(file, &args.output)?);
+    }
     #[allow(clippy::print_stderr, clippy::print_stdout)]
     {
         if !quiet {
             for line in &summaries {
                 eprintln!("{line}");
+            }
+            for path in &sbom_paths {
+                eprintln!("SBOM: {}", path.display());
             }
             eprintln!(
                 "Wrote {} in {:.2}s ({} .debs downloaded)",

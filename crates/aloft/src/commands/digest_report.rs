@@ -28,6 +28,20 @@ pub struct PlatformEntry {
     pub config: String,
     /// Its layers, bottom first.
     pub layers: Vec<LayerEntry>,
+    /// Documents attached to its manifest (SBOMs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attached: Vec<AttachedEntry>,
+}
+
+/// A document attached to a platform's manifest (an OCI referrer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachedEntry {
+    /// Its media type (`application/spdx+json`).
+    pub artifact_type: String,
+    /// Digest of the artifact manifest.
+    pub manifest: String,
+    /// Digest of the document.
+    pub document: String,
 }
 
 /// The digests of a build.
@@ -121,6 +135,35 @@ fn report_differences(expected: &DigestReport, built: &DigestReport) -> String {
             ));
             continue;
         };
+        for attached in &platform.attached {
+            match theirs
+                .attached
+                .iter()
+                .find(|a| a.artifact_type == attached.artifact_type)
+            {
+                Some(expected) if expected.document == attached.document => {}
+                Some(expected) => out.push_str(&format!(
+                    "\n  {}: the {} document is {} (expected {})",
+                    platform.platform, attached.artifact_type, attached.document, expected.document
+                )),
+                None => out.push_str(&format!(
+                    "\n  {}: {} is attached, not in the expected build (see --sbom-format)",
+                    platform.platform, attached.artifact_type
+                )),
+            }
+        }
+        for expected in &theirs.attached {
+            if !platform
+                .attached
+                .iter()
+                .any(|a| a.artifact_type == expected.artifact_type)
+            {
+                out.push_str(&format!(
+                    "\n  {}: {} expected, not attached (see --sbom-format)",
+                    platform.platform, expected.artifact_type
+                ));
+            }
+        }
         if theirs.manifest == platform.manifest {
             continue;
         }
@@ -198,6 +241,7 @@ mod tests {
                         created_by: "aloft: accounts, paths and files".into(),
                     },
                 ],
+                attached: Vec::new(),
             }],
         }
     }

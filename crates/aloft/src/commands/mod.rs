@@ -5,6 +5,7 @@ mod cache;
 mod digest_report;
 mod lock;
 mod repositories;
+mod sbom;
 
 use std::process::ExitCode;
 

@@ -35,6 +35,18 @@ fn json_reports_every_digest_of_the_image() {
         );
         assert_eq!(entry["manifest"], descriptor["digest"]);
         assert_eq!(entry["config"], platform.manifest["config"]["digest"]);
+        // Its SPDX document, attached as a referrer the index lists.
+        assert_eq!(
+            entry["attached"][0]["artifact_type"],
+            "application/spdx+json"
+        );
+        assert!(
+            index["manifests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["digest"] == entry["attached"][0]["manifest"])
+        );
         let layers: Vec<&Value> = entry["layers"].as_array().unwrap().iter().collect();
         assert_eq!(layers.len(), platform.layers.len());
         for (reported, layer) in layers.iter().zip(&platform.layers) {

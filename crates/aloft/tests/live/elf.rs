@@ -247,6 +247,8 @@ pub fn platform_layers(archive: &Path) -> Vec<(String, Vec<Vec<u8>>)> {
         .as_array()
         .unwrap()
         .iter()
+        // Attached SBOMs have no platform.
+        .filter(|descriptor| descriptor.get("platform").is_some())
         .map(|descriptor| {
             let manifest = json(&descriptor["digest"]);
             let layers = manifest["layers"]

@@ -232,8 +232,30 @@ fn every_manifest_assembles_loads_runs_and_copies() {
             &manifest,
             &lockfile,
             cache.path(),
-            &["-o", tar.to_str().unwrap(), "--tag", &tag],
+            &[
+                "-o",
+                tar.to_str().unwrap(),
+                "--tag",
+                &tag,
+                "--sbom-format",
+                "both",
+            ],
         );
+        // Both SBOMs of both platforms: valid to the SPDX and CycloneDX projects' own
+        // tools, and listing exactly the lock's packages.
+        let sboms: Vec<String> = ["amd64", "arm64"]
+            .iter()
+            .flat_map(|arch| {
+                ["spdx", "cyclonedx"]
+                    .map(|kind| out.path().join(format!("{stem}.{arch}.{kind}.json")))
+            })
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        let validator = root.join("scripts/validate-sbom.py");
+        let mut args = vec![lockfile.to_str().unwrap()];
+        args.extend(sboms.iter().map(String::as_str));
+        let validated = run(validator.to_str().unwrap(), &args);
+        eprint!("{}", stdout(&validated));
         // Warm cache, another output path: the same bytes.
         let again = out.path().join(format!("{stem}-again.tar"));
         assert_eq!(
@@ -241,7 +263,14 @@ fn every_manifest_assembles_loads_runs_and_copies() {
                 &manifest,
                 &lockfile,
                 cache.path(),
-                &["-o", again.to_str().unwrap(), "--tag", &tag]
+                &[
+                    "-o",
+                    again.to_str().unwrap(),
+                    "--tag",
+                    &tag,
+                    "--sbom-format",
+                    "both"
+                ]
             ),
             digest
         );
@@ -254,13 +283,19 @@ fn every_manifest_assembles_loads_runs_and_copies() {
         let (raw, raw_digest) = skopeo_raw(&[&format!("oci-archive:{}", tar.display())]);
         assert_eq!(raw_digest, digest, "{stem}");
         let index: serde_json::Value = serde_json::from_slice(&raw).unwrap();
-        let archs: Vec<&str> = index["manifests"]
-            .as_array()
-            .unwrap()
+        let entries = index["manifests"].as_array().unwrap();
+        let archs: Vec<&str> = entries
             .iter()
-            .map(|m| m["platform"]["architecture"].as_str().unwrap())
+            .filter_map(|m| m["platform"]["architecture"].as_str())
             .collect();
         assert_eq!(archs, ["amd64", "arm64"], "{stem}");
+        // And the four SBOMs, attached as referrers with no platform (copied by
+        // `skopeo copy --all` below, and the index digest stays the same).
+        let attached = entries
+            .iter()
+            .filter(|m| m.get("platform").is_none())
+            .count();
+        assert_eq!(attached, 4, "{stem}");
         // Every ELF file of both platforms is built for it and finds its libraries.
         for (arch, layers) in elf::platform_layers(&tar) {
             let (triplet, machine) = match arch.as_str() {
