@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod diff;
+
+pub use diff::{ArchDiff, ChangedPackage, LockDiff, PackageEntry, RepositoryChange, diff};
+
 /// The format version written by this aloft.
 pub const LOCKFILE_VERSION: u32 = 1;
 

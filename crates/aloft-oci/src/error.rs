@@ -8,6 +8,23 @@ use std::path::PathBuf;
 /// Errors about files name the path that failed; errors about the spec name the value.
 #[derive(Debug, thiserror::Error)]
 pub enum OciError {
+    /// An image could not be read.
+    #[error("cannot read the image `{}`", path.display())]
+    Read {
+        /// The oci-archive or layout.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file read as an image is not one aloft can read.
+    #[error("`{}` is not an OCI image (oci-archive or layout): {reason}", path.display())]
+    NotAnImage {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// An artifact names a platform the image does not have.
     #[error("an artifact is attached to {0}, which the image has no manifest for")]
     NoSubject(String),

@@ -63,6 +63,7 @@ mod layout;
 mod output;
 mod platform;
 mod reference;
+mod referrers;
 mod spec;
 
 pub use archive::write_archive;
@@ -75,4 +76,5 @@ pub use error::OciError;
 pub use layout::write_layout_dir;
 pub use platform::{Platform, platform_for_debian_arch};
 pub use reference::ImageRef;
+pub use referrers::{AttachedDocument, attached_documents};
 pub use spec::{Artifact, ImageConfig, ImageSpec, Layer, LayerMediaType, PlatformImage};

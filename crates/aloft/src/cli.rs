@@ -33,6 +33,62 @@ pub enum Command {
     /// Show or empty the cache (verified indexes, .debs, layers).
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Show the packages two locks differ in (added, removed, changed, with their source).
+    Diff(DiffArgs),
+    /// List the locked packages the archive has newer versions of (exit 2: updates,
+    /// 3: security updates, 0: up to date).
+    Outdated(OutdatedArgs),
+    /// Print (or write) the SBOM attached to an image aloft built.
+    Sbom(SbomArgs),
+}
+
+/// An SBOM format `aloft sbom` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SbomKind {
+    /// SPDX 2.3 JSON.
+    Spdx,
+    /// CycloneDX 1.5 JSON.
+    Cyclonedx,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// The image: an oci-archive (`.tar`) or an OCI layout directory.
+    pub image: PathBuf,
+    /// The architecture (Debian's name) whose SBOM to print; needed when there are several.
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// Which document.
+    #[arg(long, value_enum, default_value_t = SbomKind::Spdx)]
+    pub format: SbomKind,
+    /// Write it here instead of printing it.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct OutdatedArgs {
+    /// The manifest (YAML).
+    pub manifest: PathBuf,
+    /// Its lock [default: as for `aloft lock`].
+    #[arg(long)]
+    pub lockfile: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub repo: RepoArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old lock.
+    pub old: PathBuf,
+    /// The new lock.
+    pub new: PathBuf,
+    /// Print the differences as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,7 +116,7 @@ pub struct CacheCleanArgs {
 }
 
 /// Options shared by every command that reads repositories.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RepoArgs {
     /// Base URL of the Debian archive (`URL`), or `debian-security=URL`; repeatable.
     #[arg(long, env = "ALOFT_MIRROR", value_delimiter = ',')]

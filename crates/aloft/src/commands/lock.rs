@@ -97,10 +97,57 @@ pub fn lock_manifest(args: &LockArgs, manifest: &Manifest, quiet: bool) -> Resul
         };
     }
 
-    let cache = repositories::cache(&args.repo, project.as_ref())?;
+    let lock = resolve_lock(
+        args,
+        manifest,
+        project.as_ref(),
+        &archs,
+        inputs_digest,
+        existing.as_ref(),
+        &lock_dir,
+    )?;
+    let changed = existing.as_ref() != Some(&lock);
+    if changed {
+        lock.write(&lock_path).into_diagnostic()?;
+    }
+    let counts: Vec<String> = lock
+        .packages
+        .iter()
+        .map(|(arch, list)| format!("{} for {arch}", list.len()))
+        .collect();
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "resolved"
+    );
+    #[allow(clippy::print_stderr)]
+    if !quiet {
+        eprintln!(
+            "{} {} ({}) in {:.2}s",
+            if changed { "Locked" } else { "Up to date:" },
+            lock_path.display(),
+            counts.join(", "),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(lock)
+}
+
+/// Resolves `manifest` against the repositories' current indexes into a lock (not
+/// written): locked versions of `existing` are kept unless `args` asks to upgrade.
+#[allow(clippy::too_many_arguments)]
+pub fn resolve_lock(
+    args: &LockArgs,
+    manifest: &Manifest,
+    project: Option<&Project>,
+    archs: &[String],
+    inputs_digest: String,
+    existing: Option<&Lockfile>,
+    lock_dir: &Path,
+) -> Result<Lockfile> {
+    let cache = repositories::cache(&args.repo, project)?;
     let specs = repositories::specs(manifest, &args.repo)?;
-    let fetched = repositories::fetch_all(&specs, &archs, &cache, &args.repo)?;
-    let per_arch = repositories::packages_by_arch(manifest, &fetched, &archs)?;
+    let fetched = repositories::fetch_all(&specs, archs, &cache, &args.repo)?;
+    let per_arch = repositories::packages_by_arch(manifest, &fetched, archs)?;
 
     let upgrade_set: HashSet<String> = args.upgrade_package.iter().cloned().collect();
     let packages = manifest.root_packages();
@@ -171,41 +218,17 @@ pub fn lock_manifest(args: &LockArgs, manifest: &Manifest, quiet: bool) -> Resul
             }
         })
         .collect();
-    let lock = Lockfile {
+    Ok(Lockfile {
         lockfile_version: LOCKFILE_VERSION,
         manifest: LockedManifest {
             inputs_digest,
             files: manifest
                 .files_read
                 .iter()
-                .map(|f| relative_to(&f.path, &lock_dir))
+                .map(|f| relative_to(&f.path, lock_dir))
                 .collect(),
         },
         repositories,
         packages: resolved,
-    };
-    let changed = existing.as_ref() != Some(&lock);
-    if changed {
-        lock.write(&lock_path).into_diagnostic()?;
-    }
-    let counts: Vec<String> = lock
-        .packages
-        .iter()
-        .map(|(arch, list)| format!("{} for {arch}", list.len()))
-        .collect();
-    tracing::info!(
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "resolved"
-    );
-    #[allow(clippy::print_stderr)]
-    if !quiet {
-        eprintln!(
-            "{} {} ({}) in {:.2}s",
-            if changed { "Locked" } else { "Up to date:" },
-            lock_path.display(),
-            counts.join(", "),
-            started.elapsed().as_secs_f64()
-        );
-    }
-    Ok(lock)
+    })
 }

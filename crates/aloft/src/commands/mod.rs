@@ -2,10 +2,13 @@
 
 mod assemble;
 mod cache;
+mod diff;
 mod digest_report;
 mod lock;
+mod outdated;
 mod repositories;
 mod sbom;
+mod sbom_command;
 
 use std::process::ExitCode;
 
@@ -19,5 +22,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Lock(args) => lock::lock(&args, cli.global.quiet),
         Command::Assemble(args) => assemble::assemble(&args, cli.global.quiet),
         Command::Cache(command) => cache::cache(&command, cli.global.quiet),
+        Command::Diff(args) => diff::diff(&args),
+        Command::Outdated(args) => outdated::outdated(&args),
+        Command::Sbom(args) => sbom_command::sbom(&args),
     }
 }

@@ -129,27 +129,36 @@ pub fn documents(
     Ok(files)
 }
 
-/// Writes `file` beside `output`, through a temporary name in the same directory.
+/// Writes `file` beside `output`; returns where.
 pub fn write_beside(file: &SbomFile, output: &Path) -> Result<PathBuf> {
     let path = file.path_beside(output);
+    write_atomically(&path, &file.bytes)?;
+    Ok(path)
+}
+
+/// Writes `bytes` to `path` (mode 0644) through a temporary file in the same directory,
+/// renamed when complete.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    let context = || format!("Cannot write `{}`", path.display());
     let mut temp = tempfile::Builder::new()
         .prefix(".aloft-sbom-")
         .tempfile_in(dir)
         .into_diagnostic()
-        .wrap_err_with(|| format!("Cannot write `{}`", path.display()))?;
-    std::io::Write::write_all(&mut temp, &file.bytes)
+        .wrap_err_with(context)?;
+    std::io::Write::write_all(&mut temp, bytes)
         .into_diagnostic()
-        .wrap_err_with(|| format!("Cannot write `{}`", path.display()))?;
+        .wrap_err_with(context)?;
     // A temporary file is 0600; an SBOM is for reading.
     temp.as_file()
         .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-        .into_diagnostic()?;
-    temp.persist(&path)
         .into_diagnostic()
-        .wrap_err_with(|| format!("Cannot write `{}`", path.display()))?;
-    Ok(path)
+        .wrap_err_with(context)?;
+    temp.persist(path)
+        .into_diagnostic()
+        .wrap_err_with(context)?;
+    Ok(())
 }

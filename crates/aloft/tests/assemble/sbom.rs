@@ -227,3 +227,60 @@ fn cyclonedx_too_or_no_sbom_at_all() {
     let index = Image::archive(&ctx.path("none.tar")).index();
     assert_eq!(index["manifests"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn aloft_sbom_reads_the_attached_documents_back() {
+    let ctx = sbom_ctx();
+    ctx.manifest(
+        "app",
+        &["base-files", "base-passwd", "libgreet1"],
+        "archs: [amd64, arm64]\n",
+    );
+    digest_line(&assemble(
+        &ctx,
+        "manifests/app.yaml",
+        "app.tar",
+        &["--sbom-format", "both"],
+    ));
+    digest_line(&assemble(&ctx, "manifests/app.yaml", "layout/", &[]));
+    let written = std::fs::read(ctx.path("app.arm64.spdx.json")).unwrap();
+    let printed = ctx.aloft(&["sbom", "app.tar", "--arch", "arm64"]);
+    ok(&printed);
+    assert_eq!(printed.stdout, written);
+    // From a layout, into a file; CycloneDX on request.
+    ok(&ctx.aloft(&["sbom", "layout", "--arch", "amd64", "-o", "copy.json"]));
+    assert_eq!(
+        std::fs::read(ctx.path("copy.json")).unwrap(),
+        std::fs::read(ctx.path("layout.amd64.spdx.json")).unwrap()
+    );
+    let bom = ctx.aloft(&[
+        "sbom",
+        "app.tar",
+        "--arch",
+        "amd64",
+        "--format",
+        "cyclonedx",
+    ]);
+    ok(&bom);
+    assert_eq!(
+        bom.stdout,
+        std::fs::read(ctx.path("app.amd64.cyclonedx.json")).unwrap()
+    );
+    // Two platforms and no --arch; no SBOM; not an image: each said plainly.
+    fails_with(
+        &ctx.aloft(&["sbom", "app.tar"]),
+        &["linux/amd64, linux/arm64/v8", "--arch"],
+    );
+    digest_line(&assemble(
+        &ctx,
+        "manifests/app.yaml",
+        "bare.tar",
+        &["--sbom-format", "none"],
+    ));
+    fails_with(
+        &ctx.aloft(&["sbom", "bare.tar", "--arch", "amd64"]),
+        &["has no application/spdx+json document attached"],
+    );
+    std::fs::write(ctx.path("junk.tar"), b"not a tar").unwrap();
+    fails_with(&ctx.aloft(&["sbom", "junk.tar"]), &["junk.tar"]);
+}

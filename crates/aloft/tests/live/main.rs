@@ -256,6 +256,15 @@ fn every_manifest_assembles_loads_runs_and_copies() {
         args.extend(sboms.iter().map(String::as_str));
         let validated = run(validator.to_str().unwrap(), &args);
         eprint!("{}", stdout(&validated));
+        // The dpkg database as scanners see it, read back by python-debian.
+        let checker = root.join("scripts/check-dpkg-status.py");
+        for arch in ["amd64", "arm64"] {
+            let checked = run(
+                checker.to_str().unwrap(),
+                &[tar.to_str().unwrap(), lockfile.to_str().unwrap(), arch],
+            );
+            eprint!("{}", stdout(&checked));
+        }
         // Warm cache, another output path: the same bytes.
         let again = out.path().join(format!("{stem}-again.tar"));
         assert_eq!(

@@ -451,3 +451,149 @@ fn an_arch_behind_on_a_source_version_is_named() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn diff_shows_what_a_lock_bump_changes() {
+    let ctx = Ctx::new();
+    ctx.manifest("cli", &["php8.4-cli"], "archs: [amd64]\n");
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml"]));
+    std::fs::copy(
+        ctx.path("lockfiles/cli.lock.json"),
+        ctx.path("old.lock.json"),
+    )
+    .unwrap();
+    let same = ctx.aloft(&["diff", "old.lock.json", "lockfiles/cli.lock.json"]);
+    ok(&same);
+    assert_eq!(
+        String::from_utf8_lossy(&same.stdout),
+        "No differences: the same packages from the same Releases.\n"
+    );
+    // The archive moves on: php gets a new version and a new dependency; tzdata leaves.
+    let mut newer: Vec<FixturePackage> = packages()
+        .into_iter()
+        .filter(|p| !p.control().starts_with("Package: php8.4-cli\n"))
+        .collect();
+    newer.push(
+        FixturePackage::new("php8.4-cli", "8.4.12-1")
+            .field("Source", "php8.4")
+            .pre_depends("libc6")
+            .depends("bottom (>= 1)"),
+    );
+    ctx.repo.add_suite(&SuiteOptions::new("trixie"), &newer);
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml", "--upgrade"]));
+    let output = ctx.aloft(&["diff", "old.lock.json", "lockfiles/cli.lock.json"]);
+    ok(&output);
+    let text = String::from_utf8_lossy(&output.stdout);
+    for line in [
+        "amd64: 1 added, 1 removed, 1 changed\n",
+        "  + bottom 1 (source bottom 1)\n",
+        "  - tzdata 2025b-4 (source tzdata 2025b-4)\n",
+        "  ~ php8.4-cli 8.4.11-1 -> 8.4.12-1 (source php8.4 8.4.12-1)\n",
+    ] {
+        assert!(text.contains(line), "{line:?} not in:\n{text}");
+    }
+    assert!(text.starts_with("repository "), "{text}");
+    let json = ctx.aloft(&["diff", "old.lock.json", "lockfiles/cli.lock.json", "--json"]);
+    ok(&json);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        value["archs"]["amd64"]["changed"][0]["new_version"],
+        "8.4.12-1"
+    );
+    // A lock that is not one: named.
+    std::fs::write(ctx.path("bad.lock.json"), "{").unwrap();
+    fails_with(
+        &ctx.aloft(&["diff", "bad.lock.json", "old.lock.json"]),
+        &["bad.lock.json"],
+    );
+}
+
+/// A manifest using the fixture's `trixie` and `trixie-security` suites.
+fn two_suite_manifest(ctx: &Ctx) {
+    let text = format!(
+        "contents:\n  repositories:\n    - {{url: {url}, suite: trixie, keyring: ../keys/archive.asc}}\n    - {{url: {url}, suite: trixie-security, keyring: ../keys/archive.asc}}\n  packages: [php8.4-cli]\narchs: [amd64, arm64]\n",
+        url = ctx.server.url()
+    );
+    std::fs::create_dir_all(ctx.path("manifests")).unwrap();
+    std::fs::write(ctx.path("manifests/web.yaml"), text).unwrap();
+}
+
+#[test]
+fn outdated_names_updates_and_security_updates_by_exit_status() {
+    let ctx = Ctx::new();
+    ctx.repo.add_suite(
+        &SuiteOptions::new("trixie-security"),
+        &[FixturePackage::new("bottom", "1")],
+    );
+    two_suite_manifest(&ctx);
+    ok(&ctx.aloft(&["lock", "manifests/web.yaml"]));
+    let lock_before = ctx.lock_text("web");
+
+    let current = ctx.aloft(&["outdated", "manifests/web.yaml"]);
+    assert_eq!(
+        current.status.code(),
+        Some(0),
+        "{}",
+        common::stderr(&current)
+    );
+    assert!(String::from_utf8_lossy(&current.stdout).contains("up to date"));
+
+    // A regular update in trixie: exit 2.
+    let mut newer = packages();
+    newer.push(FixturePackage::new("tzdata", "2025c-1").arch("all"));
+    ctx.repo.add_suite(&SuiteOptions::new("trixie"), &newer);
+    let regular = ctx.aloft(&["outdated", "manifests/web.yaml"]);
+    assert_eq!(
+        regular.status.code(),
+        Some(2),
+        "{}",
+        common::stderr(&regular)
+    );
+    let text = String::from_utf8_lossy(&regular.stdout);
+    assert!(
+        text.contains("  tzdata 2025b-4 -> 2025c-1 (tzdata 2025c-1; ")
+            && text.contains("[amd64, arm64]"),
+        "{text}"
+    );
+    assert!(text.contains("0 from a security suite"), "{text}");
+
+    // A security update of php in trixie-security: exit 3.
+    ctx.repo.add_suite(
+        &SuiteOptions::new("trixie-security"),
+        &[
+            FixturePackage::new("php8.4-cli", "8.4.11-1+deb13u1")
+                .pre_depends("libc6")
+                .depends("tzdata"),
+            FixturePackage::new("php8.4-cli", "8.4.11-1+deb13u1")
+                .arch("arm64")
+                .pre_depends("libc6")
+                .depends("tzdata"),
+        ],
+    );
+    let security = ctx.aloft(&["outdated", "manifests/web.yaml", "--json"]);
+    assert_eq!(
+        security.status.code(),
+        Some(3),
+        "{}",
+        common::stderr(&security)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&security.stdout).unwrap();
+    assert_eq!(report["up_to_date"], false);
+    assert_eq!(report["security_updates"], 1);
+    let php = report["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "php8.4-cli")
+        .unwrap();
+    assert_eq!(php["locked"], "8.4.11-1");
+    assert_eq!(php["candidate"], "8.4.11-1+deb13u1");
+    assert_eq!(php["security"], true);
+    assert_eq!(php["archs"], serde_json::json!(["amd64", "arm64"]));
+    // Nothing was written.
+    assert_eq!(ctx.lock_text("web"), lock_before);
+    // `lock --upgrade` takes them.
+    ok(&ctx.aloft(&["lock", "manifests/web.yaml", "--upgrade"]));
+    let after = ctx.aloft(&["outdated", "manifests/web.yaml"]);
+    assert_eq!(after.status.code(), Some(0), "{}", common::stderr(&after));
+}
