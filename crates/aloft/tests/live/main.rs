@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 mod digests;
 mod elf;
 mod ld_so_cache;
+mod outdated;
 
 fn live() -> bool {
     let on = std::env::var("ALOFT_LIVE").is_ok_and(|v| v == "1");

@@ -1,0 +1,119 @@
+//! `aloft outdated` against the real archive: a lock made from trixie alone is what a
+//! project locked before trixie-security's updates had; against both suites, `outdated`
+//! must report exactly what a fresh lock changes, with the security ones flagged.
+
+use super::{live, lock_ok, stdout};
+
+#[test]
+fn outdated_reports_the_updates_the_archive_has_over_an_older_lock() {
+    if !live() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let manifest = |name: &str, security: bool| {
+        let path = dir.path().join(format!("{name}.yaml"));
+        let mut text = String::from(
+            "contents:\n  repositories:\n    - {archive: debian, suite: trixie, components: [main]}\n",
+        );
+        if security {
+            text.push_str(
+                "    - {archive: debian-security, suite: trixie-security, components: [main]}\n",
+            );
+        }
+        text.push_str(
+            "  packages: [php8.4-cli, php8.4-curl, php8.4-xml, ca-certificates, tzdata]\narchs: [amd64, arm64]\n",
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let (old_manifest, new_manifest) = (manifest("old", false), manifest("new", true));
+    let old_lock = dir.path().join("old.lock.json");
+    let new_lock = dir.path().join("new.lock.json");
+    lock_ok(&old_manifest, &old_lock, cache.path());
+    lock_ok(&new_manifest, &new_lock, cache.path());
+
+    let aloft = |args: &[&std::ffi::OsStr]| {
+        assert_cmd::Command::cargo_bin("aloft")
+            .unwrap()
+            .args(args)
+            .env("ALOFT_CACHE_DIR", cache.path())
+            .output()
+            .unwrap()
+    };
+    let diff = aloft(&[
+        "diff".as_ref(),
+        old_lock.as_os_str(),
+        new_lock.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert!(
+        diff.status.success(),
+        "{}",
+        String::from_utf8_lossy(&diff.stderr)
+    );
+    let diff: serde_json::Value = serde_json::from_slice(&diff.stdout).unwrap();
+    let outdated = aloft(&[
+        "outdated".as_ref(),
+        new_manifest.as_os_str(),
+        "--lockfile".as_ref(),
+        old_lock.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&outdated.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&outdated.stderr)));
+    // Every package the fresh lock changes or adds, on each architecture, is reported.
+    let mut expected = Vec::new();
+    for (arch, changes) in diff["archs"].as_object().into_iter().flatten() {
+        for kind in ["changed", "added"] {
+            for package in changes[kind].as_array().into_iter().flatten() {
+                expected.push(format!("{} {arch}", package["name"].as_str().unwrap()));
+            }
+        }
+    }
+    expected.sort();
+    let mut reported = Vec::new();
+    for update in report["updates"].as_array().unwrap() {
+        for arch in update["archs"].as_array().unwrap() {
+            reported.push(format!(
+                "{} {}",
+                update["name"].as_str().unwrap(),
+                arch.as_str().unwrap()
+            ));
+        }
+    }
+    reported.sort();
+    assert_eq!(reported, expected);
+    // An update is flagged as security exactly when it comes from trixie-security.
+    let security = report["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["security"] == true)
+        .count();
+    for update in report["updates"].as_array().unwrap() {
+        assert_eq!(
+            update["security"] == true,
+            update["repository"]
+                .as_str()
+                .unwrap()
+                .starts_with("debian-security/"),
+            "{update}"
+        );
+    }
+    let status = outdated.status.code();
+    match (security, expected.len()) {
+        (0, 0) => assert_eq!(status, Some(0)),
+        (0, _) => assert_eq!(status, Some(2)),
+        _ => assert_eq!(status, Some(3)),
+    }
+    eprintln!(
+        "trixie alone vs trixie + trixie-security: {} updates ({security} from security), exit {status:?}\n{}",
+        expected.len(),
+        stdout(&outdated)
+            .lines()
+            .take(12)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
