@@ -10,6 +10,14 @@
 #   floor zstd     `xz -dc` every data.tar | zstd -3 -T$(nproc)   (if zstd is installed)
 #   mmdebstrap     --variant=extract --mode=root on the same package set, .debs pre-seeded
 #                  into its apt cache (indexes still come from the mirror)
+#   mmdebstrap ess --variant=essential with the same --include set: real maintainer scripts
+#                  (what building this image the usual way costs); one run, it is slow
+#   one bump       a lock that differs from MANIFEST's in one package (its trixie version
+#                  instead of trixie-security's), after a warm build: time and bytes
+#                  recompressed (only that package's layer)
+#   sizes          base, php-cli, php-fpm-nginx cold: time, MB fed to gzip, MB/s and peak
+#                  RSS (/usr/bin/time -v), to show cost linear in bytes and memory flat
+#   lock           bench/lock.sh: `aloft lock --offline` of php-fpm-nginx, indexes cached
 # Mirror for mmdebstrap: ALOFT_MIRROR, else the first Debian URI of the host's apt sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,6 +87,15 @@ mmdebstrap_extract() {
   grep -q 'usr/share/doc/base-files/' "$work/mm.list"
 }
 
+mmdebstrap_essential() {
+  rm -f "$work/mm-ess.tar"
+  mmdebstrap --quiet --mode=root --variant=essential --arch=amd64 \
+    --include="$(paste -sd, "$work/packages")" \
+    --setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
+    --setup-hook="cp $work/debs/*.deb \"\$1/var/cache/apt/archives/\"" \
+    trixie "$work/mm-ess.tar" "deb $mirror trixie main" "deb ${mirror%/}-security trixie-security main"
+}
+
 t_cold=$(best aloft_cold) || exit 1
 t_warm=$(best aloft_warm) || exit 1
 t_arm64=; [ "$has_arm64" = 1 ] && { t_arm64=$(best aloft_cold_arm64) || exit 1; }
@@ -86,6 +103,7 @@ t_pigz=$(best floor_pigz) || exit 1
 t_xz=$(best floor_xz) || exit 1
 t_zstd=; command -v zstd >/dev/null && t_zstd=$(best floor_zstd)
 t_mm=; if command -v mmdebstrap >/dev/null && [ -n "$mirror" ]; then t_mm=$(best mmdebstrap_extract) || t_mm=; fi
+t_mm_ess=; if [ -n "$t_mm" ]; then t_mm_ess=$(runs=1 best mmdebstrap_essential) || t_mm_ess=; fi
 bytes=$(du -Lcb "$work"/debs/*.deb | tail -1 | cut -f1)
 
 ratio() { python3 -c "import sys; print(f'{int(sys.argv[1]) / int(sys.argv[2]):.2f}')" "$1" "$2"; }
@@ -96,6 +114,8 @@ printf '  %-34s %7s ms\n' "aloft, layer cache empty" "$t_cold" "aloft, layer cac
 [ -n "$t_mm" ] && printf '  %-34s %7s ms\n' "mmdebstrap --variant=extract" "$t_mm"
 echo "  aloft cold / pigz floor:        $(ratio "$t_cold" "$t_pigz")x   (target <= 0.75)"
 [ -n "$t_mm" ] && echo "  mmdebstrap extract / aloft cold: $(ratio "$t_mm" "$t_cold")x faster"
+[ -n "$t_mm_ess" ] && printf '  %-34s %7s ms   (1 run; real maintainer scripts)\n' "mmdebstrap --variant=essential" "$t_mm_ess" &&
+  echo "  mmdebstrap essential / aloft cold: $(ratio "$t_mm_ess" "$t_cold")x faster; / aloft warm: $(ratio "$t_mm_ess" "$t_warm")x"
 if [ -n "$t_arm64" ]; then
   # .deb bytes per architecture, from the lock.
   read -r amd64_bytes arm64_bytes < <(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["packages"]; print(sum(x["size"] for x in p["amd64"]), sum(x["size"] for x in p["arm64"]))' "$lock")
@@ -103,3 +123,56 @@ if [ -n "$t_arm64" ]; then
   echo "  arm64 / amd64 cold:              $(ratio "$t_arm64" "$t_cold")x; per MB of .debs $(python3 -c 'import sys; a,b,c,d=map(int,sys.argv[1:]); print(f"{(a/c)/(b/d):.2f}")' "$t_arm64" "$t_cold" "$arm64_bytes" "$amd64_bytes")x   (target <= 1)"
 fi
 echo "  warm rebuild:                    $t_warm ms   (target < 500 ms)"
+
+# One bump: MANIFEST's lock with one package replaced by its version in trixie alone
+# (an older .deb the archive still has), built after a warm build of the real lock.
+python3 - "$lock" "$work" <<'PY' >"$work/bump.manifest" || true
+import json, sys
+lock = json.load(open(sys.argv[1]))
+names = sorted({p["name"] for p in lock["packages"]["amd64"]})
+print("contents:\n  repositories:\n    - {archive: debian, suite: trixie, components: [main]}")
+print("  packages: [" + ", ".join(names) + "]\narchs: [amd64]")
+PY
+bump=
+if "$bin" lock "$work/bump.manifest" --lockfile "$work/trixie-only.lock.json" -q 2>/dev/null; then
+  bump=$(python3 - "$lock" "$work/trixie-only.lock.json" "$work/bump.lock.json" <<'PY'
+import json, sys
+lock, old = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+older = {p["name"]: p for p in old["packages"]["amd64"]}
+for i, p in enumerate(lock["packages"]["amd64"]):
+    o = older.get(p["name"])
+    if o and o["version"] != p["version"] and o["repository"] == p["repository"].replace("debian-security/trixie-security", "debian/trixie"):
+        lock["packages"]["amd64"][i] = o
+        json.dump(lock, open(sys.argv[3], "w"), indent=2)
+        print(f'{p["name"]} {p["version"]} -> {o["version"]}')
+        break
+PY
+)
+fi
+if [ -n "$bump" ]; then
+  "$bin" assemble "$manifest" --arch amd64 --locked --lockfile "$work/bump.lock.json" -o "$work/bump.tar" -q >/dev/null # fetch its .deb
+  "$bin" assemble "$manifest" --arch amd64 --locked -o "$work/out.tar" -q >/dev/null
+  start=$(date +%s%N)
+  "$bin" assemble "$manifest" --arch amd64 --locked --lockfile "$work/bump.lock.json" -o "$work/bump.tar" 2>"$work/bump.err" >/dev/null
+  t_bump=$(( ($(date +%s%N) - start) / 1000000 ))
+  summary=$(grep -o '([0-9]* built.*recompressed' "$work/bump.err" | head -1)
+  printf '  %-34s %7s ms   (%s: %s)\n' "one bump, rebuilt" "$t_bump" "$bump" "$summary"
+else
+  echo "  one bump: no package of $manifest differs between trixie and trixie-security today; not measured"
+fi
+
+# Three image sizes, cold (layer cache empty), amd64: linear cost, flat memory.
+echo "  sizes (cold, amd64; MB fed to gzip, peak RSS):"
+for sized in manifests/base.yaml manifests/php-cli.yaml manifests/php-fpm-nginx.yaml; do
+  "$bin" assemble "$sized" --arch amd64 --locked -o "$work/size.tar" -q >/dev/null
+  rm -rf "$ALOFT_CACHE_DIR/layers-v1"
+  /usr/bin/time -v -o "$work/time.txt" "$bin" assemble "$sized" --arch amd64 --locked -o "$work/size.tar" 2>"$work/size.err" >/dev/null
+  rss_mb=$(( $(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt") / 1024 ))
+  secs=$(awk -F'): ' '/Elapsed \(wall clock\)/ {split($2, t, ":"); print (length(t) == 3 ? t[1]*3600 + t[2]*60 + t[3] : t[1]*60 + t[2])}' "$work/time.txt")
+  mb=$(grep -o '[0-9.]* MB recompressed' "$work/size.err" | head -1 | cut -d' ' -f1)
+  printf '    %-28s %6.2f s  %7s MB  %6.1f MB/s  peak %4s MB   (targets: php-fpm-nginx < 300 MB, flat)\n' \
+    "$(basename "$sized" .yaml)" "$secs" "$mb" "$(python3 -c "print($mb / max($secs, 0.001))")" "$rss_mb"
+done
+
+# Lock time, indexes cached.
+bench/lock.sh manifests/php-fpm-nginx.yaml 5 | sed 's/^/  /'
