@@ -18,9 +18,9 @@ use crate::layer_writer::FinishedLayer;
 use crate::package::{PackageFiles, PackageInput};
 
 /// Bump whenever the bytes a layer gets from the same .debs change, or what its index
-/// records (2: the postinst is kept; 3: the control paragraph and copyright file too,
-/// and gzip is fed fixed-size chunks).
-pub const LAYER_FORMAT: &str = "aloft-layer-3 gzip-6 zlib-rs";
+/// records (2: the postinst is kept; 3: the control paragraph and copyright file too;
+/// 4: gzip is fed fixed 64 KiB chunks).
+pub const LAYER_FORMAT: &str = "aloft-layer-4 gzip-6 zlib-rs chunks-64k";
 
 /// A built package layer: the blob and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
