@@ -150,7 +150,10 @@ PY
 )
 fi
 if [ -n "$bump" ]; then
-  "$bin" assemble "$manifest" --arch amd64 --locked --lockfile "$work/bump.lock.json" -o "$work/bump.tar" -q >/dev/null # fetch its .deb
+  # Fetch the older .deb, then forget the layers that build made: only the real lock's
+  # layers are cached when the bump is built.
+  "$bin" assemble "$manifest" --arch amd64 --locked --lockfile "$work/bump.lock.json" -o "$work/bump.tar" -q >/dev/null
+  rm -rf "$ALOFT_CACHE_DIR/layers-v1"
   "$bin" assemble "$manifest" --arch amd64 --locked -o "$work/out.tar" -q >/dev/null
   start=$(date +%s%N)
   "$bin" assemble "$manifest" --arch amd64 --locked --lockfile "$work/bump.lock.json" -o "$work/bump.tar" 2>"$work/bump.err" >/dev/null

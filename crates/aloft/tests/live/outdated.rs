@@ -117,3 +117,51 @@ fn outdated_reports_the_updates_the_archive_has_over_an_older_lock() {
             .join("\n")
     );
 }
+
+/// On the repository's own example locks: `aloft outdated` of a committed lock answers
+/// (up to date, or updates with the right exit status), and `aloft diff` of php-cli's
+/// lock against php-cli-debug's shows busybox and nothing else.
+#[test]
+fn outdated_and_diff_work_on_the_example_locks() {
+    if !live() {
+        return;
+    }
+    let root = super::workspace_root().canonicalize().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let output = assert_cmd::Command::cargo_bin("aloft")
+        .unwrap()
+        .args(["outdated", "--json"])
+        .arg(root.join("manifests/php-fpm-nginx.yaml"))
+        .env("ALOFT_CACHE_DIR", cache.path())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    let updates = report["updates"].as_array().unwrap().len();
+    let security = report["security_updates"].as_u64().unwrap();
+    let expected = match (updates, security) {
+        (0, _) if report["up_to_date"] == true => 0,
+        (_, 0) => 2,
+        _ => 3,
+    };
+    assert_eq!(output.status.code(), Some(expected), "{report}");
+    eprintln!("php-fpm-nginx's committed lock: {updates} updates, {security} from security");
+
+    let diff = assert_cmd::Command::cargo_bin("aloft")
+        .unwrap()
+        .arg("diff")
+        .arg(root.join("lockfiles/php-cli.lock.json"))
+        .arg(root.join("lockfiles/php-cli-debug.lock.json"))
+        .output()
+        .unwrap();
+    assert!(diff.status.success());
+    let text = stdout(&diff);
+    for arch in ["amd64", "arm64"] {
+        assert!(
+            text.contains(&format!(
+                "{arch}: 1 added, 0 removed, 0 changed\n  + busybox "
+            )),
+            "{text}"
+        );
+    }
+}
