@@ -74,27 +74,21 @@ floor_xz() { data_tars >/dev/null; }
 
 # The Debian archive of the host's apt sources (the first URI whose path ends in /debian).
 mirror=$(scripts/host-mirror.sh 2>/dev/null || true)
-mmdebstrap_extract() {
-  rm -f "$work/mm.tar"
+# mmdebstrap VARIANT: the closure into $work/mm-VARIANT.tar with the same .debs.
+mmdebstrap_variant() {
+  rm -f "$work/mm-$1.tar"
   # apt finds the .debs in its cache under their own names and downloads nothing more.
-  mmdebstrap --quiet --mode=root --variant=extract --arch=amd64 \
+  mmdebstrap --quiet --mode=root --variant="$1" --arch=amd64 \
     --include="$(paste -sd, "$work/packages")" \
     --setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
     --setup-hook="cp $work/debs/*.deb \"\$1/var/cache/apt/archives/\"" \
-    trixie "$work/mm.tar" "deb $mirror trixie main" "deb ${mirror%/}-security trixie-security main"
+    trixie "$work/mm-$1.tar" "deb $mirror trixie main" "deb ${mirror%/}-security trixie-security main"
   # A tarball with the closure's files, not an empty one.
-  tar -tf "$work/mm.tar" >"$work/mm.list"
+  tar -tf "$work/mm-$1.tar" >"$work/mm.list"
   grep -q 'usr/share/doc/base-files/' "$work/mm.list"
 }
-
-mmdebstrap_essential() {
-  rm -f "$work/mm-ess.tar"
-  mmdebstrap --quiet --mode=root --variant=essential --arch=amd64 \
-    --include="$(paste -sd, "$work/packages")" \
-    --setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
-    --setup-hook="cp $work/debs/*.deb \"\$1/var/cache/apt/archives/\"" \
-    trixie "$work/mm-ess.tar" "deb $mirror trixie main" "deb ${mirror%/}-security trixie-security main"
-}
+mmdebstrap_extract() { mmdebstrap_variant extract; }
+mmdebstrap_essential() { mmdebstrap_variant essential; }
 
 t_cold=$(best aloft_cold) || exit 1
 t_warm=$(best aloft_warm) || exit 1
