@@ -6,8 +6,11 @@
 #   aloft (warm)   the same, layer cache warm (nothing changed)
 #   aloft (arm64)  the cold build of the arm64 closure, on the same amd64 machine (nothing
 #                  is emulated); compared with amd64 per MB of .debs
-#   floor pigz     `xz -dc` every data.tar | pigz -6 -p$(nproc)
+#   floor pigz     `xz -dc` every data.tar | pigz -6 -p$(nproc)   (the data.tar members are
+#                  taken out of the .debs beforehand, outside the timing)
 #   floor zstd     `xz -dc` every data.tar | zstd -3 -T$(nproc)   (if zstd is installed)
+#   xz alone       `xz -dc` of every data.tar, in $(nproc) processes (each its share of the
+#                  bytes): what decompression costs with every core busy
 #   mmdebstrap     --variant=extract --mode=root on the same package set, .debs pre-seeded
 #                  into its apt cache (indexes still come from the mirror)
 #   mmdebstrap ess --variant=essential with the same --include set: real maintainer scripts
@@ -67,10 +70,39 @@ best() { # best-of-$runs wall time in ms of "$@"
 aloft_cold() { rm -rf "$ALOFT_CACHE_DIR/layers-v1"; "$bin" assemble "$manifest" --arch amd64 --locked -o "$work/out.tar" -q; }
 aloft_cold_arm64() { rm -rf "$ALOFT_CACHE_DIR/layers-v1"; "$bin" assemble "$manifest" --arch arm64 --locked -o "$work/out.tar" -q; }
 aloft_warm() { "$bin" assemble "$manifest" --arch amd64 --locked -o "$work/out.tar" -q; }
-data_tars() { for deb in "$work"/debs/*.deb; do ar p "$deb" "$(ar t "$deb" | grep '^data.tar')" | case "$(ar t "$deb" | grep '^data.tar')" in *.xz) xz -dc ;; *.zst) zstd -dc ;; *.gz) gzip -dc ;; *) cat ;; esac; done; }
-floor_pigz() { data_tars | pigz -6 -p"$(nproc)" >/dev/null; }
-floor_zstd() { data_tars | zstd -3 -T"$(nproc)" -q >/dev/null; }
-floor_xz() { data_tars >/dev/null; }
+# The data.tar member of every .deb, on disk as it is in the .deb (trixie's are all xz), so
+# that the floor times decompression and compression, not `ar`.
+mkdir -p "$work/data"
+for deb in "$work"/debs/*.deb; do
+  member=$(ar t "$deb" | grep '^data\.tar')
+  case "$member" in
+    data.tar.xz) ar p "$deb" "$member" >"$work/data/$(basename "$deb" .deb).tar.xz" ;;
+    *) echo "floor: $(basename "$deb") has $member, not data.tar.xz" >&2; exit 1 ;;
+  esac
+done
+floor_pigz() { xz -dc "$work"/data/*.tar.xz | pigz -6 -p"$(nproc)" >/dev/null; }
+floor_zstd() { xz -dc "$work"/data/*.tar.xz | zstd -3 -T"$(nproc)" -q >/dev/null; }
+# Largest first onto the least loaded of nproc lists, so each process gets its share.
+python3 - "$(nproc)" "$work"/data/*.tar.xz >"$work/xz-shares" <<'PY'
+import os, sys
+shares = [[0, []] for _ in range(int(sys.argv[1]))]
+for path in sorted(sys.argv[2:], key=os.path.getsize, reverse=True):
+    share = min(shares, key=lambda s: s[0])
+    share[0] += os.path.getsize(path)
+    share[1].append(path)
+for _, paths in shares:
+    print(" ".join(paths))
+PY
+floor_xz() {
+  local share pids=()
+  while read -r share; do
+    # shellcheck disable=SC2086 # a share is a list of paths without spaces
+    xz -dc $share >/dev/null & pids+=($!)
+  done <"$work/xz-shares"
+  local pid status=0
+  for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+  return "$status"
+}
 
 # The Debian archive of the host's apt sources (the first URI whose path ends in /debian).
 mirror=$(scripts/host-mirror.sh 2>/dev/null || true)
@@ -99,11 +131,14 @@ t_zstd=; command -v zstd >/dev/null && t_zstd=$(best floor_zstd)
 t_mm=; if command -v mmdebstrap >/dev/null && [ -n "$mirror" ]; then t_mm=$(best mmdebstrap_extract) || t_mm=; fi
 t_mm_ess=; if [ -n "$t_mm" ]; then t_mm_ess=$(runs=1 best mmdebstrap_essential) || t_mm_ess=; fi
 bytes=$(du -Lcb "$work"/debs/*.deb | tail -1 | cut -f1)
+xz_bytes=$(du -cb "$work"/data/*.tar.xz | tail -1 | cut -f1)
+tar_bytes=$(xz -dc "$work"/data/*.tar.xz | wc -c)
 
 ratio() { python3 -c "import sys; print(f'{int(sys.argv[1]) / int(sys.argv[2]):.2f}')" "$1" "$2"; }
 echo "aloft assemble $manifest (amd64, $count packages, $((bytes / 1000000)) MB of .debs; $(nproc) cores; best of $runs)"
+echo "  floor input: $((xz_bytes / 1000000)) MB of data.tar.xz, $((tar_bytes / 1000000)) MB uncompressed"
 printf '  %-34s %7s ms\n' "aloft, layer cache empty" "$t_cold" "aloft, layer cache warm" "$t_warm" \
-  "floor: xz -dc | pigz -6" "$t_pigz" "xz -dc alone" "$t_xz"
+  "floor: xz -dc | pigz -6" "$t_pigz" "xz -dc alone, $(nproc) processes" "$t_xz"
 [ -n "$t_zstd" ] && printf '  %-34s %7s ms\n' "floor: xz -dc | zstd -3 -T" "$t_zstd"
 [ -n "$t_mm" ] && printf '  %-34s %7s ms\n' "mmdebstrap --variant=extract" "$t_mm"
 echo "  aloft cold / pigz floor:        $(ratio "$t_cold" "$t_pigz")x   (target <= 0.75)"
