@@ -4,6 +4,7 @@
 # ratios. Usage: bench/assemble.sh [MANIFEST] [RUNS]   (amd64; the lock of MANIFEST)
 #   aloft (cold)   assemble with .debs cached and an empty layer cache (gzip -6 layers)
 #   aloft (warm)   the same, layer cache warm (nothing changed)
+#   aloft (zstd)   the cold build with --compression zstd, against the zstd floor
 #   aloft (arm64)  the cold build of the arm64 closure, on the same amd64 machine (nothing
 #                  is emulated); compared with amd64 per MB of .debs
 #   floor pigz     `xz -dc` every data.tar | pigz -6 -p$(nproc)   (the data.tar members are
@@ -69,6 +70,7 @@ best() { # best-of-$runs wall time in ms of "$@"
 
 aloft_cold() { rm -rf "$ALOFT_CACHE_DIR/layers-v1"; "$bin" assemble "$manifest" --arch amd64 --locked -o "$work/out.tar" -q; }
 aloft_cold_arm64() { rm -rf "$ALOFT_CACHE_DIR/layers-v1"; "$bin" assemble "$manifest" --arch arm64 --locked -o "$work/out.tar" -q; }
+aloft_cold_zstd() { rm -rf "$ALOFT_CACHE_DIR/layers-v1"; "$bin" assemble "$manifest" --arch amd64 --locked --compression zstd -o "$work/out.tar" -q; }
 aloft_warm() { "$bin" assemble "$manifest" --arch amd64 --locked -o "$work/out.tar" -q; }
 # The data.tar member of every .deb, on disk as it is in the .deb (trixie's are all xz), so
 # that the floor times decompression and compression, not `ar`.
@@ -128,6 +130,7 @@ t_arm64=; [ "$has_arm64" = 1 ] && { t_arm64=$(best aloft_cold_arm64) || exit 1; 
 t_pigz=$(best floor_pigz) || exit 1
 t_xz=$(best floor_xz) || exit 1
 t_zstd=; command -v zstd >/dev/null && t_zstd=$(best floor_zstd)
+t_cold_zstd=$(best aloft_cold_zstd) || exit 1
 t_mm=; if command -v mmdebstrap >/dev/null && [ -n "$mirror" ]; then t_mm=$(best mmdebstrap_extract) || t_mm=; fi
 t_mm_ess=; if [ -n "$t_mm" ]; then t_mm_ess=$(runs=1 best mmdebstrap_essential) || t_mm_ess=; fi
 bytes=$(du -Lcb "$work"/debs/*.deb | tail -1 | cut -f1)
@@ -140,6 +143,8 @@ echo "  floor input: $((xz_bytes / 1000000)) MB of data.tar.xz, $((tar_bytes / 1
 printf '  %-34s %7s ms\n' "aloft, layer cache empty" "$t_cold" "aloft, layer cache warm" "$t_warm" \
   "floor: xz -dc | pigz -6" "$t_pigz" "xz -dc alone, $(nproc) processes" "$t_xz"
 [ -n "$t_zstd" ] && printf '  %-34s %7s ms\n' "floor: xz -dc | zstd -3 -T" "$t_zstd"
+printf '  %-34s %7s ms\n' "aloft --compression zstd, cold" "$t_cold_zstd"
+[ -n "$t_zstd" ] && echo "  aloft zstd cold / zstd floor:   $(ratio "$t_cold_zstd" "$t_zstd")x"
 [ -n "$t_mm" ] && printf '  %-34s %7s ms\n' "mmdebstrap --variant=extract" "$t_mm"
 echo "  aloft cold / pigz floor:        $(ratio "$t_cold" "$t_pigz")x   (target <= 0.75)"
 [ -n "$t_mm" ] && echo "  mmdebstrap extract / aloft cold: $(ratio "$t_mm" "$t_cold")x faster"

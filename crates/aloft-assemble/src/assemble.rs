@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aloft_manifest::{Entrypoint, Located, Manifest};
-use aloft_oci::{Digest, Layer, LayerMediaType, PlatformImage};
+use aloft_oci::{Digest, Layer, PlatformImage};
 
 use crate::accounts::{GROUP_MASTER, PASSWD_MASTER, account_files};
 use crate::cache::{CachedLayer, LayerCache, layer_key};
@@ -14,7 +14,7 @@ use crate::checks::check_tree;
 use crate::config::image_config;
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree};
-use crate::layer_writer::LayerWriter;
+use crate::layer_writer::{LayerCompression, LayerWriter};
 use crate::package::{PackageFiles, PackageInput, read_package_files, write_package};
 use crate::plan::{LayerPlan, plan_layers};
 use crate::services::add_service_tree;
@@ -28,6 +28,8 @@ pub struct AssembleOptions {
     pub jobs: usize,
     /// Where layers are built and kept.
     pub cache: LayerCache,
+    /// How layers are compressed.
+    pub compression: LayerCompression,
 }
 
 /// What happened to one layer.
@@ -93,23 +95,23 @@ fn installed_packages(files: &[PackageFiles]) -> Vec<InstalledPackage> {
 }
 
 fn oci_layer(
-    cache: &LayerCache,
+    options: &AssembleOptions,
     layer: &CachedLayer,
     description: String,
 ) -> Result<Layer, AssembleError> {
     let digest = |hex: &str| {
         Digest::from_hex(hex).map_err(|e| AssembleError::Write {
             what: "a layer digest".into(),
-            dir: cache.blob_path(hex),
+            dir: options.cache.blob_path(hex),
             source: std::io::Error::other(e.to_string()),
         })
     };
     Ok(Layer {
-        path: cache.blob_path(&layer.digest),
+        path: options.cache.blob_path(&layer.digest),
         digest: digest(&layer.digest)?,
         diff_id: digest(&layer.diff_id)?,
         size: layer.size,
-        media_type: LayerMediaType::Gzip,
+        media_type: options.compression.media_type(),
         created_by: description,
     })
 }
@@ -118,7 +120,7 @@ fn build_layer(
     plan: &LayerPlan,
     options: &AssembleOptions,
 ) -> Result<(CachedLayer, u64), AssembleError> {
-    let key = layer_key(&plan.packages, options.epoch);
+    let key = layer_key(&plan.packages, options.epoch, options.compression);
     if let Some(layer) = options.cache.get(&key) {
         return Ok((layer, 0));
     }
@@ -128,7 +130,8 @@ fn build_layer(
         source,
     };
     let mut writer =
-        LayerWriter::create(&options.cache.tmp_dir(), options.epoch).map_err(write_error)?;
+        LayerWriter::create(&options.cache.tmp_dir(), options.epoch, options.compression)
+            .map_err(write_error)?;
     let mut files = Vec::with_capacity(plan.packages.len());
     for package in &plan.packages {
         files.push(write_package(&mut writer, package, options.epoch)?);
@@ -277,7 +280,8 @@ pub fn assemble_image(
         source,
     };
     let mut writer =
-        LayerWriter::create(&options.cache.tmp_dir(), options.epoch).map_err(write_error)?;
+        LayerWriter::create(&options.cache.tmp_dir(), options.epoch, options.compression)
+            .map_err(write_error)?;
     final_layer.write(&mut writer, &tree, manifest, options.epoch)?;
     let finished = writer.finish().map_err(write_error)?;
     let final_tar_size = finished.tar_size;
@@ -293,7 +297,7 @@ pub fn assemble_image(
             size: layer.size,
             compressed_bytes: *compressed,
         });
-        layers.push(oci_layer(&options.cache, layer, description)?);
+        layers.push(oci_layer(options, layer, description)?);
     }
     let description = "aloft: accounts, paths and files".to_owned();
     reports.push(LayerReport {
@@ -302,7 +306,7 @@ pub fn assemble_image(
         size: final_cached.size,
         compressed_bytes: final_tar_size,
     });
-    layers.push(oci_layer(&options.cache, &final_cached, description)?);
+    layers.push(oci_layer(options, &final_cached, description)?);
 
     let config = image_config(manifest, accounts.run_as.clone(), services_entrypoint);
     Ok(AssembledImage {

@@ -1,8 +1,8 @@
 //! The layer cache: a package layer is a pure function of its .debs (by sha256), the
-//! epoch its mtimes clamp to and [`LAYER_FORMAT`], so a rebuild with nothing changed
+//! epoch its mtimes clamp to and [`layer_format`], so a rebuild with nothing changed
 //! reads no .deb and compresses nothing, and a one-package bump recompresses one layer.
 //!
-//! Layout under the cache root: `blobs/sha256/<digest>` (the gzip'd layer) and
+//! Layout under the cache root: `blobs/sha256/<digest>` (the compressed layer) and
 //! `keys/<key>.json` (its digests and file index). Both appear by atomic rename, the
 //! blob first, so a key never points at a missing or partial blob; a blob whose sha256
 //! no longer matches is ignored and rebuilt.
@@ -14,13 +14,19 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::AssembleError;
-use crate::layer_writer::FinishedLayer;
+use crate::layer_writer::{FinishedLayer, LayerCompression};
 use crate::package::{PackageFiles, PackageInput};
 
-/// Bump whenever the bytes a layer gets from the same .debs change, or what its index
+/// Bump whenever the tar a layer gets from the same .debs changes, or what its index
 /// records (2: the postinst is kept; 3: the control paragraph and copyright file too;
 /// 4: gzip is fed fixed 64 KiB chunks).
-pub const LAYER_FORMAT: &str = "aloft-layer-4 gzip-6 zlib-rs chunks-64k";
+pub const LAYER_FORMAT: &str = "aloft-layer-4";
+
+/// The layer format with what decides its compressed bytes (for gzip the same string
+/// format 4 always had, so gzip layers cached before zstd existed stay valid).
+pub fn layer_format(compression: LayerCompression) -> String {
+    format!("{LAYER_FORMAT} {}", compression.format())
+}
 
 /// A built package layer: the blob and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,10 +49,11 @@ pub struct LayerCache {
     root: PathBuf,
 }
 
-/// The cache key of a layer holding `packages` with mtimes clamped to `epoch`.
-pub fn layer_key(packages: &[PackageInput], epoch: u64) -> String {
+/// The cache key of a layer holding `packages` with mtimes clamped to `epoch`,
+/// compressed as `compression`.
+pub fn layer_key(packages: &[PackageInput], epoch: u64, compression: LayerCompression) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(format!("{LAYER_FORMAT}\nepoch {epoch}\n"));
+    hasher.update(format!("{}\nepoch {epoch}\n", layer_format(compression)));
     for package in packages {
         hasher.update(format!("{} {}\n", package.name, package.sha256));
     }

@@ -1,22 +1,118 @@
-//! Writes one layer: normalized tar entries -> gzip -> a temp file, hashing the tar
-//! (diff_id) and the gzip stream (digest) on the way, so nothing is read twice.
+//! Writes one layer: normalized tar entries -> gzip or zstd -> a temp file, hashing the
+//! tar (diff_id) and the compressed stream (digest) on the way, so nothing is read twice.
 //!
 //! Every header is normalized here: numeric uid/gid only (no user or group names),
 //! mtime clamped to the build's epoch, permission bits kept (setuid included), GNU
-//! headers with long names as the tar crate writes them. gzip is pinned (zlib-rs,
-//! level 6, header mtime 0, OS byte 255) because the digest depends on every byte.
+//! headers with long names as the tar crate writes them. The compressor is pinned
+//! ([`LayerCompression`]) because the digest depends on every byte.
 
 use std::collections::HashSet;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
 
+use aloft_oci::LayerMediaType;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
 
-/// gzip level of every layer (part of the layer cache key through [`crate::LAYER_FORMAT`]).
+/// gzip level of every gzip layer (part of the layer cache key).
 pub const GZIP_LEVEL: u32 = 6;
+
+/// zstd level of every zstd layer (part of the layer cache key).
+pub const ZSTD_LEVEL: i32 = 3;
+
+/// How layer tars are compressed. Either way the tar (and so the diff_ids) is the same;
+/// the blobs, and so the digests, differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LayerCompression {
+    /// gzip -6 by zlib-rs, header mtime 0 and OS byte 255: every client loads it.
+    #[default]
+    Gzip,
+    /// zstd -3 by the bundled libzstd in multithreaded mode (one worker, so compression
+    /// overlaps decompressing the .debs), with a content checksum. Multithreaded output
+    /// does not depend on the number of workers; single-threaded output differs, so it is
+    /// never used.
+    Zstd,
+}
+
+impl LayerCompression {
+    /// Its name on the command line and in reports: `gzip` or `zstd`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LayerCompression::Gzip => "gzip",
+            LayerCompression::Zstd => "zstd",
+        }
+    }
+
+    /// The OCI media type of a layer compressed this way.
+    pub fn media_type(self) -> LayerMediaType {
+        match self {
+            LayerCompression::Gzip => LayerMediaType::Gzip,
+            LayerCompression::Zstd => LayerMediaType::Zstd,
+        }
+    }
+
+    /// What decides the compressed bytes besides the tar: the layer cache key's part.
+    pub fn format(self) -> String {
+        match self {
+            LayerCompression::Gzip => format!("gzip-{GZIP_LEVEL} zlib-rs chunks-64k"),
+            LayerCompression::Zstd => format!(
+                "zstd-{ZSTD_LEVEL} mt libzstd-{} checksum chunks-64k",
+                zstd::zstd_safe::version_string()
+            ),
+        }
+    }
+
+    fn compressor<W: Write>(self, inner: W) -> io::Result<Compressor<W>> {
+        Ok(match self {
+            LayerCompression::Gzip => Compressor::Gzip(
+                flate2::GzBuilder::new()
+                    .mtime(0)
+                    .operating_system(255)
+                    .write(inner, Compression::new(GZIP_LEVEL)),
+            ),
+            LayerCompression::Zstd => {
+                let mut encoder = zstd::stream::write::Encoder::new(inner, ZSTD_LEVEL)?;
+                encoder.multithread(1)?;
+                encoder.include_checksum(true)?;
+                Compressor::Zstd(encoder)
+            }
+        })
+    }
+}
+
+/// The compressor a layer is written through.
+enum Compressor<W: Write> {
+    Gzip(GzEncoder<W>),
+    Zstd(zstd::stream::write::Encoder<'static, W>),
+}
+
+impl<W: Write> Compressor<W> {
+    /// Ends the stream and returns the inner writer.
+    fn finish(self) -> io::Result<W> {
+        match self {
+            Compressor::Gzip(encoder) => encoder.finish(),
+            Compressor::Zstd(encoder) => encoder.finish(),
+        }
+    }
+}
+
+impl<W: Write> Write for Compressor<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Compressor::Gzip(encoder) => encoder.write(buf),
+            Compressor::Zstd(encoder) => encoder.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Compressor::Gzip(encoder) => encoder.flush(),
+            Compressor::Zstd(encoder) => encoder.flush(),
+        }
+    }
+}
 
 /// A writer that hashes and counts what passes through.
 pub(crate) struct HashingWriter<W> {
@@ -52,14 +148,14 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-/// Bytes handed to the gzip encoder at a time.
-const GZIP_CHUNK: usize = 1 << 16;
+/// Bytes handed to the compressor at a time.
+const CHUNK: usize = 1 << 16;
 
-/// Feeds its inner writer in chunks of exactly [`GZIP_CHUNK`] bytes (the last one
+/// Feeds its inner writer in chunks of exactly [`CHUNK`] bytes (the last one
 /// shorter). Deflate's output depends on how its input is split between calls, not only
 /// on the bytes: without this, how a decompressor happened to return a .deb's data (or
 /// whether a file was copied from memory or from the stream) would change the gzip
-/// bytes and so the digest, with the same tar.
+/// bytes and so the digest, with the same tar. zstd gets the same chunks.
 pub(crate) struct ChunkedWriter<W: Write> {
     inner: W,
     buffer: Vec<u8>,
@@ -69,7 +165,7 @@ impl<W: Write> ChunkedWriter<W> {
     pub(crate) fn new(inner: W) -> Self {
         ChunkedWriter {
             inner,
-            buffer: Vec::with_capacity(GZIP_CHUNK),
+            buffer: Vec::with_capacity(CHUNK),
         }
     }
 
@@ -83,9 +179,9 @@ impl<W: Write> ChunkedWriter<W> {
 
 impl<W: Write> Write for ChunkedWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let take = buf.len().min(GZIP_CHUNK - self.buffer.len());
+        let take = buf.len().min(CHUNK - self.buffer.len());
         self.buffer.extend_from_slice(&buf[..take]);
-        if self.buffer.len() == GZIP_CHUNK {
+        if self.buffer.len() == CHUNK {
             self.inner.write_all(&self.buffer)?;
             self.buffer.clear();
         }
@@ -127,21 +223,21 @@ impl Meta {
 /// A finished layer blob in a temp file.
 #[derive(Debug)]
 pub struct FinishedLayer {
-    /// The gzip stream, complete and flushed.
+    /// The compressed stream, complete and flushed.
     pub file: NamedTempFile,
-    /// sha256 of the gzip stream, hex.
+    /// sha256 of the compressed stream, hex.
     pub digest: String,
     /// sha256 of the uncompressed tar, hex.
     pub diff_id: String,
-    /// Size of the gzip stream.
+    /// Size of the compressed stream.
     pub size: u64,
     /// Size of the uncompressed tar.
     pub tar_size: u64,
 }
 
-type Sink = HashingWriter<ChunkedWriter<GzEncoder<HashingWriter<BufWriter<NamedTempFile>>>>>;
+type Sink = HashingWriter<ChunkedWriter<Compressor<HashingWriter<BufWriter<NamedTempFile>>>>>;
 
-/// Streams normalized entries into a gzip'd layer blob.
+/// Streams normalized entries into a compressed layer blob.
 pub struct LayerWriter {
     builder: tar::Builder<Sink>,
     epoch: u64,
@@ -150,20 +246,20 @@ pub struct LayerWriter {
 }
 
 impl LayerWriter {
-    /// A new layer in a temp file under `dir`; mtimes clamp to `epoch`.
-    pub fn create(dir: &Path, epoch: u64) -> io::Result<LayerWriter> {
+    /// A new layer in a temp file under `dir`, compressed as `compression`; mtimes
+    /// clamp to `epoch`.
+    pub fn create(
+        dir: &Path,
+        epoch: u64,
+        compression: LayerCompression,
+    ) -> io::Result<LayerWriter> {
         fs_err::create_dir_all(dir)?;
         let file = tempfile::Builder::new()
             .prefix(".tmp-layer-")
             .tempfile_in(dir)?;
-        let gzip = flate2::GzBuilder::new()
-            .mtime(0)
-            .operating_system(255)
-            .write(
-                HashingWriter::new(BufWriter::with_capacity(1 << 20, file)),
-                Compression::new(GZIP_LEVEL),
-            );
-        let builder = tar::Builder::new(HashingWriter::new(ChunkedWriter::new(gzip)));
+        let compressor =
+            compression.compressor(HashingWriter::new(BufWriter::with_capacity(1 << 20, file)))?;
+        let builder = tar::Builder::new(HashingWriter::new(ChunkedWriter::new(compressor)));
         Ok(LayerWriter {
             builder,
             epoch,
@@ -250,7 +346,7 @@ impl LayerWriter {
         self.builder.append_data(&mut header, path, io::empty())
     }
 
-    /// Ends the tar, flushes gzip and the file, and returns the blob with its hashes.
+    /// Ends the tar, ends the compressed stream, flushes the file and returns the blob with its hashes.
     pub fn finish(self) -> io::Result<FinishedLayer> {
         let tar_sink = self.builder.into_inner()?;
         let (chunked, diff_id, tar_size) = tar_sink.finish();
@@ -281,10 +377,10 @@ impl std::fmt::Debug for LayerWriter {
 mod tests {
     use super::*;
 
-    /// gzip of `data` through a [`ChunkedWriter`], written in pieces of the given sizes
-    /// (cycled).
-    fn gzip_in_pieces(data: &[u8], pieces: &[usize]) -> Vec<u8> {
-        let mut sink = ChunkedWriter::new(GzEncoder::new(Vec::new(), Compression::new(GZIP_LEVEL)));
+    /// `data` compressed through a [`ChunkedWriter`], written in pieces of the given
+    /// sizes (cycled).
+    fn compress_in_pieces(compression: LayerCompression, data: &[u8], pieces: &[usize]) -> Vec<u8> {
+        let mut sink = ChunkedWriter::new(compression.compressor(Vec::new()).unwrap());
         let (mut at, mut i) = (0, 0);
         while at < data.len() {
             let size = pieces[i % pieces.len()].min(data.len() - at);
@@ -295,15 +391,49 @@ mod tests {
         sink.finish().unwrap().finish().unwrap()
     }
 
+    /// Compressible but not trivial: text with repeats at many distances.
+    fn sample(lines: u32) -> Vec<u8> {
+        (0..lines)
+            .flat_map(|i| format!("{} {}\n", i % 977, (u64::from(i) * 7919) % 10_007).into_bytes())
+            .collect()
+    }
+
     #[test]
-    fn gzip_bytes_do_not_depend_on_how_the_tar_was_written() {
-        // Compressible but not trivial: text with repeats at many distances.
-        let data: Vec<u8> = (0..400_000u32)
-            .flat_map(|i| format!("{} {}\n", i % 977, (i * 7919) % 10_007).into_bytes())
-            .collect();
-        let whole = gzip_in_pieces(&data, &[data.len()]);
-        for pieces in [&[1usize, 7, 4096][..], &[65_535, 3], &[100_000], &[8192]] {
-            assert_eq!(gzip_in_pieces(&data, pieces), whole, "{pieces:?}");
+    fn compressed_bytes_do_not_depend_on_how_the_tar_was_written() {
+        let data = sample(400_000);
+        for compression in [LayerCompression::Gzip, LayerCompression::Zstd] {
+            let whole = compress_in_pieces(compression, &data, &[data.len()]);
+            for pieces in [&[1usize, 7, 4096][..], &[65_535, 3], &[100_000], &[8192]] {
+                assert_eq!(
+                    compress_in_pieces(compression, &data, pieces),
+                    whole,
+                    "{compression:?} {pieces:?}"
+                );
+            }
         }
+    }
+
+    /// Why zstd layers are compressed in multithreaded mode: its bytes are the same
+    /// whatever the number of workers, which single-threaded mode's are not.
+    #[test]
+    fn zstd_multithreaded_output_does_not_depend_on_the_workers() {
+        // Several of zstd's jobs at level 3, so the workers really split the input.
+        let data = sample(3_000_000);
+        let with_workers = |workers: u32| {
+            let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), ZSTD_LEVEL).unwrap();
+            encoder.multithread(workers).unwrap();
+            encoder.include_checksum(true).unwrap();
+            encoder.write_all(&data).unwrap();
+            encoder.finish().unwrap()
+        };
+        let ours = compress_in_pieces(LayerCompression::Zstd, &data, &[data.len()]);
+        assert_eq!(with_workers(1), ours);
+        assert_eq!(with_workers(4), ours);
+        assert_ne!(
+            with_workers(0),
+            ours,
+            "single-threaded mode writes other bytes"
+        );
+        assert_eq!(zstd::decode_all(ours.as_slice()).unwrap(), data);
     }
 }

@@ -32,9 +32,11 @@ pub use accounts::{AccountFiles, account_files};
 pub use assemble::{
     AssembleOptions, AssembledImage, InstalledPackage, LayerReport, assemble_image,
 };
-pub use cache::{CachedLayer, LAYER_FORMAT, LayerCache, layer_key};
+pub use cache::{CachedLayer, LAYER_FORMAT, LayerCache, layer_format, layer_key};
 pub use effects::{AppliedEffect, EFFECTS_PATH, EffectsRecord, NotApplied, subject_hash};
 pub use error::AssembleError;
-pub use layer_writer::{FinishedLayer, GZIP_LEVEL, LayerWriter, Meta};
+pub use layer_writer::{
+    FinishedLayer, GZIP_LEVEL, LayerCompression, LayerWriter, Meta, ZSTD_LEVEL,
+};
 pub use package::{FileKind, FileRecord, PackageFiles, PackageInput, STATUS_DIR};
 pub use plan::{LayerPlan, plan_layers};

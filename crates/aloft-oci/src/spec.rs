@@ -11,7 +11,7 @@ pub enum LayerMediaType {
     /// `application/vnd.oci.image.layer.v1.tar+gzip`: loads everywhere.
     Gzip,
     /// `application/vnd.oci.image.layer.v1.tar+zstd`: smaller and faster to decompress;
-    /// Docker 20.10, podman 4.3 and skopeo 1.9 load it, older clients may not.
+    /// Docker loads it from 23.0, containerd from 1.5; podman 4.3 and skopeo 1.9 take it.
     Zstd,
 }
 

@@ -69,6 +69,7 @@ fn digest_report(
     image: &aloft_oci::BuiltImage,
     layers: &[Vec<aloft_assemble::LayerReport>],
     epoch: u64,
+    compression: aloft_assemble::LayerCompression,
 ) -> DigestReport {
     let platforms = image
         .manifests()
@@ -108,6 +109,7 @@ fn digest_report(
     DigestReport {
         digest: image.index_digest().to_string(),
         source_date_epoch: epoch,
+        compression: compression.name().to_owned(),
         platforms,
     }
 }
@@ -265,6 +267,7 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
         epoch,
         jobs,
         cache: LayerCache::new(cache.root().join("layers-v1")),
+        compression: args.compression.layer_compression(),
     };
     let mut images = Vec::new();
     let mut installed = Vec::new();
@@ -344,7 +347,7 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
     };
     spec.artifacts = sboms.iter().map(|file| file.artifact(&name)).collect();
     let image = aloft_oci::build(&spec).into_diagnostic()?;
-    let report = digest_report(&image, &layer_reports, epoch);
+    let report = digest_report(&image, &layer_reports, epoch, options.compression);
     if let Some(expected) = &expected
         && let Some(message) = mismatch(expected, &report)
     {

@@ -51,8 +51,19 @@ pub struct DigestReport {
     pub digest: String,
     /// SOURCE_DATE_EPOCH the build used.
     pub source_date_epoch: u64,
+    /// How the layers are compressed (`gzip`, left out, or `zstd`).
+    #[serde(default = "gzip", skip_serializing_if = "is_gzip")]
+    pub compression: String,
     /// One entry per platform, in the manifest's order.
     pub platforms: Vec<PlatformEntry>,
+}
+
+fn gzip() -> String {
+    "gzip".to_owned()
+}
+
+fn is_gzip(compression: &str) -> bool {
+    compression == "gzip"
 }
 
 /// What the build is expected to give.
@@ -121,6 +132,12 @@ fn report_differences(expected: &DigestReport, built: &DigestReport) -> String {
         out.push_str(&format!(
             "\n  SOURCE_DATE_EPOCH: expected {}, this build {}",
             expected.source_date_epoch, built.source_date_epoch
+        ));
+    }
+    if expected.compression != built.compression {
+        out.push_str(&format!(
+            "\n  layers compressed with {}, expected {} (see --compression)",
+            built.compression, expected.compression
         ));
     }
     for platform in &built.platforms {
@@ -225,6 +242,7 @@ mod tests {
         DigestReport {
             digest: format!("sha256:{}", final_layer.repeat(64)),
             source_date_epoch: 1,
+            compression: "gzip".into(),
             platforms: vec![PlatformEntry {
                 platform: "linux/amd64".into(),
                 manifest: format!("sha256:m{final_layer}"),
@@ -261,6 +279,24 @@ mod tests {
         );
         assert!(!message.contains("base-files"), "{message}");
         assert!(mismatch(&Expected::Report(Box::new(report("a"))), &report("a")).is_none());
+    }
+
+    #[test]
+    fn a_report_names_another_compression() {
+        let mut zstd = report("b");
+        zstd.compression = "zstd".into();
+        let message = mismatch(&Expected::Report(Box::new(report("a"))), &zstd).unwrap();
+        assert!(
+            message.contains("layers compressed with zstd, expected gzip (see --compression)"),
+            "{message}"
+        );
+        // gzip is left out of a report, so reports written before zstd existed still read.
+        let json = serde_json::to_string(&report("a")).unwrap();
+        assert!(!json.contains("compression"), "{json}");
+        let read: DigestReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(read.compression, "gzip");
+        let json = serde_json::to_string(&zstd).unwrap();
+        assert!(json.contains(r#""compression":"zstd""#), "{json}");
     }
 
     #[test]

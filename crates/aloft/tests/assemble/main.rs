@@ -7,6 +7,7 @@
 mod busybox;
 #[path = "../common/mod.rs"]
 mod common;
+mod compression;
 mod expect;
 mod ld_so_cache;
 mod sbom;
@@ -228,7 +229,7 @@ fn full_manifest(ctx: &Ctx, name: &str) -> PathBuf {
 // Reading images back
 
 /// One entry of a layer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Entry {
     path: String,
     kind: tar::EntryType,
@@ -246,6 +247,7 @@ struct Entry {
 #[derive(Debug)]
 struct Layer {
     digest: String,
+    media_type: String,
     created_by: String,
     entries: Vec<Entry>,
 }
@@ -312,8 +314,23 @@ struct Image {
     files: BTreeMap<String, Vec<u8>>,
 }
 
-fn read_layer(bytes: &[u8]) -> Vec<Entry> {
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+/// The tar of a layer blob, decompressed as its media type says.
+fn layer_tar(media_type: &str, blob: &[u8]) -> Vec<u8> {
+    match media_type {
+        "application/vnd.oci.image.layer.v1.tar+gzip" => {
+            let mut tar = Vec::new();
+            flate2::read::GzDecoder::new(blob)
+                .read_to_end(&mut tar)
+                .unwrap();
+            tar
+        }
+        "application/vnd.oci.image.layer.v1.tar+zstd" => zstd::decode_all(blob).unwrap(),
+        other => panic!("layer media type {other}"),
+    }
+}
+
+fn read_layer(tar: &[u8]) -> Vec<Entry> {
+    let mut archive = tar::Archive::new(tar);
     let mut out = Vec::new();
     for entry in archive.entries().unwrap() {
         let mut entry = entry.unwrap();
@@ -447,23 +464,17 @@ impl Image {
                     .zip(history)
                     .zip(diff_ids)
                     .map(|((layer, history), diff_id)| {
-                        assert_eq!(
-                            layer["mediaType"],
-                            "application/vnd.oci.image.layer.v1.tar+gzip"
-                        );
-                        let blob = self.blob(layer);
-                        let mut tar = Vec::new();
-                        flate2::read::GzDecoder::new(blob)
-                            .read_to_end(&mut tar)
-                            .unwrap();
+                        let media_type = layer["mediaType"].as_str().unwrap().to_owned();
+                        let tar = layer_tar(&media_type, self.blob(layer));
                         assert_eq!(
                             diff_id.as_str().unwrap(),
                             format!("sha256:{}", sha256_hex(&tar))
                         );
                         Layer {
                             digest: layer["digest"].as_str().unwrap().to_owned(),
+                            media_type,
                             created_by: history["created_by"].as_str().unwrap().to_owned(),
-                            entries: read_layer(blob),
+                            entries: read_layer(&tar),
                         }
                     })
                     .collect();

@@ -13,6 +13,7 @@ mod digests;
 mod elf;
 mod ld_so_cache;
 mod outdated;
+mod zstd;
 
 fn live() -> bool {
     let on = std::env::var("ALOFT_LIVE").is_ok_and(|v| v == "1");
@@ -196,6 +197,38 @@ fn assemble(manifest: &Path, lockfile: &Path, cache: &Path, args: &[&str]) -> St
     digest
 }
 
+/// `skopeo copy --all` of the oci-archive `tar` to `registry` as `name` and back: the
+/// registry shows `digest`, and so does the archive copied back.
+fn registry_round_trip(registry: &str, tar: &Path, name: &str, digest: &str) {
+    let remote = format!("docker://{registry}/{name}");
+    run(
+        "skopeo",
+        &[
+            "copy",
+            "--all",
+            "--dest-tls-verify=false",
+            &format!("oci-archive:{}", tar.display()),
+            &remote,
+        ],
+    );
+    let (_, pushed_digest) = skopeo_raw(&["--tls-verify=false", &remote]);
+    assert_eq!(pushed_digest, digest, "{name}: registry");
+    let back_dir = tempfile::tempdir().unwrap();
+    let back = back_dir.path().join("back.tar");
+    run(
+        "skopeo",
+        &[
+            "copy",
+            "--all",
+            "--src-tls-verify=false",
+            &remote,
+            &format!("oci-archive:{}", back.display()),
+        ],
+    );
+    let (_, back_digest) = skopeo_raw(&[&format!("oci-archive:{}", back.display())]);
+    assert_eq!(back_digest, digest, "{name}: back");
+}
+
 /// `aloft assemble MANIFEST ARGS -o OUT` with `cache`; asserts it succeeds.
 fn assemble_to(manifest: &Path, out: &Path, cache: &Path, args: &[&str]) {
     let mut all: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
@@ -376,32 +409,7 @@ fn every_manifest_assembles_loads_runs_and_copies() {
         );
         run("podman", &["rmi", &tag]);
         if let Some(registry) = &registry {
-            let remote = format!("docker://{registry}/aloft-live/{stem}:test");
-            run(
-                "skopeo",
-                &[
-                    "copy",
-                    "--all",
-                    "--dest-tls-verify=false",
-                    &format!("oci-archive:{}", tar.display()),
-                    &remote,
-                ],
-            );
-            let (_, pushed_digest) = skopeo_raw(&["--tls-verify=false", &remote]);
-            assert_eq!(pushed_digest, digest, "{stem}: registry");
-            let back = out.path().join(format!("{stem}-back.tar"));
-            run(
-                "skopeo",
-                &[
-                    "copy",
-                    "--all",
-                    "--src-tls-verify=false",
-                    &remote,
-                    &format!("oci-archive:{}", back.display()),
-                ],
-            );
-            let (_, back_digest) = skopeo_raw(&[&format!("oci-archive:{}", back.display())]);
-            assert_eq!(back_digest, digest, "{stem}: back");
+            registry_round_trip(registry, &tar, &format!("aloft-live/{stem}:test"), &digest);
         }
         built += 1;
     }
