@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # aloft assemble against mmdebstrap and against the decompress+compress floor, on the
 # same .debs (local disk), measured in one run. Prints each time (best of RUNS) and the
-# ratios. Usage: bench/assemble.sh [MANIFEST] [RUNS]   (amd64; the lock of MANIFEST)
+# ratios. Usage: bench/assemble.sh [MANIFEST] [RUNS]   (amd64; the lock of MANIFEST;
+# default manifests/php-fpm-nginx.yaml, 3 runs)
 #   aloft (cold)   assemble with .debs cached and an empty layer cache (gzip -6 layers)
 #   aloft (warm)   the same, layer cache warm (nothing changed)
 #   aloft (zstd)   the cold build with --compression zstd, against the zstd floor
@@ -25,7 +26,7 @@
 # Mirror for mmdebstrap: ALOFT_MIRROR, else the first Debian URI of the host's apt sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-manifest=${1:-manifests/php-cli.yaml}
+manifest=${1:-manifests/php-fpm-nginx.yaml}
 runs=${2:-3}
 cargo build --release --quiet
 bin=$PWD/target/release/aloft
@@ -154,7 +155,7 @@ if [ -n "$t_arm64" ]; then
   # .deb bytes per architecture, from the lock.
   read -r amd64_bytes arm64_bytes < <(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["packages"]; print(sum(x["size"] for x in p["amd64"]), sum(x["size"] for x in p["arm64"]))' "$lock")
   printf '  %-34s %7s ms   (%s MB of .debs, amd64 %s MB)\n' "aloft arm64, layer cache empty" "$t_arm64" "$((arm64_bytes / 1000000))" "$((amd64_bytes / 1000000))"
-  echo "  arm64 / amd64 cold:              $(ratio "$t_arm64" "$t_cold")x; per MB of .debs $(python3 -c 'import sys; a,b,c,d=map(int,sys.argv[1:]); print(f"{(a/c)/(b/d):.2f}")' "$t_arm64" "$t_cold" "$arm64_bytes" "$amd64_bytes")x   (target <= 1)"
+  echo "  arm64 / amd64 cold:              $(ratio "$t_arm64" "$t_cold")x   (target <= 1; per MB of .debs $(python3 -c 'import sys; a,b,c,d=map(int,sys.argv[1:]); print(f"{(a/c)/(b/d):.2f}")' "$t_arm64" "$t_cold" "$arm64_bytes" "$amd64_bytes")x)"
 fi
 echo "  warm rebuild:                    $t_warm ms   (target < 500 ms)"
 
