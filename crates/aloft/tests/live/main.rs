@@ -197,8 +197,9 @@ fn assemble(manifest: &Path, lockfile: &Path, cache: &Path, args: &[&str]) -> St
     digest
 }
 
-/// `skopeo copy --all` of the oci-archive `tar` to `registry` as `name` and back: the
-/// registry shows `digest`, and so does the archive copied back.
+/// `skopeo copy --all --preserve-digests` (as docs/ci-recipe.md pushes) of the
+/// oci-archive `tar` to `registry` as `name` and back: the registry shows `digest`, and
+/// so does the archive copied back.
 fn registry_round_trip(registry: &str, tar: &Path, name: &str, digest: &str) {
     let remote = format!("docker://{registry}/{name}");
     run(
@@ -206,6 +207,7 @@ fn registry_round_trip(registry: &str, tar: &Path, name: &str, digest: &str) {
         &[
             "copy",
             "--all",
+            "--preserve-digests",
             "--dest-tls-verify=false",
             &format!("oci-archive:{}", tar.display()),
             &remote,
@@ -220,6 +222,7 @@ fn registry_round_trip(registry: &str, tar: &Path, name: &str, digest: &str) {
         &[
             "copy",
             "--all",
+            "--preserve-digests",
             "--src-tls-verify=false",
             &remote,
             &format!("oci-archive:{}", back.display()),
