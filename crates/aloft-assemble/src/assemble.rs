@@ -2,8 +2,6 @@
 //! the checks over all of them, the final layer and the config.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aloft_manifest::{Entrypoint, Located, Manifest};
 use aloft_oci::{Digest, Layer, PlatformImage};
@@ -142,9 +140,6 @@ fn build_layer(
     Ok((layer, tar_size))
 }
 
-/// A layer and the uncompressed bytes compressed to make it (0 from the cache).
-type LayerResult = Result<(CachedLayer, u64), AssembleError>;
-
 /// Builds every planned layer on `jobs` threads; results in plan order.
 fn build_layers(
     plans: &[LayerPlan],
@@ -155,44 +150,9 @@ fn build_layers(
     let mut order: Vec<usize> = (0..plans.len()).collect();
     order
         .sort_by_key(|&i| std::cmp::Reverse(plans[i].packages.iter().map(|p| p.size).sum::<u64>()));
-    let next = AtomicUsize::new(0);
-    let results: Vec<Mutex<Option<LayerResult>>> = plans.iter().map(|_| Mutex::new(None)).collect();
-    let failed = std::sync::atomic::AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        for _ in 0..options.jobs.clamp(1, plans.len().max(1)) {
-            scope.spawn(|| {
-                loop {
-                    if failed.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&i) = order.get(n) else { break };
-                    let result = build_layer(&plans[i], options);
-                    if result.is_err() {
-                        failed.store(true, Ordering::Relaxed);
-                    }
-                    if let Ok(mut slot) = results[i].lock() {
-                        *slot = Some(result);
-                    }
-                }
-            });
-        }
-    });
-    let mut out = Vec::with_capacity(plans.len());
-    let mut first_error = None;
-    for slot in results {
-        match slot.into_inner().ok().flatten() {
-            Some(Ok(layer)) => out.push(layer),
-            Some(Err(err)) => {
-                first_error.get_or_insert(err);
-            }
-            None => {}
-        }
-    }
-    match first_error {
-        Some(err) => Err(err),
-        None => Ok(out),
-    }
+    aloft_fs::try_map_parallel(plans, options.jobs, Some(&order), |plan| {
+        build_layer(plan, options)
+    })
 }
 
 /// The numeric `uid:gid` of a config `User` (`uid` alone: group 0, as docker does for a

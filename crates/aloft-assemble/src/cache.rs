@@ -8,7 +8,7 @@
 //! no longer matches is ignored and rebuilt.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -61,6 +61,11 @@ pub fn layer_key(packages: &[PackageInput], epoch: u64, compression: LayerCompre
 }
 
 impl LayerCache {
+    /// The layer bucket of `cache`.
+    pub fn in_cache(cache: &aloft_cache::Cache) -> LayerCache {
+        LayerCache::new(cache.bucket(aloft_cache::CacheBucket::Layers))
+    }
+
     /// A cache rooted at `root` (created when first written).
     pub fn new(root: impl Into<PathBuf>) -> LayerCache {
         LayerCache { root: root.into() }
@@ -153,20 +158,8 @@ impl LayerCache {
         let layer = self.persist_blob(finished, packages)?;
         let json = serde_json::to_vec(&layer)
             .map_err(|e| self.write_error("a layer index", std::io::Error::other(e)))?;
-        write_atomic(&self.key_path(key), &json)
+        aloft_fs::write_atomic(&self.key_path(key), &json)
             .map_err(|e| self.write_error("a layer index", e))?;
         Ok(layer)
     }
-}
-
-/// Writes `bytes` to `path` by a synced temp file in the same directory and a rename.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs_err::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

@@ -30,6 +30,6 @@ pub use packages::{BinaryPackage, MultiArch, parse_packages};
 pub use relation::{
     Relation, Relations, VersionConstraint, constraint_allows, constraint_operator, parse_relations,
 };
-pub use release::{Release, ReleaseFile, format_rfc3339, parse_release_date};
+pub use release::{Release, ReleaseFile, parse_release_date};
 pub use signature::{Keyring, VerifiedText, verify_detached, verify_inrelease};
 pub use version::{Version, compare_versions, parse_version};

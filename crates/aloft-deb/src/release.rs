@@ -116,22 +116,8 @@ impl Release {
 
     /// The `Date` as RFC 3339, as recorded in lockfiles.
     pub fn date_rfc3339(&self) -> String {
-        format_rfc3339(self.date)
+        aloft_fs::rfc3339(self.date)
     }
-}
-
-/// Formats a timestamp as RFC 3339 in UTC (`2025-08-09T09:56:44Z`).
-pub fn format_rfc3339(when: OffsetDateTime) -> String {
-    let utc = when.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        utc.year(),
-        u8::from(utc.month()),
-        utc.day(),
-        utc.hour(),
-        utc.minute(),
-        utc.second()
-    )
 }
 
 /// Parses Release dates: RFC 2822 with the zone written `UTC`, `GMT`, `Z` or `+0000`.

@@ -1,21 +1,18 @@
 //! The .debs of a lock: downloaded in parallel, each checked against the lock's sha256
 //! and size before it is renamed into the content-addressed cache
-//! (`debs-v1/sha256/<hex>`), so nothing unverified is ever extracted. A cached entry is
+//! ([`CacheBucket::Debs`]: `sha256/<hex>`), so nothing unverified is ever extracted. A cached entry is
 //! re-hashed before use; a corrupt one is deleted and downloaded again. Pool paths the
 //! mirror no longer serves are tried on the snapshot mirror at the lock's Release date.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use aloft_cache::{Cache, CacheBucket};
+use aloft_fs::{AtomicFile, FILE_MODE};
 use sha2::{Digest, Sha256};
 
 use crate::{FetchError, HttpClient};
-
-/// Bump when the layout of the bucket changes.
-const DEBS: &str = "debs-v1";
 
 /// One .deb the lock names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,10 +95,10 @@ fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
 }
 
 impl DebCache {
-    /// The bucket under cache root `root`.
-    pub fn new(root: &Path) -> DebCache {
+    /// The .deb bucket of `cache`.
+    pub fn new(cache: &Cache) -> DebCache {
         DebCache {
-            dir: root.join(DEBS),
+            dir: cache.bucket(CacheBucket::Debs),
         }
     }
 
@@ -160,11 +157,8 @@ fn download(
     };
     fs_err::create_dir_all(dir).map_err(cache_error)?;
     for url in &urls {
-        let tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempfile_in(dir)
-            .map_err(cache_error)?;
-        let handle = tmp.as_file().try_clone().map_err(cache_error)?;
+        let tmp = AtomicFile::create(&dest).map_err(cache_error)?;
+        let handle = tmp.file().try_clone().map_err(cache_error)?;
         let mut hashing = HashingFile {
             file: std::io::BufWriter::with_capacity(1 << 16, handle),
             hasher: Sha256::new(),
@@ -186,8 +180,7 @@ fn download(
         if actual != request.sha256 || size != request.size {
             return Err(mismatch(request, url, actual, size));
         }
-        tmp.as_file().sync_all().map_err(cache_error)?;
-        tmp.persist(&dest).map_err(|e| cache_error(e.error))?;
+        tmp.commit(FILE_MODE).map_err(cache_error)?;
         return Ok(dest);
     }
     Err(FetchError::DebNotFound {
@@ -244,10 +237,6 @@ pub fn fetch_debs(
     options: &DebFetchOptions,
     on_ready: &(dyn Fn(&DebRequest, bool) + Sync),
 ) -> Result<Vec<PathBuf>, FetchError> {
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let results: Vec<Mutex<Option<Result<PathBuf, FetchError>>>> =
-        requests.iter().map(|_| Mutex::new(None)).collect();
     let work = |request: &DebRequest| -> Result<PathBuf, FetchError> {
         if let Some(path) = cache.verified(request) {
             on_ready(request, false);
@@ -276,32 +265,5 @@ pub fn fetch_debs(
         on_ready(request, true);
         Ok(path)
     };
-    std::thread::scope(|scope| {
-        for _ in 0..options.jobs.clamp(1, requests.len().max(1)) {
-            scope.spawn(|| {
-                while !failed.load(Ordering::Relaxed) {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(request) = requests.get(i) else {
-                        break;
-                    };
-                    let result = work(request);
-                    if result.is_err() {
-                        failed.store(true, Ordering::Relaxed);
-                    }
-                    if let Ok(mut slot) = results[i].lock() {
-                        *slot = Some(result);
-                    }
-                }
-            });
-        }
-    });
-    let mut paths = Vec::with_capacity(requests.len());
-    for slot in results {
-        match slot.into_inner().ok().flatten() {
-            Some(Ok(path)) => paths.push(path),
-            Some(Err(err)) => return Err(err),
-            None => {}
-        }
-    }
-    Ok(paths)
+    aloft_fs::try_map_parallel(requests, options.jobs, None, work)
 }

@@ -7,7 +7,9 @@
 //!   against the Release, as secure apt does,
 //! - [`fetch_debs`]: a lock's .debs, checked against its sha256 and size before they
 //!   enter the [`DebCache`],
-//! - [`Cache`]: content-addressed entries written by atomic rename.
+//! - [`IndexCache`]: the verified indexes in the cache's index bucket.
+//!
+//! Where the cache is and its buckets are `aloft-cache`'s.
 //!
 //! Parsing is `aloft-deb`'s; choosing packages is `aloft-resolve`'s.
 
@@ -19,7 +21,7 @@ mod keys;
 mod mirror;
 mod repository;
 
-pub use cache::{Cache, sha256_hex, write_atomic};
+pub use cache::{IndexCache, sha256_hex};
 pub use debs::{
     DebCache, DebFetchOptions, DebRequest, DebSources, PoolSource, fetch_debs, snapshot_url,
 };

@@ -5,13 +5,15 @@
 use std::time::SystemTime;
 
 use aloft_deb::{
-    INDEX_EXTENSIONS, Keyring, Release, ReleaseFile, decompress_by_name, format_rfc3339,
-    verify_detached, verify_inrelease,
+    INDEX_EXTENSIONS, Keyring, Release, ReleaseFile, decompress_by_name, verify_detached,
+    verify_inrelease,
 };
 use time::OffsetDateTime;
 
 use crate::FetchError;
-use crate::cache::{Cache, sha256_hex};
+use aloft_cache::Cache;
+
+use crate::cache::{IndexCache, sha256_hex};
 use crate::http::HttpClient;
 
 /// A repository to fetch.
@@ -77,6 +79,7 @@ pub fn fetch_repository(
     archs: &[String],
     options: &FetchOptions,
 ) -> Result<FetchedRepository, FetchError> {
+    let cache = &IndexCache::new(cache);
     let format_err = |file: String| {
         move |source: aloft_deb::Error| FetchError::Format {
             repository: spec.name.clone(),
@@ -201,16 +204,16 @@ fn check_dates(
     {
         return Err(FetchError::Expired {
             repository: spec.name.clone(),
-            valid_until: format_rfc3339(valid_until),
-            now: format_rfc3339(now),
+            valid_until: aloft_fs::rfc3339(valid_until),
+            now: aloft_fs::rfc3339(now),
         });
     }
     // apt tolerates clock skew; so do we, by a day.
     if release.date > now + time::Duration::days(1) {
         return Err(FetchError::NotYetValid {
             repository: spec.name.clone(),
-            date: format_rfc3339(release.date),
-            now: format_rfc3339(now),
+            date: aloft_fs::rfc3339(release.date),
+            now: aloft_fs::rfc3339(now),
         });
     }
     Ok(())
@@ -220,7 +223,7 @@ fn check_dates(
 /// in the best compression the Release lists (by hash where the archive supports it).
 fn fetch_index(
     client: &HttpClient,
-    cache: &Cache,
+    cache: &IndexCache<'_>,
     spec: &RepositorySpec,
     release: &Release,
     path: &str,
@@ -280,7 +283,7 @@ fn fetch_index(
 
 fn fetch_compressed_only(
     client: &HttpClient,
-    cache: &Cache,
+    cache: &IndexCache<'_>,
     spec: &RepositorySpec,
     release: &Release,
     path: &str,

@@ -7,7 +7,6 @@
 #![warn(missing_docs)]
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -170,26 +169,16 @@ impl Lockfile {
         text
     }
 
-    /// Writes the lockfile atomically (temp file in the same directory, then rename).
+    /// Writes the lockfile atomically (temp file in the same directory, then rename),
+    /// mode 0644 like any file the user commits.
     pub fn write(&self, path: &Path) -> Result<(), LockfileError> {
-        let io = |source| LockfileError::Io {
-            action: "write",
-            path: path.to_path_buf(),
-            source,
-        };
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        fs_err::create_dir_all(&dir).map_err(io)?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".aloft-lock-")
-            .tempfile_in(&dir)
-            .map_err(io)?;
-        tmp.write_all(self.to_text().as_bytes()).map_err(io)?;
-        tmp.as_file().sync_all().map_err(io)?;
-        tmp.persist(path).map_err(|err| io(err.error))?;
-        Ok(())
+        aloft_fs::write_atomic(path, self.to_text().as_bytes()).map_err(|source| {
+            LockfileError::Io {
+                action: "write",
+                path: path.to_path_buf(),
+                source,
+            }
+        })
     }
 
     /// The repository named `name`.

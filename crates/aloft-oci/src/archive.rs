@@ -4,14 +4,14 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;
 
+use aloft_fs::AtomicFile;
 use serde::Serialize;
 use tar::{EntryType, Header};
 
 use crate::build::{Blob, BuiltManifest, blob_path, canonical_json};
 use crate::layout::OCI_LAYOUT;
 use crate::output::{
-    DIR_MODE, ExactReader, FILE_MODE, check_blob_size, parent_and_name, set_mode, sync_path,
-    temp_prefix,
+    DIR_MODE, ExactReader, FILE_MODE, check_blob_size, parent_and_name, sync_path,
 };
 use crate::{BuiltImage, OciError, Platform};
 
@@ -50,20 +50,17 @@ pub fn write_archive(
     };
     let docker_json = canonical_json(&[docker], "Docker manifest.json")?;
 
-    let (parent, name) = parent_and_name(out)?;
+    let (parent, _) = parent_and_name(out)?;
     if out.is_dir() {
         return Err(OciError::OutputIsDirectory {
             path: out.to_path_buf(),
         });
     }
-    let tmp = tempfile::Builder::new()
-        .prefix(&temp_prefix(name))
-        .suffix(".tmp")
-        .tempfile_in(&parent)
+    let tmp = AtomicFile::create(out)
         .map_err(|e| OciError::io("creating a temporary file in", &parent, e))?;
     let write_err = |e| OciError::io("writing", out, e);
 
-    let mut tar = tar::Builder::new(BufWriter::with_capacity(1 << 20, tmp.as_file()));
+    let mut tar = tar::Builder::new(BufWriter::with_capacity(1 << 20, tmp.file()));
     let mtime = image.archive_mtime();
     let small_files: [(&str, &[u8]); 3] = [
         ("oci-layout", OCI_LAYOUT),
@@ -106,13 +103,12 @@ pub fn write_archive(
         }
     }
     let buffered = tar.into_inner().map_err(write_err)?;
-    let file = buffered
+    // Flushes the buffer; the file is synced by the commit.
+    buffered
         .into_inner()
         .map_err(|e| write_err(e.into_error()))?;
-    file.sync_all().map_err(write_err)?;
-    set_mode(tmp.path(), FILE_MODE)?;
-    tmp.persist(out)
-        .map_err(|e| OciError::io("renaming the finished archive to", out, e.error))?;
+    tmp.commit(FILE_MODE)
+        .map_err(|e| OciError::io("renaming the finished archive to", out, e))?;
     sync_path(&parent)
 }
 

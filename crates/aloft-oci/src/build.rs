@@ -9,8 +9,6 @@ use oci_spec::image::{
 };
 use serde::Serialize;
 use serde_json::Value;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::{Digest, ImageSpec, OciError, Platform, PlatformImage};
 
@@ -439,10 +437,7 @@ fn descriptor(media_type: MediaType, digest: &Digest, size: u64) -> Result<Descr
 }
 
 fn rfc3339(epoch: i64) -> Result<String, OciError> {
-    OffsetDateTime::from_unix_timestamp(epoch)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .ok_or(OciError::Timestamp(epoch))
+    aloft_fs::rfc3339_of_epoch(epoch).ok_or(OciError::Timestamp(epoch))
 }
 
 fn non_empty(items: Vec<String>) -> Option<Vec<String>> {

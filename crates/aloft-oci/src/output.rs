@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::OciError;
 
 /// Mode of every file aloft writes.
-pub(crate) const FILE_MODE: u32 = 0o644;
+pub(crate) use aloft_fs::FILE_MODE;
 /// Mode of every directory aloft writes.
 pub(crate) const DIR_MODE: u32 = 0o755;
 
@@ -36,9 +36,7 @@ pub(crate) fn parent_and_name(target: &Path) -> Result<(PathBuf, &OsStr), OciErr
 }
 
 /// The prefix of temporary entries beside an output named `name`.
-pub(crate) fn temp_prefix(name: &OsStr) -> String {
-    format!(".{}.aloft-", name.to_string_lossy())
-}
+pub(crate) use aloft_fs::temp_prefix;
 
 pub(crate) fn set_mode(path: &Path, mode: u32) -> Result<(), OciError> {
     fs::set_permissions(path, Permissions::from_mode(mode))

@@ -108,10 +108,7 @@ fn percent_encode(text: &str) -> String {
 
 /// RFC 3339 UTC (`2026-11-20T12:00:00Z`) of `epoch`.
 fn timestamp(epoch: i64) -> Result<String, SbomError> {
-    let time =
-        time::OffsetDateTime::from_unix_timestamp(epoch).map_err(|_| SbomError::Time(epoch))?;
-    time.format(&time::format_description::well_known::Rfc3339)
-        .map_err(|_| SbomError::Time(epoch))
+    aloft_fs::rfc3339_of_epoch(epoch).ok_or(SbomError::Time(epoch))
 }
 
 /// Hex of the sha256 of `parts` joined by NUL, for identifiers derived from content.

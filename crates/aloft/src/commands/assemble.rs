@@ -226,7 +226,7 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
             args.snapshot_mirror.as_deref(),
         )?
     };
-    let deb_cache = DebCache::new(cache.root());
+    let deb_cache = DebCache::new(&cache);
     let total: u64 = requests.iter().map(|r| r.size).sum();
     let bar = if quiet {
         ProgressBar::hidden()
@@ -266,7 +266,7 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
     let options = AssembleOptions {
         epoch,
         jobs,
-        cache: LayerCache::new(cache.root().join("layers-v1")),
+        cache: LayerCache::in_cache(&cache),
         compression: args.compression.layer_compression(),
     };
     let mut images = Vec::new();

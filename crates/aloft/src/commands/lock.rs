@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use aloft_deb::format_rfc3339;
 use aloft_lockfile::{LOCKFILE_VERSION, LockedManifest, LockedRepository, Lockfile};
 use aloft_manifest::{Manifest, RepositorySource, lock_inputs_digest};
 use aloft_resolve::{ResolveRequest, resolve_arch};
@@ -212,7 +211,7 @@ pub fn resolve_lock(
                 release_version: fetched.release.version.clone(),
                 components: r.components.clone(),
                 date: fetched.release.date_rfc3339(),
-                valid_until: fetched.release.valid_until.map(format_rfc3339),
+                valid_until: fetched.release.valid_until.map(aloft_fs::rfc3339),
                 inrelease_sha256: fetched.inrelease_sha256.clone(),
                 signed_by,
             }

@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
+use aloft_cache::Cache;
 use aloft_deb::{Keyring, parse_packages};
 use aloft_fetch::{
-    Cache, FetchOptions, FetchedRepository, HttpClient, HttpOptions, Mirrors, RepositorySpec,
+    FetchOptions, FetchedRepository, HttpClient, HttpOptions, Mirrors, RepositorySpec,
     debian_archive_keyring, fetch_repository,
 };
 use aloft_manifest::{Manifest, RepositorySource};

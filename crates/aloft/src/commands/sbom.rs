@@ -139,26 +139,7 @@ pub fn write_beside(file: &SbomFile, output: &Path) -> Result<PathBuf> {
 /// Writes `bytes` to `path` (mode 0644) through a temporary file in the same directory,
 /// renamed when complete.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let context = || format!("Cannot write `{}`", path.display());
-    let mut temp = tempfile::Builder::new()
-        .prefix(".aloft-sbom-")
-        .tempfile_in(dir)
+    aloft_fs::write_atomic(path, bytes)
         .into_diagnostic()
-        .wrap_err_with(context)?;
-    std::io::Write::write_all(&mut temp, bytes)
-        .into_diagnostic()
-        .wrap_err_with(context)?;
-    // A temporary file is 0600; an SBOM is for reading.
-    temp.as_file()
-        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-        .into_diagnostic()
-        .wrap_err_with(context)?;
-    temp.persist(path)
-        .into_diagnostic()
-        .wrap_err_with(context)?;
-    Ok(())
+        .wrap_err_with(|| format!("Cannot write `{}`", path.display()))
 }

@@ -1,0 +1,21 @@
+//! The small infrastructure every aloft crate shares, so that each rule exists once
+//! (uv-fs's role):
+//!
+//! - [`AtomicFile`] and [`write_atomic`]: every output and cache entry is written to a
+//!   temp file beside its target (`.NAME.aloft-XXXXXX.tmp`), synced, given a fixed mode
+//!   (never the temp file's 0600) and renamed into place only when complete.
+//! - [`try_map_parallel`]: a bounded pool of scoped threads over a slice, results in input
+//!   order, stopping at the first error.
+//! - [`rfc3339`] and [`rfc3339_of_epoch`]: the one timestamp format of locks, configs
+//!   and SBOMs.
+//!
+//! No Debian, OCI or network knowledge lives here.
+#![warn(missing_docs)]
+
+mod atomic;
+mod pool;
+mod timestamp;
+
+pub use atomic::{AtomicFile, FILE_MODE, TEMP_SUFFIX, temp_prefix, write_atomic};
+pub use pool::try_map_parallel;
+pub use timestamp::{rfc3339, rfc3339_of_epoch};
