@@ -17,7 +17,7 @@ use crate::commands::digest_report::{
     AttachedEntry, DigestReport, Expected, LayerEntry, PlatformEntry, mismatch,
 };
 use crate::commands::lock::{archs_of, load_manifest, lock_manifest};
-use crate::commands::{repositories, sbom};
+use crate::commands::{assemble_sboms, repositories};
 use crate::project::Project;
 
 /// SOURCE_DATE_EPOCH if set, else the newest Release date in the lock, so two builds of
@@ -335,7 +335,7 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
     // them changes only the index.
     let sboms = {
         let unattached = aloft_oci::build(&spec).into_diagnostic()?;
-        sbom::documents(
+        assemble_sboms::documents(
             args.sbom_format,
             &unattached,
             &archs,
@@ -371,7 +371,7 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
     }
     let mut sbom_paths = Vec::new();
     for file in &sboms {
-        sbom_paths.push(sbom::write_beside(file, &args.output)?);
+        sbom_paths.push(assemble_sboms::write_beside(file, &args.output)?);
     }
     #[allow(clippy::print_stderr, clippy::print_stdout)]
     {

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod assemble;
+mod assemble_sboms;
 mod cache;
 mod diff;
 mod digest_report;
@@ -8,7 +9,6 @@ mod lock;
 mod outdated;
 mod repositories;
 mod sbom;
-mod sbom_command;
 
 use std::process::ExitCode;
 
@@ -24,6 +24,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Cache(command) => cache::cache(&command, cli.global.quiet),
         Command::Diff(args) => diff::diff(&args),
         Command::Outdated(args) => outdated::outdated(&args),
-        Command::Sbom(args) => sbom_command::sbom(&args),
+        Command::Sbom(args) => sbom::sbom(&args),
     }
 }
