@@ -16,6 +16,7 @@ pub struct ProjectSettings {
 }
 
 /// A project: its root (the directory with `aloft.toml`) and settings.
+#[derive(Debug)]
 pub struct Project {
     pub root: PathBuf,
     pub settings: ProjectSettings,

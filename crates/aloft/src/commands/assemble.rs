@@ -12,13 +12,13 @@ use aloft_oci::{ImageRef, ImageSpec, platform_for_debian_arch};
 use indicatif::{ProgressBar, ProgressStyle};
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
 
-use crate::cli::{AssembleArgs, LockArgs};
+use crate::cli::AssembleArgs;
 use crate::commands::digest_report::{
     AttachedEntry, DigestReport, Expected, LayerEntry, PlatformEntry, mismatch,
 };
-use crate::commands::lock::{archs_of, load_manifest, lock_manifest};
+use crate::commands::lock::{check_lock, write_lock};
 use crate::commands::{assemble_sboms, repositories};
-use crate::project::Project;
+use crate::settings::{ManifestTarget, RepoSettings, Upgrade};
 
 /// SOURCE_DATE_EPOCH if set, else the newest Release date in the lock, so two builds of
 /// one lock agree without any variable set.
@@ -114,90 +114,153 @@ fn digest_report(
     }
 }
 
-/// Runs `aloft assemble`.
-pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
-    let started = Instant::now();
-    let manifest = load_manifest(&args.manifest)?;
-    let project = Project::find(&args.manifest)?;
-    let tag = args
-        .tag
-        .as_deref()
-        .map(ImageRef::parse)
-        .transpose()
-        .into_diagnostic()
-        .wrap_err("--tag")?;
-    let expected = args
-        .expect_digest
-        .as_deref()
-        .map(Expected::parse)
-        .transpose()
-        .map_err(|e| miette!("--expect-digest: {e}"))?;
-    // Fail on an unusable output before any work: an archive and a layout directory
-    // alike are written (by rename) into an existing parent directory.
-    let output_parent = args
-        .output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !output_parent.is_dir() {
-        return Err(miette!(
-            "Cannot write `{}`: the directory `{}` does not exist",
-            args.output.display(),
-            output_parent.display()
-        ));
-    }
+/// `aloft assemble`'s arguments, resolved once.
+struct AssembleSettings {
+    target: ManifestTarget,
+    repo: RepoSettings,
+    /// The architectures to build: the manifest's, or those of them `--arch` names.
+    archs: Vec<String>,
+    tag: Option<ImageRef>,
+    expected: Option<Expected>,
+    /// Layers built and downloads made at once.
+    jobs: usize,
+}
 
-    let lock_args = LockArgs {
-        manifest: args.manifest.clone(),
-        lockfile: args.lockfile.clone(),
-        locked: true,
-        upgrade: false,
-        upgrade_package: Vec::new(),
-        repo: crate::cli::RepoArgs {
-            mirror: args.repo.mirror.clone(),
-            cache_dir: args.repo.cache_dir.clone(),
-            offline: args.repo.offline,
-            allow_expired_release: args.repo.allow_expired_release,
-        },
-    };
-    // With a fresh lock nothing is resolved again; a stale or missing one is an error
-    // under --locked and is (re)written otherwise.
-    let lock = match lock_manifest(&lock_args, &manifest, true) {
-        Ok(lock) => lock,
-        Err(err) if args.locked => return Err(err),
-        Err(_) => lock_manifest(
-            &LockArgs {
-                locked: false,
-                ..lock_args
-            },
-            &manifest,
-            quiet,
-        )?,
-    };
-
-    let all_archs = archs_of(&manifest, project.as_ref());
-    let archs: Vec<String> = if args.arch.is_empty() {
-        all_archs.clone()
-    } else {
+impl AssembleSettings {
+    fn resolve(args: &AssembleArgs) -> Result<AssembleSettings> {
+        let target = ManifestTarget::load(&args.manifest, args.lockfile.as_deref())?;
+        let repo = RepoSettings::resolve(&args.repo, target.project.as_ref())?;
+        let tag = args
+            .tag
+            .as_deref()
+            .map(ImageRef::parse)
+            .transpose()
+            .into_diagnostic()
+            .wrap_err("--tag")?;
+        let expected = args
+            .expect_digest
+            .as_deref()
+            .map(Expected::parse)
+            .transpose()
+            .map_err(|e| miette!("--expect-digest: {e}"))?;
+        // Fail on an unusable output before any work: an archive and a layout directory
+        // alike are written (by rename) into an existing parent directory.
+        let output_parent = args
+            .output
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !output_parent.is_dir() {
+            return Err(miette!(
+                "Cannot write `{}`: the directory `{}` does not exist",
+                args.output.display(),
+                output_parent.display()
+            ));
+        }
         for arch in &args.arch {
-            if !all_archs.contains(arch) {
+            if !target.archs.contains(arch) {
                 return Err(miette!(
                     "--arch {arch}: the manifest builds only {}",
-                    all_archs.join(", ")
+                    target.archs.join(", ")
                 ));
             }
         }
-        all_archs
+        let archs = target
+            .archs
             .iter()
-            .filter(|a| args.arch.contains(a))
+            .filter(|a| args.arch.is_empty() || args.arch.contains(a))
             .cloned()
-            .collect()
-    };
+            .collect();
+        let jobs = args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .max(1);
+        Ok(AssembleSettings {
+            target,
+            repo,
+            archs,
+            tag,
+            expected,
+            jobs,
+        })
+    }
+}
 
-    // Every .deb of the selected archs, once.
+/// Runs `aloft assemble`: the steps below, in order.
+pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
+    let started = Instant::now();
+    let settings = AssembleSettings::resolve(args)?;
+    let lock = ensure_lock(args, &settings, quiet)?;
+    let (deb_cache, downloaded) = fetch_packages(args, &settings, &lock, quiet)?;
+    let epoch = source_date_epoch(&lock)?;
+    let options = AssembleOptions {
+        epoch,
+        jobs: settings.jobs,
+        cache: LayerCache::in_cache(&settings.repo.cache),
+        compression: args.compression.layer_compression(),
+    };
+    let platforms = assemble_platforms(&settings, &lock, &deb_cache, &options)?;
+    let (image, sboms) = build_with_sboms(args, &settings, &lock, &platforms, epoch)?;
+    let summaries = summaries_of(&settings.archs, &platforms);
+    let layers: Vec<_> = platforms.into_iter().map(|p| p.layers).collect();
+    let report = digest_report(&image, &layers, epoch, options.compression);
+    if let Some(expected) = &settings.expected
+        && let Some(message) = mismatch(expected, &report)
+    {
+        return Err(miette!("{message}"))
+            .wrap_err_with(|| format!("`{}` is not written", args.output.display()));
+    }
+    write_output(args, &settings, &image)?;
+    let mut sbom_paths = Vec::new();
+    for file in &sboms {
+        sbom_paths.push(assemble_sboms::write_beside(file, &args.output)?);
+    }
+    #[allow(clippy::print_stderr, clippy::print_stdout)]
+    {
+        if !quiet {
+            for line in &summaries {
+                eprintln!("{line}");
+            }
+            for path in &sbom_paths {
+                eprintln!("SBOM: {}", path.display());
+            }
+            eprintln!(
+                "Wrote {} in {:.2}s ({downloaded} .debs downloaded)",
+                args.output.display(),
+                started.elapsed().as_secs_f64(),
+            );
+        }
+        if args.json {
+            let json = serde_json::to_string_pretty(&report).into_diagnostic()?;
+            println!("{json}");
+        } else {
+            println!("{}", image.index_digest());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The lock: as it is when fresh; a stale or missing one is an error under `--locked`
+/// and is (re)written otherwise. With a fresh lock nothing is resolved again.
+fn ensure_lock(args: &AssembleArgs, settings: &AssembleSettings, quiet: bool) -> Result<Lockfile> {
+    match check_lock(&settings.target) {
+        Ok(lock) => Ok(lock),
+        Err(err) if args.locked => Err(err),
+        Err(_) => write_lock(&settings.target, &settings.repo, &Upgrade::default(), quiet),
+    }
+}
+
+/// Every .deb of the selected archs, once, verified into the cache; returns the .deb
+/// bucket and how many were downloaded.
+fn fetch_packages(
+    args: &AssembleArgs,
+    settings: &AssembleSettings,
+    lock: &Lockfile,
+    quiet: bool,
+) -> Result<(DebCache, usize)> {
     let mut requests: Vec<DebRequest> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for arch in &archs {
+    for arch in &settings.archs {
         for p in lock.packages.get(arch).into_iter().flatten() {
             if seen.insert(p.sha256.clone()) {
                 requests.push(DebRequest {
@@ -211,22 +274,18 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
             }
         }
     }
-    let cache = repositories::cache(&args.repo, project.as_ref())?;
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-        .max(1);
-    let sources = if args.repo.offline {
+    let repo = &settings.repo;
+    let sources = if repo.offline {
         aloft_fetch::DebSources::default()
     } else {
         repositories::pool_sources(
-            &manifest,
-            &lock,
-            &args.repo,
+            &settings.target.manifest,
+            lock,
+            repo,
             args.snapshot_mirror.as_deref(),
         )?
     };
-    let deb_cache = DebCache::new(&cache);
+    let deb_cache = DebCache::new(&repo.cache);
     let total: u64 = requests.iter().map(|r| r.size).sum();
     let bar = if quiet {
         ProgressBar::hidden()
@@ -240,15 +299,15 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
     );
     bar.set_message("packages");
     let downloaded = std::sync::atomic::AtomicUsize::new(0);
-    let client = HttpClient::new(repositories::http_options());
+    let client = HttpClient::new(repo.http.clone());
     fetch_debs(
         &client,
         &deb_cache,
         &requests,
         &sources,
         &DebFetchOptions {
-            offline: args.repo.offline,
-            jobs: jobs.max(4),
+            offline: repo.offline,
+            jobs: settings.jobs,
         },
         &|request, fetched| {
             if fetched {
@@ -259,21 +318,34 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
         },
     )
     .into_diagnostic()
-    .wrap_err_with(|| format!("Cannot fetch the packages of `{}`", args.manifest.display()))?;
+    .wrap_err_with(|| {
+        format!(
+            "Cannot fetch the packages of `{}`",
+            settings.target.path.display()
+        )
+    })?;
     bar.finish_and_clear();
+    Ok((deb_cache, downloaded.into_inner()))
+}
 
-    let epoch = source_date_epoch(&lock)?;
-    let options = AssembleOptions {
-        epoch,
-        jobs,
-        cache: LayerCache::in_cache(&cache),
-        compression: args.compression.layer_compression(),
-    };
-    let mut images = Vec::new();
-    let mut installed = Vec::new();
-    let mut summaries = Vec::new();
-    let mut layer_reports = Vec::new();
-    for arch in &archs {
+/// One architecture's assembled image and what went into it.
+struct Platform {
+    image: aloft_oci::PlatformImage,
+    packages: Vec<aloft_assemble::InstalledPackage>,
+    layers: Vec<aloft_assemble::LayerReport>,
+    /// How many packages the lock installs for it.
+    package_count: usize,
+}
+
+/// The image of each selected architecture, in order.
+fn assemble_platforms(
+    settings: &AssembleSettings,
+    lock: &Lockfile,
+    deb_cache: &DebCache,
+    options: &AssembleOptions,
+) -> Result<Vec<Platform>> {
+    let mut platforms = Vec::new();
+    for arch in &settings.archs {
         let platform = platform_for_debian_arch(arch)
             .ok_or_else(|| miette!("No OCI platform is known for Debian architecture `{arch}`"))?;
         let packages: Vec<PackageInput> = lock
@@ -291,33 +363,63 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
                 deb: deb_cache.path(&p.sha256),
             })
             .collect();
-        let assembled = assemble_image(platform, &packages, &manifest, &options)
+        let assembled = assemble_image(platform, &packages, &settings.target.manifest, options)
             .into_diagnostic()
             .wrap_err_with(|| {
-                format!("Cannot assemble `{}` for {arch}", args.manifest.display())
+                format!(
+                    "Cannot assemble `{}` for {arch}",
+                    settings.target.path.display()
+                )
             })?;
-        // The final layer is made on every run; count the package layers.
-        let package_layers = &assembled.layers[..assembled.layers.len().saturating_sub(1)];
-        let built = package_layers
-            .iter()
-            .filter(|l| l.compressed_bytes > 0)
-            .count();
-        let recompressed: u64 = assembled.layers.iter().map(|l| l.compressed_bytes).sum();
-        let size: u64 = assembled.layers.iter().map(|l| l.size).sum();
-        summaries.push(format!(
-            "{arch}: {} packages in {} layers ({built} built, {} from cache) + the final layer, {:.1} MB compressed, {:.1} MB recompressed",
-            packages.len(),
-            package_layers.len(),
-            package_layers.len() - built,
-            size as f64 / 1e6,
-            recompressed as f64 / 1e6,
-        ));
-        layer_reports.push(assembled.layers);
-        installed.push(assembled.packages);
-        images.push(assembled.image);
+        platforms.push(Platform {
+            image: assembled.image,
+            packages: assembled.packages,
+            layers: assembled.layers,
+            package_count: packages.len(),
+        });
     }
+    Ok(platforms)
+}
+
+/// One line per architecture: packages, layers built and cached, sizes.
+fn summaries_of(archs: &[String], platforms: &[Platform]) -> Vec<String> {
+    archs
+        .iter()
+        .zip(platforms)
+        .map(|(arch, platform)| {
+            let layers = &platform.layers;
+            // The final layer is made on every run; count the package layers.
+            let package_layers = &layers[..layers.len().saturating_sub(1)];
+            let built = package_layers
+                .iter()
+                .filter(|l| l.compressed_bytes > 0)
+                .count();
+            let packages = platform.package_count;
+            let recompressed: u64 = layers.iter().map(|l| l.compressed_bytes).sum();
+            let size: u64 = layers.iter().map(|l| l.size).sum();
+            format!(
+                "{arch}: {packages} packages in {} layers ({built} built, {} from cache) + the final layer, {:.1} MB compressed, {:.1} MB recompressed",
+                package_layers.len(),
+                package_layers.len() - built,
+                size as f64 / 1e6,
+                recompressed as f64 / 1e6,
+            )
+        })
+        .collect()
+}
+
+/// The image with its SBOMs attached. The SBOMs name each platform's manifest, so the
+/// manifests come first; attaching them changes only the index.
+fn build_with_sboms(
+    args: &AssembleArgs,
+    settings: &AssembleSettings,
+    lock: &Lockfile,
+    platforms: &[Platform],
+    epoch: u64,
+) -> Result<(aloft_oci::BuiltImage, Vec<assemble_sboms::SbomFile>)> {
     // The image name the SBOMs describe: the tag's last path component, else the stem.
-    let name = tag
+    let name = settings
+        .tag
         .as_ref()
         .map(|t| t.path().rsplit('/').next().unwrap_or(t.path()).to_owned())
         .unwrap_or_else(|| {
@@ -326,75 +428,46 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
                 .map_or_else(|| "image".to_owned(), |s| s.to_string_lossy().into_owned())
         });
     let mut spec = ImageSpec {
-        images,
-        tag,
-        annotations: manifest.annotations.clone(),
+        images: platforms.iter().map(|p| p.image.clone()).collect(),
+        tag: settings.tag.clone(),
+        annotations: settings.target.manifest.annotations.clone(),
         artifacts: Vec::new(),
     };
-    // The SBOMs name each platform's manifest, so the manifests come first; attaching
-    // them changes only the index.
-    let sboms = {
-        let unattached = aloft_oci::build(&spec).into_diagnostic()?;
-        assemble_sboms::documents(
-            args.sbom_format,
-            &unattached,
-            &archs,
-            &installed,
-            &lock,
-            &name,
-            epoch,
-        )?
-    };
+    let installed: Vec<_> = platforms.iter().map(|p| p.packages.clone()).collect();
+    let unattached = aloft_oci::build(&spec).into_diagnostic()?;
+    let sboms = assemble_sboms::documents(
+        args.sbom_format,
+        &unattached,
+        &settings.archs,
+        &installed,
+        lock,
+        &name,
+        epoch,
+    )?;
     spec.artifacts = sboms.iter().map(|file| file.artifact(&name)).collect();
     let image = aloft_oci::build(&spec).into_diagnostic()?;
-    let report = digest_report(&image, &layer_reports, epoch, options.compression);
-    if let Some(expected) = &expected
-        && let Some(message) = mismatch(expected, &report)
-    {
-        return Err(miette!("{message}"))
-            .wrap_err_with(|| format!("`{}` is not written", args.output.display()));
-    }
+    Ok((image, sboms))
+}
+
+/// Writes the OCI layout directory or the oci-archive (whose Docker `manifest.json`
+/// describes `--docker-arch`, else the host's architecture if built, else the first).
+fn write_output(
+    args: &AssembleArgs,
+    settings: &AssembleSettings,
+    image: &aloft_oci::BuiltImage,
+) -> Result<()> {
     if is_layout_output(&args.output) {
-        aloft_oci::write_layout_dir(&image, &args.output).into_diagnostic()?;
-    } else {
-        let docker_arch = args.docker_arch.as_deref().unwrap_or_else(|| {
-            let host = host_debian_arch();
-            if archs.iter().any(|a| a == host) {
-                host
-            } else {
-                archs[0].as_str()
-            }
-        });
-        let docker_platform = platform_for_debian_arch(docker_arch)
-            .ok_or_else(|| miette!("--docker-arch {docker_arch}: unknown architecture"))?;
-        aloft_oci::write_archive(&image, &args.output, Some(&docker_platform)).into_diagnostic()?;
+        return aloft_oci::write_layout_dir(image, &args.output).into_diagnostic();
     }
-    let mut sbom_paths = Vec::new();
-    for file in &sboms {
-        sbom_paths.push(assemble_sboms::write_beside(file, &args.output)?);
-    }
-    #[allow(clippy::print_stderr, clippy::print_stdout)]
-    {
-        if !quiet {
-            for line in &summaries {
-                eprintln!("{line}");
-            }
-            for path in &sbom_paths {
-                eprintln!("SBOM: {}", path.display());
-            }
-            eprintln!(
-                "Wrote {} in {:.2}s ({} .debs downloaded)",
-                args.output.display(),
-                started.elapsed().as_secs_f64(),
-                downloaded.load(std::sync::atomic::Ordering::Relaxed)
-            );
-        }
-        if args.json {
-            let json = serde_json::to_string_pretty(&report).into_diagnostic()?;
-            println!("{json}");
+    let docker_arch = args.docker_arch.as_deref().unwrap_or_else(|| {
+        let host = host_debian_arch();
+        if settings.archs.iter().any(|a| a == host) {
+            host
         } else {
-            println!("{}", image.index_digest());
+            settings.archs[0].as_str()
         }
-    }
-    Ok(ExitCode::SUCCESS)
+    });
+    let docker_platform = platform_for_debian_arch(docker_arch)
+        .ok_or_else(|| miette!("--docker-arch {docker_arch}: unknown architecture"))?;
+    aloft_oci::write_archive(image, &args.output, Some(&docker_platform)).into_diagnostic()
 }

@@ -2,22 +2,11 @@
 
 use std::process::ExitCode;
 
-use aloft_cache::{Cache, CacheBucket};
+use aloft_cache::CacheBucket;
 use miette::{IntoDiagnostic, Result, WrapErr};
 
-use crate::cli::{CacheCommand, CacheDirArgs, RepoArgs};
-use crate::commands::repositories;
-
-fn cache_of(args: &CacheDirArgs) -> Result<Cache> {
-    let repo = RepoArgs {
-        mirror: Vec::new(),
-        cache_dir: args.cache_dir.clone(),
-        offline: true,
-        allow_expired_release: false,
-    };
-    // No manifest here, so no project settings: the flag, the variable or XDG.
-    repositories::cache(&repo, None)
-}
+use crate::cli::CacheCommand;
+use crate::settings::cache_of;
 
 /// Runs `aloft cache ...`.
 pub fn cache(command: &CacheCommand, quiet: bool) -> Result<ExitCode> {

@@ -1,34 +1,18 @@
 //! `aloft lock`: manifest -> verified indexes -> resolution per arch -> lockfile.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use aloft_lockfile::{LOCKFILE_VERSION, LockedManifest, LockedRepository, Lockfile};
-use aloft_manifest::{Manifest, RepositorySource, lock_inputs_digest};
+use aloft_manifest::{RepositorySource, lock_inputs_digest};
 use aloft_resolve::{ResolveRequest, resolve_arch};
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
 
 use crate::cli::LockArgs;
 use crate::commands::repositories;
-use crate::project::{Project, default_lock_path};
-
-/// Loads a manifest, rendering errors with their source span.
-pub fn load_manifest(path: &Path) -> Result<Manifest> {
-    aloft_manifest::load(path).map_err(miette::Report::new)
-}
-
-/// Architectures: the manifest's, else the project's default, else amd64.
-pub fn archs_of(manifest: &Manifest, project: Option<&Project>) -> Vec<String> {
-    if let Some(archs) = &manifest.archs {
-        return archs.iter().map(|a| a.value.clone()).collect();
-    }
-    if let Some(archs) = project.and_then(|p| p.settings.archs.clone()) {
-        return archs;
-    }
-    vec!["amd64".to_owned()]
-}
+use crate::settings::{ManifestTarget, RepoSettings, Upgrade};
 
 fn relative_to(path: &Path, base: &Path) -> String {
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
@@ -40,30 +24,63 @@ fn relative_to(path: &Path, base: &Path) -> String {
 
 /// Runs `aloft lock`; a one-line summary goes to stderr unless `quiet`.
 pub fn lock(args: &LockArgs, quiet: bool) -> Result<ExitCode> {
-    let manifest = load_manifest(&args.manifest)?;
-    lock_manifest(args, &manifest, quiet)?;
+    let target = ManifestTarget::load(&args.manifest, args.lockfile.as_deref())?;
+    let repo = RepoSettings::resolve(&args.repo, target.project.as_ref())?;
+    let upgrade = Upgrade {
+        all: args.upgrade,
+        packages: args.upgrade_package.clone(),
+    };
+    if args.locked {
+        check_lock(&target)?;
+    } else {
+        write_lock(&target, &repo, &upgrade, quiet)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The lock of an already loaded manifest: checked (`--locked`) or (re)written.
-pub fn lock_manifest(args: &LockArgs, manifest: &Manifest, quiet: bool) -> Result<Lockfile> {
-    let started = Instant::now();
-    let project = Project::find(&args.manifest)?;
-    let archs = archs_of(manifest, project.as_ref());
-    let lock_path = args
-        .lockfile
-        .clone()
-        .unwrap_or_else(|| default_lock_path(&args.manifest, project.as_ref()));
-    let inputs_digest = lock_inputs_digest(manifest, &archs).map_err(miette::Report::new)?;
-    let lock_dir = lock_path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
+/// The lock of `target` if it exists and is fresh (`--locked`), else an error saying
+/// how to make it.
+pub fn check_lock(target: &ManifestTarget) -> Result<Lockfile> {
+    let inputs_digest =
+        lock_inputs_digest(&target.manifest, &target.archs).map_err(miette::Report::new)?;
+    let lock_path = &target.lock_path;
+    if !lock_path.exists() {
+        return Err(miette!(
+            help = format!(
+                "run `aloft lock {}` and commit the lockfile",
+                target.path.display()
+            ),
+            "`{}` has no lockfile at `{}` and `--locked` was given",
+            target.path.display(),
+            lock_path.display()
+        ));
+    }
+    let lock = Lockfile::read(lock_path).into_diagnostic()?;
+    if lock.manifest.inputs_digest != inputs_digest {
+        return Err(miette!(
+            help = format!("run `aloft lock {}` to update it", target.path.display()),
+            "The lockfile `{}` is stale: `{}` changed since it was locked (--locked)",
+            lock_path.display(),
+            target.path.display()
+        ));
+    }
+    tracing::info!("`{}` is up to date", lock_path.display());
+    Ok(lock)
+}
 
+/// Resolves `target` (keeping the existing lock's versions unless `upgrade` says
+/// otherwise) and writes the lock if it changed.
+pub fn write_lock(
+    target: &ManifestTarget,
+    repo: &RepoSettings,
+    upgrade: &Upgrade,
+    quiet: bool,
+) -> Result<Lockfile> {
+    let started = Instant::now();
+    let lock_path = &target.lock_path;
     let existing = if lock_path.exists() {
-        match Lockfile::read(&lock_path) {
+        match Lockfile::read(lock_path) {
             Ok(lock) => Some(lock),
-            Err(err) if args.locked => return Err(err).into_diagnostic(),
             Err(err) => {
                 tracing::warn!("ignoring the existing lock: {err}");
                 None
@@ -72,42 +89,10 @@ pub fn lock_manifest(args: &LockArgs, manifest: &Manifest, quiet: bool) -> Resul
     } else {
         None
     };
-    if args.locked {
-        return match &existing {
-            None => Err(miette!(
-                help = format!(
-                    "run `aloft lock {}` and commit the lockfile",
-                    args.manifest.display()
-                ),
-                "`{}` has no lockfile at `{}` and `--locked` was given",
-                args.manifest.display(),
-                lock_path.display()
-            )),
-            Some(lock) if lock.manifest.inputs_digest != inputs_digest => Err(miette!(
-                help = format!("run `aloft lock {}` to update it", args.manifest.display()),
-                "The lockfile `{}` is stale: `{}` changed since it was locked (--locked)",
-                lock_path.display(),
-                args.manifest.display()
-            )),
-            Some(lock) => {
-                tracing::info!("`{}` is up to date", lock_path.display());
-                Ok(lock.clone())
-            }
-        };
-    }
-
-    let lock = resolve_lock(
-        args,
-        manifest,
-        project.as_ref(),
-        &archs,
-        inputs_digest,
-        existing.as_ref(),
-        &lock_dir,
-    )?;
+    let lock = resolve_lock(target, repo, upgrade, existing.as_ref())?;
     let changed = existing.as_ref() != Some(&lock);
     if changed {
-        lock.write(&lock_path).into_diagnostic()?;
+        lock.write(lock_path).into_diagnostic()?;
     }
     let counts: Vec<String> = lock
         .packages
@@ -131,31 +116,29 @@ pub fn lock_manifest(args: &LockArgs, manifest: &Manifest, quiet: bool) -> Resul
     Ok(lock)
 }
 
-/// Resolves `manifest` against the repositories' current indexes into a lock (not
-/// written): locked versions of `existing` are kept unless `args` asks to upgrade.
-#[allow(clippy::too_many_arguments)]
+/// Resolves `target` against the repositories' current indexes into a lock (not
+/// written): locked versions of `existing` are kept unless `upgrade` moves them.
 pub fn resolve_lock(
-    args: &LockArgs,
-    manifest: &Manifest,
-    project: Option<&Project>,
-    archs: &[String],
-    inputs_digest: String,
+    target: &ManifestTarget,
+    repo: &RepoSettings,
+    upgrade: &Upgrade,
     existing: Option<&Lockfile>,
-    lock_dir: &Path,
 ) -> Result<Lockfile> {
-    let cache = repositories::cache(&args.repo, project)?;
-    let specs = repositories::specs(manifest, &args.repo)?;
-    let fetched = repositories::fetch_all(&specs, archs, &cache, &args.repo)?;
+    let (manifest, archs) = (&target.manifest, target.archs.as_slice());
+    let inputs_digest = lock_inputs_digest(manifest, archs).map_err(miette::Report::new)?;
+    let lock_dir = target.lock_dir();
+    let specs = repositories::specs(manifest, repo)?;
+    let fetched = repositories::fetch_all(&specs, archs, repo)?;
     let per_arch = repositories::packages_by_arch(manifest, &fetched, archs)?;
 
-    let upgrade_set: HashSet<String> = args.upgrade_package.iter().cloned().collect();
+    let upgrade_set: HashSet<String> = upgrade.packages.iter().cloned().collect();
     let packages = manifest.root_packages();
     let exclude: Vec<String> = manifest.exclude.iter().map(|e| e.value.clone()).collect();
     let resolved = std::thread::scope(|scope| {
         let handles: Vec<_> = per_arch
             .into_iter()
             .map(|(arch, repos)| {
-                let preferences: HashMap<String, String> = match (&existing, args.upgrade) {
+                let preferences: HashMap<String, String> = match (&existing, upgrade.all) {
                     (Some(lock), false) => lock
                         .packages
                         .get(&arch)
@@ -181,7 +164,7 @@ pub fn resolve_lock(
             let (arch, result) = handle.join().map_err(|_| miette!("resolution crashed"))?;
             let list = result
                 .into_diagnostic()
-                .wrap_err_with(|| format!("Cannot resolve `{}`", args.manifest.display()))?;
+                .wrap_err_with(|| format!("Cannot resolve `{}`", target.path.display()))?;
             out.insert(arch, list);
         }
         Ok::<_, miette::Report>(out)
@@ -224,7 +207,7 @@ pub fn resolve_lock(
             files: manifest
                 .files_read
                 .iter()
-                .map(|f| relative_to(&f.path, lock_dir))
+                .map(|f| relative_to(&f.path, &lock_dir))
                 .collect(),
         },
         repositories,

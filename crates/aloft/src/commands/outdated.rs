@@ -3,17 +3,16 @@
 //! Nothing is written.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use aloft_lockfile::{LockedRepository, Lockfile};
-use aloft_manifest::lock_inputs_digest;
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
 use serde::Serialize;
 
-use crate::cli::{LockArgs, OutdatedArgs};
-use crate::commands::lock::{archs_of, load_manifest, resolve_lock};
-use crate::project::{Project, default_lock_path};
+use crate::cli::OutdatedArgs;
+use crate::commands::lock::resolve_lock;
+use crate::settings::{ManifestTarget, RepoSettings, Upgrade};
 
 /// Exit status when updates exist and none is from a security suite.
 pub const EXIT_UPDATES: u8 = 2;
@@ -136,13 +135,9 @@ fn render(report: &Report) -> String {
 /// Runs `aloft outdated`: exit 0 when up to date, [`EXIT_SECURITY_UPDATES`] when a
 /// security update exists, else [`EXIT_UPDATES`] when other updates do.
 pub fn outdated(args: &OutdatedArgs) -> Result<ExitCode> {
-    let manifest = load_manifest(&args.manifest)?;
-    let project = Project::find(&args.manifest)?;
-    let archs = archs_of(&manifest, project.as_ref());
-    let lock_path = args
-        .lockfile
-        .clone()
-        .unwrap_or_else(|| default_lock_path(&args.manifest, project.as_ref()));
+    let target = ManifestTarget::load(&args.manifest, args.lockfile.as_deref())?;
+    let repo = RepoSettings::resolve(&args.repo, target.project.as_ref())?;
+    let lock_path = &target.lock_path;
     if !lock_path.exists() {
         return Err(miette!(
             help = format!("run `aloft lock {}` first", args.manifest.display()),
@@ -151,31 +146,14 @@ pub fn outdated(args: &OutdatedArgs) -> Result<ExitCode> {
             lock_path.display()
         ));
     }
-    let old = Lockfile::read(&lock_path).into_diagnostic()?;
-    let lock_args = LockArgs {
-        manifest: args.manifest.clone(),
-        lockfile: Some(lock_path.clone()),
-        locked: false,
-        upgrade: true,
-        upgrade_package: Vec::new(),
-        repo: args.repo.clone(),
+    let old = Lockfile::read(lock_path).into_diagnostic()?;
+    let upgrade = Upgrade {
+        all: true,
+        packages: Vec::new(),
     };
-    let lock_dir = lock_path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let inputs_digest = lock_inputs_digest(&manifest, &archs).map_err(miette::Report::new)?;
-    let new = resolve_lock(
-        &lock_args,
-        &manifest,
-        project.as_ref(),
-        &archs,
-        inputs_digest,
-        Some(&old),
-        &lock_dir,
-    )
-    .wrap_err("Cannot resolve against the current indexes")?;
-    let report = report(&old, &new, &lock_path);
+    let new = resolve_lock(&target, &repo, &upgrade, Some(&old))
+        .wrap_err("Cannot resolve against the current indexes")?;
+    let report = report(&old, &new, lock_path);
     #[allow(clippy::print_stdout)]
     if args.json {
         println!(

@@ -3,39 +3,21 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use aloft_cache::Cache;
 use aloft_deb::{Keyring, parse_packages};
 use aloft_fetch::{
-    FetchOptions, FetchedRepository, HttpClient, HttpOptions, Mirrors, RepositorySpec,
-    debian_archive_keyring, fetch_repository,
+    FetchOptions, FetchedRepository, HttpClient, Mirrors, RepositorySpec, debian_archive_keyring,
+    fetch_repository,
 };
 use aloft_manifest::{Manifest, RepositorySource};
 use aloft_resolve::RepositoryPackages;
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
 
-use crate::cli::RepoArgs;
-use crate::project::Project;
-
-/// The cache directory: `--cache-dir`/`ALOFT_CACHE_DIR`, else the project's, else XDG.
-pub fn cache(args: &RepoArgs, project: Option<&Project>) -> Result<Cache> {
-    if let Some(dir) = &args.cache_dir {
-        return Ok(Cache::new(dir.clone()));
-    }
-    if let Some(project) = project
-        && let Some(dir) = &project.settings.cache_dir
-    {
-        return Ok(Cache::new(project.root.join(dir)));
-    }
-    let env = |name: &str| std::env::var(name).ok();
-    Cache::default_root(None, env("XDG_CACHE_HOME"), env("HOME"))
-        .map(Cache::new)
-        .ok_or_else(|| miette!("No cache directory: set `--cache-dir`, `ALOFT_CACHE_DIR`, `XDG_CACHE_HOME` or `HOME`"))
-}
+use crate::settings::RepoSettings;
 
 /// Repository specs for a manifest: base URLs from the mirrors, keyrings from aloft or the manifest.
-pub fn specs(manifest: &Manifest, args: &RepoArgs) -> Result<Vec<RepositorySpec>> {
+pub fn specs(manifest: &Manifest, settings: &RepoSettings) -> Result<Vec<RepositorySpec>> {
     let apt_etc = PathBuf::from("/etc/apt");
-    let mirrors = Mirrors::discover(&args.mirror, None, Some(&apt_etc)).into_diagnostic()?;
+    let mirrors = Mirrors::discover(&settings.mirrors, None, Some(&apt_etc)).into_diagnostic()?;
     let mut specs = Vec::new();
     for repo in &manifest.repositories {
         let r = &repo.value;
@@ -73,11 +55,11 @@ pub fn specs(manifest: &Manifest, args: &RepoArgs) -> Result<Vec<RepositorySpec>
 pub fn pool_sources(
     manifest: &Manifest,
     lock: &aloft_lockfile::Lockfile,
-    args: &RepoArgs,
+    settings: &RepoSettings,
     snapshot_mirror: Option<&str>,
 ) -> Result<aloft_fetch::DebSources> {
     let apt_etc = PathBuf::from("/etc/apt");
-    let mirrors = Mirrors::discover(&args.mirror, None, Some(&apt_etc)).into_diagnostic()?;
+    let mirrors = Mirrors::discover(&settings.mirrors, None, Some(&apt_etc)).into_diagnostic()?;
     let mut sources = aloft_fetch::DebSources::default();
     for repo in &manifest.repositories {
         let r = &repo.value;
@@ -109,30 +91,17 @@ pub fn pool_sources(
     Ok(sources)
 }
 
-/// Download settings; `ALOFT_HTTP_ATTEMPTS` and `ALOFT_HTTP_BACKOFF_MS` tune retries.
-pub fn http_options() -> HttpOptions {
-    let mut options = HttpOptions::default();
-    let number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
-    if let Some(attempts) = number("ALOFT_HTTP_ATTEMPTS") {
-        options.attempts = u32::try_from(attempts.clamp(1, 20)).unwrap_or(4);
-    }
-    if let Some(ms) = number("ALOFT_HTTP_BACKOFF_MS") {
-        options.backoff = std::time::Duration::from_millis(ms);
-    }
-    options
-}
-
 /// Fetches every repository (concurrently) for `archs`.
 pub fn fetch_all(
     specs: &[RepositorySpec],
     archs: &[String],
-    cache: &Cache,
-    args: &RepoArgs,
+    repo: &RepoSettings,
 ) -> Result<Vec<FetchedRepository>> {
-    let client = HttpClient::new(http_options());
+    let client = HttpClient::new(repo.http.clone());
+    let cache = &repo.cache;
     let options = FetchOptions {
-        offline: args.offline,
-        allow_expired: args.allow_expired_release,
+        offline: repo.offline,
+        allow_expired: repo.allow_expired_release,
         now: SystemTime::now(),
     };
     std::thread::scope(|scope| {

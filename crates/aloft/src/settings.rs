@@ -1,0 +1,137 @@
+//! The command line resolved once (uv's settings.rs): flags, environment variables and
+//! `aloft.toml` turned into the values the commands use, so that no command looks
+//! anything up twice or rebuilds another command's arguments.
+
+use std::path::{Path, PathBuf};
+
+use aloft_cache::Cache;
+use aloft_fetch::HttpOptions;
+use aloft_manifest::Manifest;
+use miette::{Result, miette};
+
+use crate::cli::{CacheDirArgs, RepoArgs};
+use crate::project::{Project, default_lock_path};
+
+/// How the commands that read repositories reach them, and where the cache is.
+#[derive(Debug, Clone)]
+pub struct RepoSettings {
+    /// `--mirror` / `ALOFT_MIRROR` values (`URL` or `ARCHIVE=URL`).
+    pub mirrors: Vec<String>,
+    /// The cache: `--cache-dir`/`ALOFT_CACHE_DIR`, else the project's, else XDG.
+    pub cache: Cache,
+    /// Never touch the network.
+    pub offline: bool,
+    /// Accept a Release past its Valid-Until.
+    pub allow_expired_release: bool,
+    /// Retries and backoff (`ALOFT_HTTP_ATTEMPTS`, `ALOFT_HTTP_BACKOFF_MS`).
+    pub http: HttpOptions,
+}
+
+impl RepoSettings {
+    /// Resolves `args` for a manifest of `project` (none: no project settings apply).
+    pub fn resolve(args: &RepoArgs, project: Option<&Project>) -> Result<RepoSettings> {
+        Ok(RepoSettings {
+            mirrors: args.mirror.clone(),
+            cache: cache_dir(args.cache_dir.as_deref(), project)?,
+            offline: args.offline,
+            allow_expired_release: args.allow_expired_release,
+            http: http_options(),
+        })
+    }
+}
+
+/// The cache of `aloft cache`, which has no manifest and so no project settings.
+pub fn cache_of(args: &CacheDirArgs) -> Result<Cache> {
+    cache_dir(args.cache_dir.as_deref(), None)
+}
+
+/// The cache directory: the flag (or `ALOFT_CACHE_DIR`, which clap folds into it), else
+/// the project's `cache-dir`, else `$XDG_CACHE_HOME/aloft` or `~/.cache/aloft`.
+fn cache_dir(flag: Option<&Path>, project: Option<&Project>) -> Result<Cache> {
+    if let Some(dir) = flag {
+        return Ok(Cache::new(dir));
+    }
+    if let Some(project) = project
+        && let Some(dir) = &project.settings.cache_dir
+    {
+        return Ok(Cache::new(project.root.join(dir)));
+    }
+    let env = |name: &str| std::env::var(name).ok();
+    Cache::default_root(None, env("XDG_CACHE_HOME"), env("HOME"))
+        .map(Cache::new)
+        .ok_or_else(|| miette!("No cache directory: set `--cache-dir`, `ALOFT_CACHE_DIR`, `XDG_CACHE_HOME` or `HOME`"))
+}
+
+/// Download settings; `ALOFT_HTTP_ATTEMPTS` and `ALOFT_HTTP_BACKOFF_MS` tune retries.
+fn http_options() -> HttpOptions {
+    let mut options = HttpOptions::default();
+    let number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    if let Some(attempts) = number("ALOFT_HTTP_ATTEMPTS") {
+        options.attempts = u32::try_from(attempts.clamp(1, 20)).unwrap_or(4);
+    }
+    if let Some(ms) = number("ALOFT_HTTP_BACKOFF_MS") {
+        options.backoff = std::time::Duration::from_millis(ms);
+    }
+    options
+}
+
+/// A manifest, loaded, with its project, architectures and lock path: what every
+/// command that takes a manifest needs first.
+#[derive(Debug)]
+pub struct ManifestTarget {
+    /// The manifest path as given.
+    pub path: PathBuf,
+    /// The loaded, validated manifest.
+    pub manifest: Manifest,
+    /// The project (nearest `aloft.toml`), if any.
+    pub project: Option<Project>,
+    /// Architectures: the manifest's, else the project's default, else amd64.
+    pub archs: Vec<String>,
+    /// Where its lock is: `--lockfile`, else `lockfiles/<stem>.lock.json` under the
+    /// project root, else beside the manifest.
+    pub lock_path: PathBuf,
+}
+
+impl ManifestTarget {
+    /// Loads `path` (errors rendered with their source span) and resolves the rest.
+    pub fn load(path: &Path, lockfile: Option<&Path>) -> Result<ManifestTarget> {
+        let manifest = aloft_manifest::load(path).map_err(miette::Report::new)?;
+        let project = Project::find(path)?;
+        let archs = match (
+            &manifest.archs,
+            project.as_ref().and_then(|p| p.settings.archs.clone()),
+        ) {
+            (Some(archs), _) => archs.iter().map(|a| a.value.clone()).collect(),
+            (None, Some(archs)) => archs,
+            (None, None) => vec!["amd64".to_owned()],
+        };
+        let lock_path = lockfile
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| default_lock_path(path, project.as_ref()));
+        Ok(ManifestTarget {
+            path: path.to_path_buf(),
+            manifest,
+            project,
+            archs,
+            lock_path,
+        })
+    }
+
+    /// The directory the lock is in (lock paths of manifest files are relative to it).
+    pub fn lock_dir(&self) -> PathBuf {
+        self.lock_path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+}
+
+/// Which locked versions a resolution may move.
+#[derive(Debug, Clone, Default)]
+pub struct Upgrade {
+    /// Every package (`--upgrade`).
+    pub all: bool,
+    /// These packages and what they newly need (`--upgrade-package`).
+    pub packages: Vec<String>,
+}
