@@ -2,9 +2,13 @@
 # compare-with-mmdebstrap.sh — how an aloft image's files differ from a Debian install of
 # the same packages, made by mmdebstrap with dpkg and the real maintainer scripts.
 #
-# Usage: scripts/compare-with-mmdebstrap.sh [MANIFEST] [ARCH]
+# Usage: scripts/compare-with-mmdebstrap.sh [--relock] [MANIFEST] [ARCH]
 #   MANIFEST  default manifests/php-fpm-nginx.yaml; its committed lock is used (--locked)
 #   ARCH      default amd64
+#   --relock  lock MANIFEST afresh into the work directory and compare that lock. apt (in
+#             mmdebstrap) installs only versions the archive's index lists, and a committed
+#             lock's versions leave the index at each point release or security update;
+#             the live test uses it so that it compares today's archive, not an old lock.
 #
 # What it does:
 #   1. aloft assemble MANIFEST --locked --arch ARCH into an OCI layout (a release build,
@@ -25,11 +29,16 @@
 # never written anywhere). Needs: mmdebstrap (root mode: run as root), python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+relock=0
+if [ "${1:-}" = --relock ]; then
+  relock=1
+  shift
+fi
 manifest=${1:-manifests/php-fpm-nginx.yaml}
 arch=${2:-amd64}
 stem=$(basename "$manifest" .yaml)
 lock=lockfiles/$stem.lock.json
-[ -f "$lock" ] || { echo "no lock $lock" >&2; exit 2; }
+[ "$relock" = 1 ] || [ -f "$lock" ] || { echo "no lock $lock" >&2; exit 2; }
 command -v mmdebstrap >/dev/null || { echo "mmdebstrap is not installed" >&2; exit 2; }
 # ALOFT_BIN: an aloft binary to use (the live tests pass theirs); else a release build.
 if [ -n "${ALOFT_BIN:-}" ]; then
@@ -40,7 +49,11 @@ else
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$bin" assemble "$manifest" --locked --arch "$arch" -o "$work/image/" -q >/dev/null
+if [ "$relock" = 1 ]; then
+  lock=$work/$stem.lock.json
+  "$bin" lock "$manifest" --lockfile "$lock" -q
+fi
+"$bin" assemble "$manifest" --lockfile "$lock" --locked --arch "$arch" -o "$work/image/" -q >/dev/null
 cache=$("$bin" cache dir)
 
 mkdir -p "$work/debs"
