@@ -605,7 +605,8 @@ impl<'p> Shell<'p, '_> {
         for item in simple.suffix.iter().flat_map(|s| &s.0) {
             match item {
                 ast::CommandPrefixOrSuffixItem::Word(w) => words.push(w.value.clone()),
-                ast::CommandPrefixOrSuffixItem::IoRedirect(r) if crate::exec::is_silencing(r) => {}
+                ast::CommandPrefixOrSuffixItem::IoRedirect(r)
+                    if crate::classify::is_silencing(r) => {}
                 _ => return Err(unknown()),
             }
         }
@@ -634,7 +635,7 @@ impl<'p> Shell<'p, '_> {
 
     /// What `command -v NAME` prints: functions and builtins by name, commands by path.
     pub(crate) fn command_v(&self, name: &str) -> Option<String> {
-        if self.functions.contains_key(name) || crate::exec::is_builtin(name) {
+        if self.functions.contains_key(name) || crate::classify::is_builtin(name) {
             return Some(name.to_owned());
         }
         self.which(name)

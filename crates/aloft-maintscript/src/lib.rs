@@ -15,15 +15,18 @@
 //! Apache-2.0) and `conch-parser` has not been released since 0.1.1.
 #![warn(missing_docs)]
 
+mod classify;
 mod commands;
 mod cond;
 mod error;
 mod exec;
 mod expand;
 mod getopt;
+mod inert;
 mod model;
 mod paths;
 mod pattern;
+mod redirect;
 mod shell;
 
 pub use error::ScriptError;

@@ -1,0 +1,139 @@
+//! Classes of commands by what running them can change: builtins the reader knows,
+//! queries that only answer, commands skipped on purpose, and silencing redirections.
+
+use brush_parser::ast;
+
+/// Special and regular builtins the reader knows (`command -v` finds them by name).
+pub(crate) fn is_builtin(name: &str) -> bool {
+    matches!(
+        name,
+        ":" | "."
+            | "source"
+            | "break"
+            | "continue"
+            | "eval"
+            | "exec"
+            | "exit"
+            | "export"
+            | "readonly"
+            | "return"
+            | "set"
+            | "shift"
+            | "trap"
+            | "unset"
+            | "true"
+            | "false"
+            | "echo"
+            | "printf"
+            | "["
+            | "test"
+            | "local"
+            | "cd"
+            | "umask"
+            | "read"
+            | "wait"
+            | "command"
+            | "type"
+            | "hash"
+            | "getopts"
+            | "alias"
+            | "unalias"
+            | "pwd"
+            | "kill"
+    )
+}
+
+/// Commands that only produce output or an exit status: standalone they change nothing.
+pub(crate) fn is_query(name: &str, args: &[String]) -> bool {
+    match name {
+        "sed" => !args
+            .iter()
+            .any(|a| a.starts_with("-i") || a.starts_with("--in-place")),
+        "grep"
+        | "egrep"
+        | "fgrep"
+        | "cmp"
+        | "diff"
+        | "md5sum"
+        | "sha1sum"
+        | "sha256sum"
+        | "stat"
+        | "readlink"
+        | "realpath"
+        | "ls"
+        | "head"
+        | "tail"
+        | "wc"
+        | "sort"
+        | "uniq"
+        | "tr"
+        | "cut"
+        | "expr"
+        | "date"
+        | "uname"
+        | "whoami"
+        | "logger"
+        | "tty"
+        | "ischroot"
+        | "dpkg-query"
+        | "pidof"
+        | "pgrep"
+        | "ps"
+        | "sleep"
+        | "printenv"
+        | "basename"
+        | "dirname"
+        | "cat"
+        | "phpquery"
+        | "a2query"
+        | "ucfq"
+        | "systemd-detect-virt"
+        | "dpkg-architecture"
+        | "getcap"
+        | "mountpoint"
+        | "locale"
+        | "pwd"
+        | "nproc"
+        | "seq"
+        | "yes"
+        | "env"
+        | "lsb_release" => true,
+        "hostname" => args.is_empty() || args.iter().all(|a| a.starts_with('-')),
+        _ => false,
+    }
+}
+
+/// Commands skipped on purpose, and why.
+pub(crate) fn ignored_reason(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "deb-systemd-helper" | "deb-systemd-invoke" | "systemctl" | "update-rc.d"
+        | "invoke-rc.d" | "service" | "start-stop-daemon" | "initctl" => "service management",
+        n if n.starts_with("db_") => "debconf",
+        "ldconfig" => "the dynamic linker cache",
+        "systemd-sysusers" => "sysusers.d is applied from the image's files",
+        "systemd-tmpfiles" => "tmpfiles.d is applied from the image's files",
+        "dpkg-trigger" => "trigger activation (the trigger's effect is an end-state rule)",
+        "dpkg-maintscript-helper" => "dpkg-maintscript-helper acts only on upgrades",
+        "udevadm" | "update-initramfs" => "hardware and boot (no effect in an image)",
+        _ => return None,
+    })
+}
+
+/// `>/dev/null`, `2>&1`, `>&2`: redirections that change nothing.
+pub(crate) fn is_silencing(redirect: &ast::IoRedirect) -> bool {
+    match redirect {
+        ast::IoRedirect::File(_, kind, target) => match (kind, target) {
+            (_, ast::IoFileRedirectTarget::Fd(_)) => true,
+            (
+                ast::IoFileRedirectKind::DuplicateOutput | ast::IoFileRedirectKind::DuplicateInput,
+                ast::IoFileRedirectTarget::Duplicate(_),
+            ) => true,
+            (_, ast::IoFileRedirectTarget::Filename(w)) => {
+                w.value == "/dev/null" || matches!(kind, ast::IoFileRedirectKind::Read)
+            }
+            _ => false,
+        },
+        ast::IoRedirect::OutputAndError(w, _) => w.value == "/dev/null",
+        ast::IoRedirect::HereDocument(..) | ast::IoRedirect::HereString(..) => true,
+    }
+}

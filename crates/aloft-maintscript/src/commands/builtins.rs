@@ -1,0 +1,394 @@
+//! Shell builtins with an effect on the reader's state or the image: `exit`/`return`,
+//! `.`, `set`, `local`/`export`, `cd`, `umask`, `read`, and output written to a file.
+
+use super::files::octal;
+use super::unsupported;
+use crate::classify::{ignored_reason, is_builtin, is_query};
+use crate::paths;
+use crate::redirect::Cmd;
+use crate::shell::{Flow, Func, Positional, Shell, Status, Value};
+use crate::{Call, FileKind, Why};
+
+/// `echo`'s output as dash prints it (escapes interpreted, `-n` honoured).
+fn echo_text(args: &[String]) -> String {
+    let (args, newline) = match args.first().map(String::as_str) {
+        Some("-n") => (&args[1..], false),
+        _ => (args, true),
+    };
+    let (mut text, stopped) = unescape(&args.join(" "));
+    if newline && !stopped {
+        text.push('\n');
+    }
+    text
+}
+
+/// Interprets `\n`, `\t`, `\\`, `\0NNN` ...; true when `\c` stopped the output.
+fn unescape(s: &str) -> (String, bool) {
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('a') => out.push('\u{7}'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('v') => out.push('\u{b}'),
+            Some('\\') => out.push('\\'),
+            Some('c') => return (out, true),
+            Some('0') => {
+                let mut value = 0u32;
+                for _ in 0..3 {
+                    match chars.peek().and_then(|d| d.to_digit(8)) {
+                        Some(d) => {
+                            value = value * 8 + d;
+                            chars.next();
+                        }
+                        None => break,
+                    }
+                }
+                out.push(char::from_u32(value).unwrap_or('\u{fffd}'));
+            }
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    (out, false)
+}
+
+impl<'p> Shell<'p, '_> {
+    /// The special builtins (`exit`, `.`, `set`, `shift`, `unset`, ...), which come before
+    /// functions; `None` when `name` is not one.
+    pub(super) fn special_builtin(
+        &mut self,
+        cmd: &Cmd<'p>,
+        name: &str,
+        args: &Result<Vec<String>, String>,
+    ) -> Option<Flow> {
+        let line = cmd.line;
+        match name {
+            ":" | "true" => {
+                self.last = Status::OK;
+                return Some(Flow::Next);
+            }
+            "exit" | "return" => return Some(self.exit_or_return(cmd, name, args)),
+            "break" | "continue" => {
+                let n = args
+                    .as_ref()
+                    .ok()
+                    .and_then(|a| a.first().and_then(|n| n.parse().ok()))
+                    .unwrap_or(1);
+                self.last = Status::OK;
+                return Some(if name == "break" {
+                    Flow::Break(n)
+                } else {
+                    Flow::Continue(n)
+                });
+            }
+            "." | "source" => return Some(self.source(cmd, args)),
+            "set" => return Some(self.set_builtin(cmd, args)),
+            "shift" => {
+                let n: usize = match args.as_deref() {
+                    Ok([]) => 1,
+                    Ok([n]) => n.parse().unwrap_or(usize::MAX),
+                    _ => usize::MAX,
+                };
+                match &mut self.positional {
+                    Positional::Known(values) if n <= values.len() => {
+                        values.drain(..n);
+                        self.last = Status::OK;
+                    }
+                    Positional::Known(_) => self.last = Status::FAIL,
+                    Positional::Unknown(_) => self.last = Status::OK,
+                }
+                return Some(Flow::Next);
+            }
+            "export" | "readonly" | "local" | "typeset" | "declare" => {
+                self.declare(cmd, name, args);
+                return Some(Flow::Next);
+            }
+            "unset" => {
+                match args {
+                    Ok(names) => {
+                        let functions = names.iter().any(|a| a == "-f");
+                        for n in names.iter().filter(|a| !a.starts_with('-')) {
+                            if functions {
+                                self.functions.remove(n);
+                            } else {
+                                self.set_var(n, Value::Unset);
+                            }
+                        }
+                    }
+                    Err(why) => self.skip(line, &cmd.text, Why::Undecidable(why.clone())),
+                }
+                self.last = Status::OK;
+                return Some(Flow::Next);
+            }
+            "eval" | "exec" | "trap" => {
+                let what = match name {
+                    "trap" => "trap handlers are not evaluated",
+                    "eval" => "`eval` is not evaluated",
+                    _ => "`exec` is not evaluated",
+                };
+                self.skip(line, &cmd.text, unsupported(what));
+                self.unknown(format!("`{name}` was skipped"));
+                return Some(Flow::Next);
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// Regular builtins: `false`, `echo` and the like, `cd`, `umask`, `read`; `None` leaves
+    /// the status as set.
+    pub(super) fn regular_builtin(
+        &mut self,
+        cmd: &Cmd<'p>,
+        name: &str,
+        args: &[String],
+    ) -> Option<Status> {
+        let line = cmd.line;
+        match name {
+            "false" => Some(Status::FAIL),
+            "cd" => {
+                self.cwd = match args {
+                    [dir] if dir != "-" => self.abs(dir),
+                    _ => Err("the working directory is not known (`cd` without a path)".into()),
+                };
+                Some(Status::OK)
+            }
+            "umask" => {
+                let default = matches!(args, [mode] if octal(mode).is_ok_and(|m| m == 0o022));
+                if !args.is_empty() && !default {
+                    self.skip(
+                        line,
+                        &cmd.text,
+                        unsupported("a umask other than 022 (files created later get other modes)"),
+                    );
+                }
+                Some(Status::OK)
+            }
+            "read" => {
+                for var in args.iter().filter(|a| !a.starts_with('-')) {
+                    self.set_var(
+                        var,
+                        Value::Unknown(format!("`{var}` is read from input (line {line})")),
+                    );
+                }
+                self.unknown(format!("`{}` reads input", cmd.shown));
+                None
+            }
+            // echo, printf, wait, alias, unalias, kill, getopts: output only.
+            _ => Some(Status::OK),
+        }
+    }
+
+    /// Output redirected to a file: only a few commands' output is known.
+    pub(super) fn write_output(
+        &mut self,
+        cmd: &Cmd<'p>,
+        name: &str,
+        args: &Result<Vec<String>, String>,
+        target: Result<(String, bool), String>,
+    ) {
+        let (path, append) = match target {
+            Ok(target) => target,
+            Err(why) => {
+                self.skip(cmd.line, &cmd.text, Why::Undecidable(why.clone()));
+                self.unknown(why);
+                return;
+            }
+        };
+        let content: Result<String, Why> = match (name, args) {
+            (_, Err(why)) => Err(Why::Undecidable(why.clone())),
+            (":" | "true", Ok(_)) => Ok(String::new()),
+            ("echo", Ok(args)) => Ok(echo_text(args)),
+            ("printf", Ok(args)) if args.len() == 1 && !args[0].contains('%') => {
+                Ok(unescape(&args[0]).0)
+            }
+            ("cat", Ok(args)) if args.is_empty() || args == &["-"] => match &cmd.redirs.heredoc {
+                Some(Ok(text)) => Ok(text.clone()),
+                Some(Err(why)) => Err(Why::Undecidable(why.clone())),
+                None => Err(unsupported("`cat` reads its standard input")),
+            },
+            _ if self.functions.contains_key(name) => Err(unsupported(format!(
+                "the output of the function `{name}` is written to `{path}`"
+            ))),
+            _ if ignored_reason(name).is_none()
+                && !is_query(name, args.as_deref().unwrap_or_default())
+                && !is_builtin(name) =>
+            {
+                Err(Why::UnknownCommand)
+            }
+            _ => Err(Why::Undecidable(format!(
+                "the output of `{}` is written to `{path}`",
+                cmd.shown
+            ))),
+        };
+        match content {
+            Ok(content) => {
+                self.put_file(&path, Some(FileKind::File));
+                self.emit(
+                    cmd.line,
+                    Call::WriteFile {
+                        path,
+                        content,
+                        append,
+                    },
+                );
+                self.last = Status::OK;
+            }
+            Err(why) => {
+                self.skip(cmd.line, &cmd.text, why);
+                self.unknown(format!("`{}` was skipped", cmd.shown));
+            }
+        }
+    }
+
+    pub(super) fn exit_or_return(
+        &mut self,
+        cmd: &Cmd<'p>,
+        name: &str,
+        args: &Result<Vec<String>, String>,
+    ) -> Flow {
+        match args.as_deref() {
+            Ok([]) => {}
+            Ok([code, ..]) => match code.parse::<i32>() {
+                Ok(code) => self.last = Status::Known(code & 0xff),
+                Err(_) => self.last = Status::Known(2),
+            },
+            Err(why) => self.unknown(why.clone()),
+        }
+        if name == "return" && (!self.frames.is_empty() || self.subshells > 0) {
+            return Flow::Return;
+        }
+        if self.subshells == 0 {
+            match self.last {
+                Status::Known(0) => {}
+                Status::Known(code) => self.skip(
+                    cmd.line,
+                    &cmd.text,
+                    unsupported(format!(
+                        "the script exits with status {code} here: dpkg would fail to configure the package"
+                    )),
+                ),
+                Status::Unknown => {
+                    let why = format!("the script exits here with an unknown status: {}", self.why);
+                    self.skip(cmd.line, &cmd.text, Why::Undecidable(why));
+                }
+            }
+        }
+        Flow::Exit
+    }
+
+    pub(super) fn source(&mut self, cmd: &Cmd<'p>, args: &Result<Vec<String>, String>) -> Flow {
+        match args.as_deref() {
+            Ok([file, ..]) => {
+                if !self.out.sourced.contains(file) {
+                    self.out.sourced.push(file.clone());
+                }
+                if paths::basename(file) == "php-maintscript-helper" {
+                    self.functions
+                        .insert("php_invoke".to_owned(), Func::PhpInvoke);
+                    self.functions.insert("php_msg".to_owned(), Func::NoOp);
+                }
+                self.last = Status::OK;
+            }
+            Ok([]) => self.last = Status::Known(2),
+            Err(why) => {
+                self.skip(cmd.line, &cmd.text, Why::Undecidable(why.clone()));
+                self.unknown(why.clone());
+            }
+        }
+        Flow::Next
+    }
+
+    pub(super) fn set_builtin(
+        &mut self,
+        cmd: &Cmd<'p>,
+        args: &Result<Vec<String>, String>,
+    ) -> Flow {
+        match args {
+            Ok(args) => {
+                if let Some(i) = args.iter().position(|a| a == "--") {
+                    self.positional =
+                        Positional::Known(args[i + 1..].iter().cloned().map(Value::Set).collect());
+                } else if let Some(i) = args.iter().position(|a| !a.starts_with(['-', '+'])) {
+                    // `set -o name` takes a word; anything else sets the parameters.
+                    if i == 0 || !matches!(args[i - 1].as_str(), "-o" | "+o") {
+                        self.positional =
+                            Positional::Known(args[i..].iter().cloned().map(Value::Set).collect());
+                    }
+                }
+            }
+            Err(why) => {
+                if !cmd.text.trim_start_matches("set").trim().starts_with('-') {
+                    self.positional = Positional::Unknown(why.clone());
+                }
+            }
+        }
+        self.last = Status::OK;
+        Flow::Next
+    }
+
+    /// `local`, `export`, `readonly`: assignments and (for `local`) scoping.
+    pub(super) fn declare(
+        &mut self,
+        cmd: &Cmd<'p>,
+        name: &str,
+        args: &Result<Vec<String>, String>,
+    ) {
+        let local = name == "local" && !self.frames.is_empty();
+        for decl in &cmd.decls {
+            if let brush_parser::ast::AssignmentName::VariableName(var) = &decl.name
+                && local
+            {
+                self.make_local(var);
+            }
+            self.assign(decl, cmd.line);
+        }
+        // With unknown words, which plain names are declared is not known; the `name=value`
+        // words are in `decls` either way.
+        if let Ok(args) = args {
+            for arg in args.iter().filter(|a| !a.starts_with('-')) {
+                let (var, value) = match arg.split_once('=') {
+                    Some((var, value)) => (var, Some(value)),
+                    None => (arg.as_str(), None),
+                };
+                let is_decl = cmd.decls.iter().any(|d| {
+                    matches!(&d.name, brush_parser::ast::AssignmentName::VariableName(v) if v == var)
+                });
+                if is_decl {
+                    continue;
+                }
+                if local {
+                    self.make_local(var);
+                }
+                if let Some(value) = value {
+                    self.set_var(var, Value::Set(value.to_owned()));
+                }
+            }
+        }
+        self.last = Status::OK;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_like_dash() {
+        assert_eq!(echo_text(&["a".into(), "b".into()]), "a b\n");
+        assert_eq!(echo_text(&["-n".into(), "x".into()]), "x");
+        assert_eq!(echo_text(&["a\\tb\\c".into(), "z".into()]), "a\tb");
+    }
+}

@@ -1,0 +1,211 @@
+//! Debian's configuration tools: `update-alternatives`, `ucf`, `ucfr`, `dpkg-statoverride`.
+
+use super::files::octal;
+use super::{Effect, options, unsupported};
+use crate::getopt::{self, Arg, long, opt};
+use crate::paths;
+use crate::shell::{Shell, Status};
+use crate::{Call, FileKind, Slave, Why};
+
+pub(super) fn update_alternatives(args: &[String]) -> Result<Effect, Why> {
+    let mut install: Option<Call> = None;
+    let mut other: Option<Call> = None;
+    let mut query = false;
+    let mut i = 0;
+    let take = |i: &mut usize, n: usize, what: &str| -> Result<Vec<String>, Why> {
+        let got = args.get(*i..*i + n).ok_or_else(|| {
+            unsupported(format!("update-alternatives {what} needs {n} arguments"))
+        })?;
+        *i += n;
+        Ok(got.to_vec())
+    };
+    while i < args.len() {
+        let arg = args[i].as_str();
+        i += 1;
+        match arg {
+            "--install" => {
+                let v = take(&mut i, 4, arg)?;
+                let priority = v[3].parse::<i64>().map_err(|_| {
+                    unsupported(format!("the priority `{}` is not an integer", v[3]))
+                })?;
+                install = Some(Call::AlternativeInstall {
+                    link: paths::normalize(&v[0]),
+                    name: v[1].clone(),
+                    path: paths::normalize(&v[2]),
+                    priority,
+                    slaves: Vec::new(),
+                });
+            }
+            "--slave" => {
+                let v = take(&mut i, 3, arg)?;
+                match &mut install {
+                    Some(Call::AlternativeInstall { slaves, .. }) => slaves.push(Slave {
+                        link: paths::normalize(&v[0]),
+                        name: v[1].clone(),
+                        path: paths::normalize(&v[2]),
+                    }),
+                    _ => return Err(unsupported("`--slave` without `--install`")),
+                }
+            }
+            "--remove" => {
+                let v = take(&mut i, 2, arg)?;
+                other = Some(Call::AlternativeRemove {
+                    name: v[0].clone(),
+                    path: paths::normalize(&v[1]),
+                });
+            }
+            "--set" => {
+                let v = take(&mut i, 2, arg)?;
+                other = Some(Call::AlternativeSet {
+                    name: v[0].clone(),
+                    path: paths::normalize(&v[1]),
+                });
+            }
+            "--auto" => {
+                let v = take(&mut i, 1, arg)?;
+                other = Some(Call::AlternativeAuto { name: v[0].clone() });
+            }
+            "--display" | "--query" | "--list" | "--config" => {
+                take(&mut i, 1, arg)?;
+                query = true;
+            }
+            "--get-selections" | "--all" => query = true,
+            "--force" | "--quiet" | "--verbose" | "--debug" | "--skip-auto" => {}
+            "--log" => {
+                take(&mut i, 1, arg)?;
+            }
+            _ if arg.starts_with("--log=") => {}
+            _ => {
+                return Err(unsupported(format!(
+                    "`update-alternatives {arg}` is not modelled"
+                )));
+            }
+        }
+    }
+    match (install, other) {
+        (Some(call), None) | (None, Some(call)) => Effect::ok(vec![call]),
+        (None, None) if query => Ok(Effect {
+            calls: Vec::new(),
+            status: Status::Unknown,
+        }),
+        _ => Err(unsupported("update-alternatives needs exactly one action")),
+    }
+}
+
+pub(super) fn ucfr(args: &[String]) -> Result<Effect, Why> {
+    const OPTS: &[getopt::Opt] = &[
+        opt('h', "help", Arg::No),
+        opt('d', "debug", Arg::Optional),
+        opt('D', "DEBUG", Arg::Optional),
+        opt('f', "force", Arg::No),
+        opt('n', "no-action", Arg::No),
+        opt('v', "verbose", Arg::No),
+        opt('p', "purge", Arg::No),
+        long("state-dir", Arg::Required),
+    ];
+    let parsed = options("ucfr", args, OPTS)?;
+    if parsed.has("purge") {
+        return Err(unsupported("`ucfr --purge` is not modelled"));
+    }
+    if parsed.has("no-action") || parsed.has("help") {
+        return Effect::ok(Vec::new());
+    }
+    let [package, dest] = parsed.operands.as_slice() else {
+        return Err(unsupported("ucfr takes a package and a file"));
+    };
+    Effect::ok(vec![Call::Ucfr {
+        package: package.clone(),
+        dest: paths::normalize(dest),
+    }])
+}
+
+pub(super) fn dpkg_statoverride(args: &[String]) -> Result<Effect, Why> {
+    let mut action = None;
+    let mut update = false;
+    let mut operands = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].as_str();
+        i += 1;
+        match arg {
+            "--add" | "--remove" | "--list" => action = Some(arg),
+            "--update" => update = true,
+            "--quiet" | "--force" => {}
+            _ if arg.starts_with("--force-") || arg.starts_with("--no-force-") => {}
+            "--root" | "--admindir" | "--instdir" => {
+                return Err(unsupported(format!(
+                    "`dpkg-statoverride {arg}` is not modelled"
+                )));
+            }
+            "--" => {
+                operands.extend(args[i..].iter().cloned());
+                break;
+            }
+            _ if arg.starts_with("--") => {
+                return Err(unsupported(format!(
+                    "`dpkg-statoverride {arg}` is not modelled"
+                )));
+            }
+            _ => operands.push(args[i - 1].clone()),
+        }
+    }
+    match (action, operands.as_slice()) {
+        // A fresh image has no overrides: `--list` prints nothing and fails.
+        (Some("--list"), _) => Ok(Effect {
+            calls: Vec::new(),
+            status: Status::FAIL,
+        }),
+        (Some("--add"), [user, group, mode, path]) => Effect::ok(vec![Call::StatOverride {
+            user: user.clone(),
+            group: group.clone(),
+            mode: octal(mode)?,
+            path: paths::normalize(path),
+            update,
+        }]),
+        (Some("--remove"), _) => Err(unsupported("`dpkg-statoverride --remove` is not modelled")),
+        _ => Err(unsupported(
+            "this dpkg-statoverride command line is not understood",
+        )),
+    }
+}
+
+impl<'p> Shell<'p, '_> {
+    pub(super) fn ucf(&mut self, args: &[String]) -> Result<Effect, Why> {
+        const OPTS: &[getopt::Opt] = &[
+            opt('h', "help", Arg::No),
+            opt('s', "src-dir", Arg::Required),
+            long("sum-file", Arg::Required),
+            long("dest-dir", Arg::Required),
+            opt('d', "debug", Arg::Optional),
+            opt('D', "DEBUG", Arg::Optional),
+            opt('n', "no-action", Arg::No),
+            opt('P', "package", Arg::Required),
+            opt('p', "purge", Arg::No),
+            opt('v', "verbose", Arg::No),
+            long("three-way", Arg::No),
+            long("debconf-ok", Arg::No),
+            long("debconf-template", Arg::Required),
+            long("state-dir", Arg::Required),
+            opt('Z', "selinux", Arg::No),
+        ];
+        let parsed = options("ucf", args, OPTS)?;
+        if parsed.has("purge") {
+            return Err(unsupported("`ucf --purge` is not modelled"));
+        }
+        if parsed.has("dest-dir") {
+            return Err(unsupported("`ucf --dest-dir` is not modelled"));
+        }
+        if parsed.has("no-action") || parsed.has("help") {
+            return Effect::ok(Vec::new());
+        }
+        let [source, dest] = parsed.operands.as_slice() else {
+            return Err(unsupported("ucf takes a source and a destination"));
+        };
+        let source = self.operand(source)?;
+        let dest = self.operand(dest)?;
+        if self.file(&dest, true).is_none() {
+            self.put_file(&dest, Some(FileKind::File));
+        }
+        Effect::ok(vec![Call::Ucf { source, dest }])
+    }
+}

@@ -1,0 +1,448 @@
+//! File commands (`ln`, `mkdir`, `install -d`, `cp`, `mv`, `rm`, `rmdir`, `touch`, `chown`,
+//! `chmod`), their options parsed as coreutils parses them.
+
+use super::{Effect, options, unsupported};
+use crate::getopt::{self, Arg, long, opt};
+use crate::paths;
+use crate::shell::Shell;
+use crate::{Call, FileKind, Why};
+
+/// An octal mode (`755`, `0644`, `01733`).
+pub(super) fn octal(mode: &str) -> Result<u32, Why> {
+    if !mode.is_empty() && mode.len() <= 5 && mode.chars().all(|c| c.is_digit(8)) {
+        u32::from_str_radix(mode, 8).map_err(|_| unsupported(format!("the mode `{mode}`")))
+    } else {
+        Err(unsupported(format!(
+            "the symbolic mode `{mode}` is not folded"
+        )))
+    }
+}
+
+impl<'p> Shell<'p, '_> {
+    /// A path operand made absolute.
+    pub(super) fn operand(&self, path: &str) -> Result<String, Why> {
+        self.abs(path).map_err(Why::Undecidable)
+    }
+
+    /// Where `cp`/`mv`/`ln` put `source` when told `dest`: inside `dest` when it is a
+    /// directory (unless `-T`), else at `dest`.
+    pub(super) fn dest_in(
+        &self,
+        source: &str,
+        dest: &str,
+        no_target_dir: bool,
+        deref: bool,
+    ) -> Result<String, Why> {
+        let dest = self.operand(dest)?;
+        if !no_target_dir && matches!(self.file(&dest, deref), Some(FileKind::Dir)) {
+            Ok(format!(
+                "{}/{}",
+                dest.trim_end_matches('/'),
+                paths::basename(source)
+            ))
+        } else {
+            Ok(dest)
+        }
+    }
+
+    /// `(source, dest)` pairs of a `cp`/`mv`/`ln`-style command line.
+    pub(super) fn pairs(
+        &self,
+        parsed: &getopt::Parsed,
+        deref_dest: bool,
+    ) -> Result<Vec<(String, String)>, Why> {
+        let no_target = parsed.has("no-target-directory");
+        let ops = &parsed.operands;
+        if let Some(dir) = parsed.value("target-directory") {
+            let dir = self.operand(dir)?;
+            return Ok(ops
+                .iter()
+                .map(|s| (s.clone(), format!("{dir}/{}", paths::basename(s))))
+                .collect());
+        }
+        match ops.as_slice() {
+            [] => Err(unsupported("a missing operand")),
+            [source] => {
+                let cwd = self.cwd().map_err(Why::Undecidable)?;
+                Ok(vec![(
+                    source.clone(),
+                    paths::absolute(cwd, paths::basename(source)),
+                )])
+            }
+            [source, dest] => Ok(vec![(
+                source.clone(),
+                self.dest_in(source, dest, no_target, deref_dest)?,
+            )]),
+            [sources @ .., dir] => {
+                let dir = self.operand(dir)?;
+                Ok(sources
+                    .iter()
+                    .map(|s| (s.clone(), format!("{dir}/{}", paths::basename(s))))
+                    .collect())
+            }
+        }
+    }
+
+    pub(super) fn ln(&mut self, args: &[String]) -> Result<Effect, Why> {
+        const OPTS: &[getopt::Opt] = &[
+            opt('s', "symbolic", Arg::No),
+            opt('f', "force", Arg::No),
+            opt('n', "no-dereference", Arg::No),
+            opt('T', "no-target-directory", Arg::No),
+            opt('t', "target-directory", Arg::Required),
+            opt('r', "relative", Arg::No),
+            opt('v', "verbose", Arg::No),
+            opt('i', "interactive", Arg::No),
+            opt('L', "logical", Arg::No),
+            opt('P', "physical", Arg::No),
+            opt('b', "backup", Arg::No),
+            long("backup", Arg::Optional),
+            opt('S', "suffix", Arg::Required),
+        ];
+        let parsed = options("ln", args, OPTS)?;
+        if parsed.has("relative") || parsed.has("backup") {
+            return Err(unsupported(
+                "`ln --relative` and `ln --backup` are not modelled",
+            ));
+        }
+        let symbolic = parsed.has("symbolic");
+        let deref = !parsed.has("no-dereference");
+        let mut calls = Vec::new();
+        for (target, link) in self.pairs(&parsed, deref)? {
+            let kind = if symbolic {
+                FileKind::Symlink(target.clone())
+            } else {
+                let path = self.operand(&target)?;
+                self.file(&path, true).unwrap_or(FileKind::File)
+            };
+            let target = if symbolic {
+                target
+            } else {
+                self.operand(&target)?
+            };
+            self.put_file(&link, Some(kind));
+            calls.push(Call::Link {
+                target,
+                link,
+                symbolic,
+            });
+        }
+        Effect::ok(calls)
+    }
+
+    pub(super) fn mkdir(&mut self, args: &[String]) -> Result<Effect, Why> {
+        const OPTS: &[getopt::Opt] = &[
+            opt('p', "parents", Arg::No),
+            opt('m', "mode", Arg::Required),
+            opt('v', "verbose", Arg::No),
+            opt('Z', "selinux", Arg::No),
+            long("context", Arg::Optional),
+        ];
+        let parsed = options("mkdir", args, OPTS)?;
+        let mode = parsed.value("mode").map(octal).transpose()?;
+        let mut calls = Vec::new();
+        for dir in &parsed.operands {
+            let path = self.operand(dir)?;
+            self.put_dirs(&path);
+            calls.push(Call::Mkdir {
+                path,
+                mode,
+                owner: None,
+                group: None,
+            });
+        }
+        Effect::ok(calls)
+    }
+
+    pub(super) fn install(&mut self, args: &[String]) -> Result<Effect, Why> {
+        const OPTS: &[getopt::Opt] = &[
+            opt('d', "directory", Arg::No),
+            opt('m', "mode", Arg::Required),
+            opt('o', "owner", Arg::Required),
+            opt('g', "group", Arg::Required),
+            opt('D', "D", Arg::No),
+            opt('v', "verbose", Arg::No),
+            opt('c', "c", Arg::No),
+            opt('p', "preserve-timestamps", Arg::No),
+            opt('s', "strip", Arg::No),
+            opt('C', "compare", Arg::No),
+            opt('b', "backup", Arg::No),
+            opt('S', "suffix", Arg::Required),
+            opt('t', "target-directory", Arg::Required),
+            opt('T', "no-target-directory", Arg::No),
+            opt('Z', "selinux", Arg::No),
+            long("context", Arg::Optional),
+        ];
+        let parsed = options("install", args, OPTS)?;
+        if !parsed.has("directory") {
+            return Err(unsupported(
+                "`install` without `-d` (copying files) is not modelled",
+            ));
+        }
+        let mode = parsed.value("mode").map(octal).transpose()?;
+        let owner = parsed.value("owner").map(str::to_owned);
+        let group = parsed.value("group").map(str::to_owned);
+        let mut calls = Vec::new();
+        for dir in &parsed.operands {
+            let path = self.operand(dir)?;
+            self.put_dirs(&path);
+            calls.push(Call::Mkdir {
+                path,
+                mode,
+                owner: owner.clone(),
+                group: group.clone(),
+            });
+        }
+        Effect::ok(calls)
+    }
+
+    pub(super) fn cp(&mut self, args: &[String]) -> Result<Effect, Why> {
+        const OPTS: &[getopt::Opt] = &[
+            opt('a', "archive", Arg::No),
+            opt('p', "p", Arg::No),
+            long("preserve", Arg::Optional),
+            long("no-preserve", Arg::Required),
+            opt('f', "force", Arg::No),
+            opt('r', "r", Arg::No),
+            opt('R', "recursive", Arg::No),
+            opt('d', "d", Arg::No),
+            opt('P', "no-dereference", Arg::No),
+            opt('L', "dereference", Arg::No),
+            opt('H', "H", Arg::No),
+            opt('T', "no-target-directory", Arg::No),
+            opt('t', "target-directory", Arg::Required),
+            opt('v', "verbose", Arg::No),
+            opt('u', "update", Arg::No),
+            opt('i', "interactive", Arg::No),
+            opt('n', "no-clobber", Arg::No),
+            opt('l', "link", Arg::No),
+            opt('s', "symbolic-link", Arg::No),
+            opt('b', "backup", Arg::No),
+            opt('S', "suffix", Arg::Required),
+            long("remove-destination", Arg::No),
+            long("sparse", Arg::Required),
+            long("reflink", Arg::Optional),
+            opt('x', "one-file-system", Arg::No),
+            opt('Z', "selinux", Arg::No),
+            long("parents", Arg::No),
+        ];
+        let parsed = options("cp", args, OPTS)?;
+        if let Some(o) = parsed.first_of(&["link", "symbolic-link", "parents", "backup"]) {
+            return Err(unsupported(format!("`cp --{o}` is not modelled")));
+        }
+        let only_absent = parsed.has("no-clobber") || parsed.has("update");
+        let mut calls = Vec::new();
+        for (source, dest) in self.pairs(&parsed, true)? {
+            let source = self.operand(&source)?;
+            if only_absent && self.file(&dest, true).is_some() {
+                if parsed.has("update") {
+                    return Err(unsupported("`cp --update` over an existing file"));
+                }
+                continue;
+            }
+            let kind = match self.file(&source, true) {
+                Some(FileKind::Dir) => FileKind::Dir,
+                Some(FileKind::Executable) => FileKind::Executable,
+                _ => FileKind::File,
+            };
+            self.put_file(&dest, Some(kind));
+            calls.push(Call::Copy { source, dest });
+        }
+        Effect::ok(calls)
+    }
+
+    pub(super) fn mv(&mut self, args: &[String]) -> Result<Effect, Why> {
+        const OPTS: &[getopt::Opt] = &[
+            opt('f', "force", Arg::No),
+            opt('i', "interactive", Arg::No),
+            opt('n', "no-clobber", Arg::No),
+            opt('T', "no-target-directory", Arg::No),
+            opt('t', "target-directory", Arg::Required),
+            opt('v', "verbose", Arg::No),
+            opt('u', "update", Arg::No),
+            opt('b', "backup", Arg::No),
+            opt('S', "suffix", Arg::Required),
+            opt('Z', "selinux", Arg::No),
+        ];
+        let parsed = options("mv", args, OPTS)?;
+        if let Some(o) = parsed.first_of(&["no-clobber", "update", "backup"]) {
+            return Err(unsupported(format!("`mv --{o}` is not modelled")));
+        }
+        let mut calls = Vec::new();
+        for (source, dest) in self.pairs(&parsed, true)? {
+            let source = self.operand(&source)?;
+            let kind = self.file(&source, false).unwrap_or(FileKind::File);
+            self.put_file(&source, None);
+            self.put_file(&dest, Some(kind));
+            calls.push(Call::Move { source, dest });
+        }
+        Effect::ok(calls)
+    }
+
+    pub(super) fn rm(&mut self, args: &[String]) -> Result<Effect, Why> {
+        const OPTS: &[getopt::Opt] = &[
+            opt('f', "force", Arg::No),
+            opt('r', "r", Arg::No),
+            opt('R', "recursive", Arg::No),
+            opt('d', "dir", Arg::No),
+            opt('i', "i", Arg::No),
+            opt('I', "I", Arg::No),
+            long("interactive", Arg::Optional),
+            opt('v', "verbose", Arg::No),
+            long("one-file-system", Arg::No),
+            long("preserve-root", Arg::Optional),
+            long("no-preserve-root", Arg::No),
+        ];
+        let parsed = options("rm", args, OPTS)?;
+        let recursive = parsed.has("r") || parsed.has("recursive");
+        let mut calls = Vec::new();
+        for path in &parsed.operands {
+            let path = self.operand(path)?;
+            self.put_file(&path, None);
+            calls.push(Call::Remove { path, recursive });
+        }
+        Effect::ok(calls)
+    }
+
+    pub(super) fn rmdir(&mut self, args: &[String]) -> Result<Effect, Why> {
+        const OPTS: &[getopt::Opt] = &[
+            long("ignore-fail-on-non-empty", Arg::No),
+            opt('p', "parents", Arg::No),
+            opt('v', "verbose", Arg::No),
+        ];
+        let parsed = options("rmdir", args, OPTS)?;
+        if parsed.has("parents") {
+            return Err(unsupported("`rmdir --parents` is not modelled"));
+        }
+        let mut calls = Vec::new();
+        for path in &parsed.operands {
+            let path = self.operand(path)?;
+            self.put_file(&path, None);
+            calls.push(Call::Rmdir { path });
+        }
+        Effect::ok(calls)
+    }
+
+    pub(super) fn touch(&mut self, args: &[String]) -> Result<Effect, Why> {
+        const OPTS: &[getopt::Opt] = &[
+            opt('a', "a", Arg::No),
+            opt('c', "no-create", Arg::No),
+            opt('d', "date", Arg::Required),
+            opt('f', "f", Arg::No),
+            opt('h', "no-dereference", Arg::No),
+            opt('m', "m", Arg::No),
+            opt('r', "reference", Arg::Required),
+            opt('t', "t", Arg::Required),
+            long("time", Arg::Required),
+        ];
+        let parsed = options("touch", args, OPTS)?;
+        if parsed.has("no-create") {
+            // Only times change, and only of files that exist.
+            return Effect::ok(Vec::new());
+        }
+        let mut calls = Vec::new();
+        for path in &parsed.operands {
+            let path = self.operand(path)?;
+            if self.file(&path, true).is_none() {
+                self.put_file(&path, Some(FileKind::File));
+            }
+            calls.push(Call::Touch { path });
+        }
+        Effect::ok(calls)
+    }
+
+    pub(super) fn chown(&mut self, name: &str, args: &[String]) -> Result<Effect, Why> {
+        const OPTS: &[getopt::Opt] = &[
+            opt('R', "recursive", Arg::No),
+            opt('h', "no-dereference", Arg::No),
+            opt('H', "H", Arg::No),
+            opt('L', "L", Arg::No),
+            opt('P', "P", Arg::No),
+            opt('c', "changes", Arg::No),
+            opt('f', "silent", Arg::No),
+            long("quiet", Arg::No),
+            opt('v', "verbose", Arg::No),
+            long("dereference", Arg::No),
+            long("from", Arg::Required),
+            long("reference", Arg::Required),
+            long("preserve-root", Arg::No),
+            long("no-preserve-root", Arg::No),
+        ];
+        let parsed = options(name, args, OPTS)?;
+        if let Some(o) = parsed.first_of(&["reference", "from"]) {
+            return Err(unsupported(format!("`{name} --{o}` is not modelled")));
+        }
+        let recursive = parsed.has("recursive");
+        let [spec, files @ ..] = parsed.operands.as_slice() else {
+            return Err(unsupported(format!("{name} without operands")));
+        };
+        let (owner, group) = if name == "chgrp" {
+            (None, Some(spec.clone()))
+        } else {
+            match spec.split_once(':').or_else(|| spec.split_once('.')) {
+                Some((_, "")) => {
+                    return Err(unsupported(format!(
+                        "`{spec}` (the owner's login group) is not modelled"
+                    )));
+                }
+                Some(("", group)) => (None, Some(group.to_owned())),
+                Some((owner, group)) => (Some(owner.to_owned()), Some(group.to_owned())),
+                None => (Some(spec.clone()), None),
+            }
+        };
+        let mut calls = Vec::new();
+        for file in files {
+            calls.push(Call::Chown {
+                owner: owner.clone(),
+                group: group.clone(),
+                path: self.operand(file)?,
+                recursive,
+            });
+        }
+        Effect::ok(calls)
+    }
+
+    pub(super) fn chmod(&mut self, args: &[String]) -> Result<Effect, Why> {
+        const OPTS: &[getopt::Opt] = &[
+            opt('R', "recursive", Arg::No),
+            opt('c', "changes", Arg::No),
+            opt('f', "silent", Arg::No),
+            long("quiet", Arg::No),
+            opt('v', "verbose", Arg::No),
+            long("reference", Arg::Required),
+            long("preserve-root", Arg::No),
+            long("no-preserve-root", Arg::No),
+        ];
+        let parsed = options("chmod", args, OPTS)?;
+        if parsed.has("reference") {
+            return Err(unsupported("`chmod --reference` is not modelled"));
+        }
+        let recursive = parsed.has("recursive");
+        let [mode, files @ ..] = parsed.operands.as_slice() else {
+            return Err(unsupported("chmod without operands"));
+        };
+        let mode = octal(mode)?;
+        let mut calls = Vec::new();
+        for file in files {
+            calls.push(Call::Chmod {
+                mode,
+                path: self.operand(file)?,
+                recursive,
+            });
+        }
+        Effect::ok(calls)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes() {
+        assert_eq!(octal("01733").ok(), Some(0o1733));
+        assert_eq!(octal("755").ok(), Some(0o755));
+        assert!(octal("u+x").is_err());
+        assert!(octal("9").is_err());
+    }
+}

@@ -1,0 +1,253 @@
+//! Dispatching a simple command: special builtins, script functions, the known commands
+//! (parsed into [`Call`]s as the real tools parse their arguments), queries, ignored and
+//! unknown commands. What each command does lives beside what it models: shell builtins,
+//! queries, file commands, Debian's tools, account tools.
+
+mod accounts;
+mod builtins;
+mod debian_tools;
+mod files;
+mod queries;
+
+use self::accounts::{adduser, gpasswd, groupadd, useradd, usermod};
+use self::debian_tools::{dpkg_statoverride, ucfr, update_alternatives};
+use crate::classify::{ignored_reason, is_query};
+use crate::getopt;
+use crate::redirect::Cmd;
+use crate::shell::{Flow, Func, Positional, Shell, Status, Value};
+use crate::{Call, Why};
+
+/// What a known command does: its calls and its exit status.
+struct Effect {
+    calls: Vec<Call>,
+    status: Status,
+}
+
+impl Effect {
+    fn ok(calls: Vec<Call>) -> Result<Self, Why> {
+        Ok(Self {
+            calls,
+            status: Status::OK,
+        })
+    }
+}
+
+/// `args` parsed as `tool` parses them (`getopt_long`); an option it does not take is
+/// a command line the reader does not model.
+fn options(tool: &str, args: &[String], opts: &[getopt::Opt]) -> Result<getopt::Parsed, Why> {
+    getopt::parse(args, opts).map_err(|o| unsupported(format!("{tool}: {o}")))
+}
+
+fn unsupported(what: impl Into<String>) -> Why {
+    Why::Unsupported(what.into())
+}
+
+impl<'p> Shell<'p, '_> {
+    /// Runs one expanded simple command.
+    pub(crate) fn dispatch(
+        &mut self,
+        cmd: &Cmd<'p>,
+        name: &str,
+        args: Result<Vec<String>, String>,
+        positional: Positional,
+        bypass_functions: bool,
+    ) -> Flow {
+        let line = cmd.line;
+        if let Some(target) = &cmd.redirs.other {
+            let why = match target {
+                Ok(path) => unsupported(format!("it writes to `{path}` through a descriptor")),
+                Err(why) => Why::Undecidable(why.clone()),
+            };
+            self.skip(line, &cmd.text, why);
+            self.unknown("a command writing to a file was skipped".to_owned());
+            return Flow::Next;
+        }
+        if let Some(target) = &cmd.redirs.stdout {
+            self.write_output(cmd, name, &args, target.clone());
+            return Flow::Next;
+        }
+
+        // Special builtins come before functions.
+        if let Some(flow) = self.special_builtin(cmd, name, &args) {
+            return flow;
+        }
+
+        // `command NAME ARGS` runs NAME, never a function of that name.
+        if name == "command"
+            && let Ok([first, rest @ ..]) = args.as_deref()
+            && !first.starts_with('-')
+        {
+            let positional = Positional::Known(rest.iter().cloned().map(Value::Set).collect());
+            return self.dispatch(cmd, first, Ok(rest.to_vec()), positional, true);
+        }
+        if !bypass_functions && let Some(func) = self.functions.get(name).cloned() {
+            return self.call(cmd, name, func, args, positional);
+        }
+
+        let args = match args {
+            Ok(args) => args,
+            Err(why) => return self.with_unknown_args(cmd, name, why),
+        };
+        let status = self.regular(cmd, name, &args);
+        if let Some(status) = status {
+            self.last = status;
+        }
+        Flow::Next
+    }
+
+    fn with_unknown_args(&mut self, cmd: &Cmd<'p>, name: &str, why: String) -> Flow {
+        if let Some(reason) = ignored_reason(name) {
+            self.ignore(cmd.line, cmd.shown.clone(), reason);
+            self.unknown(format!("the exit status of `{}` is not known", cmd.shown));
+        } else if matches!(name, "echo" | "printf" | "false" | "[" | "test") || is_query(name, &[])
+        {
+            // No effect whatever the arguments.
+            self.unknown(why);
+        } else {
+            self.skip(cmd.line, &cmd.text, Why::Undecidable(why.clone()));
+            self.unknown(why);
+        }
+        Flow::Next
+    }
+
+    fn call(
+        &mut self,
+        cmd: &Cmd<'p>,
+        name: &str,
+        func: Func<'p>,
+        args: Result<Vec<String>, String>,
+        positional: Positional,
+    ) -> Flow {
+        match func {
+            Func::Script(body) => self.call_function(cmd.line, &cmd.text, body, positional),
+            Func::NoOp => {
+                self.last = Status::OK;
+                Flow::Next
+            }
+            Func::Unknown(why) => {
+                let why = format!("the function `{name}` {why}");
+                self.skip(cmd.line, &cmd.text, Why::Undecidable(why.clone()));
+                self.unknown(why);
+                Flow::Next
+            }
+            Func::PhpInvoke => {
+                match args.as_deref() {
+                    Ok([action, version, sapi, module]) if action == "enmod" => {
+                        self.emit(
+                            cmd.line,
+                            Call::PhpEnmod {
+                                version: version.clone(),
+                                sapi: sapi.clone(),
+                                module: module.clone(),
+                            },
+                        );
+                    }
+                    Ok(args) => self.skip(
+                        cmd.line,
+                        &cmd.text,
+                        unsupported(format!(
+                            "`php_invoke {}` is not modelled (only `enmod VERSION SAPI MODULE`)",
+                            args.join(" ")
+                        )),
+                    ),
+                    Err(why) => self.skip(cmd.line, &cmd.text, Why::Undecidable(why.clone())),
+                }
+                self.last = Status::OK;
+                Flow::Next
+            }
+        }
+    }
+
+    /// Builtins and external commands; `None` leaves the status as set.
+    fn regular(&mut self, cmd: &Cmd<'p>, name: &str, args: &[String]) -> Option<Status> {
+        let line = cmd.line;
+        match name {
+            "false" | "echo" | "printf" | "wait" | "alias" | "unalias" | "kill" | "getopts"
+            | "cd" | "umask" | "read" => return self.regular_builtin(cmd, name, args),
+            "[" | "test" | "command" | "type" | "hash" | "which" | "getent" | "id" | "dpkg" => {
+                return Some(self.query(cmd, name, args));
+            }
+            _ => {}
+        }
+        if let Some(reason) = ignored_reason(name) {
+            self.ignore(line, cmd.shown.clone(), reason);
+            if name.starts_with("db_") {
+                self.set_var(
+                    "RET",
+                    Value::Unknown(format!("`RET` is set by debconf (`{}`)", cmd.shown)),
+                );
+            }
+            self.unknown(format!("the exit status of `{}` is not known", cmd.shown));
+            return None;
+        }
+        if let Some(effect) = self.effect(name, args) {
+            match effect {
+                Ok(effect) => {
+                    for call in effect.calls {
+                        self.note_account(&call);
+                        self.emit(line, call);
+                    }
+                    if effect.status == Status::Unknown {
+                        self.unknown(format!("the exit status of `{}` is not known", cmd.shown));
+                        return None;
+                    }
+                    return Some(effect.status);
+                }
+                Err(why) => {
+                    self.skip(line, &cmd.text, why);
+                    self.unknown(format!("`{}` was skipped", cmd.shown));
+                    return None;
+                }
+            }
+        }
+        if is_query(name, args) {
+            self.unknown(format!("the exit status of `{}` is not known", cmd.shown));
+            return None;
+        }
+        self.skip(line, &cmd.text, Why::UnknownCommand);
+        self.unknown(format!("`{}` is not a known command", cmd.shown));
+        None
+    }
+
+    /// Remembers the accounts a call creates, for later `getent`/`id`.
+    fn note_account(&mut self, call: &Call) {
+        match call {
+            Call::AddUser(user) => {
+                self.accounts_made.insert((false, user.name.clone()));
+                if user.user_group == Some(true) {
+                    self.accounts_made.insert((true, user.name.clone()));
+                }
+            }
+            Call::AddGroup(group) => {
+                self.accounts_made.insert((true, group.name.clone()));
+            }
+            _ => {}
+        }
+    }
+
+    /// The known commands with effects; `None` when `name` is not one of them.
+    fn effect(&mut self, name: &str, args: &[String]) -> Option<Result<Effect, Why>> {
+        Some(match name {
+            "update-alternatives" => update_alternatives(args),
+            "ucf" => self.ucf(args),
+            "ucfr" => ucfr(args),
+            "ln" => self.ln(args),
+            "mkdir" => self.mkdir(args),
+            "install" => self.install(args),
+            "cp" => self.cp(args),
+            "mv" => self.mv(args),
+            "rm" => self.rm(args),
+            "rmdir" => self.rmdir(args),
+            "touch" => self.touch(args),
+            "chown" | "chgrp" => self.chown(name, args),
+            "chmod" => self.chmod(args),
+            "dpkg-statoverride" => dpkg_statoverride(args),
+            "adduser" | "addgroup" => adduser(name, args),
+            "useradd" => useradd(args),
+            "groupadd" => groupadd(args),
+            "usermod" => usermod(args),
+            "gpasswd" => gpasswd(args),
+            _ => return None,
+        })
+    }
+}
