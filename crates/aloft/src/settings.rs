@@ -6,38 +6,24 @@ use std::path::{Path, PathBuf};
 
 use aloft_cache::Cache;
 use aloft_fetch::HttpOptions;
+use aloft_lock::RepositoryOptions;
 use aloft_manifest::Manifest;
 use miette::{Result, miette};
 
 use crate::cli::{CacheDirArgs, RepoArgs};
 use crate::project::{Project, default_lock_path};
 
-/// How the commands that read repositories reach them, and where the cache is.
-#[derive(Debug, Clone)]
-pub struct RepoSettings {
-    /// `--mirror` / `ALOFT_MIRROR` values (`URL` or `ARCHIVE=URL`).
-    pub mirrors: Vec<String>,
-    /// The cache: `--cache-dir`/`ALOFT_CACHE_DIR`, else the project's, else XDG.
-    pub cache: Cache,
-    /// Never touch the network.
-    pub offline: bool,
-    /// Accept a Release past its Valid-Until.
-    pub allow_expired_release: bool,
-    /// Retries and backoff (`ALOFT_HTTP_ATTEMPTS`, `ALOFT_HTTP_BACKOFF_MS`).
-    pub http: HttpOptions,
-}
-
-impl RepoSettings {
-    /// Resolves `args` for a manifest of `project` (none: no project settings apply).
-    pub fn resolve(args: &RepoArgs, project: Option<&Project>) -> Result<RepoSettings> {
-        Ok(RepoSettings {
-            mirrors: args.mirror.clone(),
-            cache: cache_dir(args.cache_dir.as_deref(), project)?,
-            offline: args.offline,
-            allow_expired_release: args.allow_expired_release,
-            http: http_options(),
-        })
-    }
+/// How the commands that read repositories reach them, and where the cache is: the
+/// flags, `ALOFT_MIRROR`, the project's `cache-dir`, the host's apt sources (`/etc/apt`).
+pub fn repository_options(args: &RepoArgs, project: Option<&Project>) -> Result<RepositoryOptions> {
+    Ok(RepositoryOptions {
+        mirrors: args.mirror.clone(),
+        apt_etc: Some(PathBuf::from("/etc/apt")),
+        cache: cache_dir(args.cache_dir.as_deref(), project)?,
+        offline: args.offline,
+        allow_expired_release: args.allow_expired_release,
+        http: http_options(),
+    })
 }
 
 /// The cache of `aloft cache`, which has no manifest and so no project settings.
@@ -125,13 +111,4 @@ impl ManifestTarget {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."))
     }
-}
-
-/// Which locked versions a resolution may move.
-#[derive(Debug, Clone, Default)]
-pub struct Upgrade {
-    /// Every package (`--upgrade`).
-    pub all: bool,
-    /// These packages and what they newly need (`--upgrade-package`).
-    pub packages: Vec<String>,
 }

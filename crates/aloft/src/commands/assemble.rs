@@ -13,12 +13,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
 
 use crate::cli::AssembleArgs;
+use crate::commands::assemble_sboms;
 use crate::commands::digest_report::{
     AttachedEntry, DigestReport, Expected, LayerEntry, PlatformEntry, mismatch,
 };
 use crate::commands::lock::{check_lock, write_lock};
-use crate::commands::{assemble_sboms, repositories};
-use crate::settings::{ManifestTarget, RepoSettings, Upgrade};
+use aloft_lock::{RepositoryOptions, Upgrade};
+
+use crate::settings::{ManifestTarget, repository_options};
 
 /// SOURCE_DATE_EPOCH if set, else the newest Release date in the lock, so two builds of
 /// one lock agree without any variable set.
@@ -117,7 +119,7 @@ fn digest_report(
 /// `aloft assemble`'s arguments, resolved once.
 struct AssembleSettings {
     target: ManifestTarget,
-    repo: RepoSettings,
+    repo: RepositoryOptions,
     /// The architectures to build: the manifest's, or those of them `--arch` names.
     archs: Vec<String>,
     tag: Option<ImageRef>,
@@ -129,7 +131,7 @@ struct AssembleSettings {
 impl AssembleSettings {
     fn resolve(args: &AssembleArgs) -> Result<AssembleSettings> {
         let target = ManifestTarget::load(&args.manifest, args.lockfile.as_deref())?;
-        let repo = RepoSettings::resolve(&args.repo, target.project.as_ref())?;
+        let repo = repository_options(&args.repo, target.project.as_ref())?;
         let tag = args
             .tag
             .as_deref()
@@ -278,12 +280,13 @@ fn fetch_packages(
     let sources = if repo.offline {
         aloft_fetch::DebSources::default()
     } else {
-        repositories::pool_sources(
+        aloft_lock::repositories::pool_sources(
             &settings.target.manifest,
             lock,
             repo,
             args.snapshot_mirror.as_deref(),
-        )?
+        )
+        .into_diagnostic()?
     };
     let deb_cache = DebCache::new(&repo.cache);
     let total: u64 = requests.iter().map(|r| r.size).sum();

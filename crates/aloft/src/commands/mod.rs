@@ -7,7 +7,6 @@ mod diff;
 mod digest_report;
 mod lock;
 mod outdated;
-mod repositories;
 mod sbom;
 
 use std::process::ExitCode;

@@ -12,7 +12,9 @@ use serde::Serialize;
 
 use crate::cli::OutdatedArgs;
 use crate::commands::lock::resolve_lock;
-use crate::settings::{ManifestTarget, RepoSettings, Upgrade};
+use aloft_lock::Upgrade;
+
+use crate::settings::{ManifestTarget, repository_options};
 
 /// Exit status when updates exist and none is from a security suite.
 pub const EXIT_UPDATES: u8 = 2;
@@ -136,7 +138,7 @@ fn render(report: &Report) -> String {
 /// security update exists, else [`EXIT_UPDATES`] when other updates do.
 pub fn outdated(args: &OutdatedArgs) -> Result<ExitCode> {
     let target = ManifestTarget::load(&args.manifest, args.lockfile.as_deref())?;
-    let repo = RepoSettings::resolve(&args.repo, target.project.as_ref())?;
+    let repo = repository_options(&args.repo, target.project.as_ref())?;
     let lock_path = &target.lock_path;
     if !lock_path.exists() {
         return Err(miette!(

@@ -1,0 +1,151 @@
+//! A manifest resolved per architecture against its repositories' current indexes.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use aloft_lockfile::{LOCKFILE_VERSION, LockedManifest, LockedRepository, Lockfile};
+use aloft_manifest::{Manifest, RepositorySource};
+use aloft_resolve::{ResolveRequest, resolve_arch};
+
+use crate::{LockError, RepositoryOptions, repositories};
+
+/// What to lock: a loaded manifest and where its lock goes.
+#[derive(Debug, Clone, Copy)]
+pub struct LockTarget<'a> {
+    /// The manifest path as given (named in errors).
+    pub path: &'a Path,
+    /// The loaded, validated manifest.
+    pub manifest: &'a Manifest,
+    /// The architectures to resolve.
+    pub archs: &'a [String],
+    /// The directory the lock is in: the manifest's files are recorded relative to it.
+    pub lock_dir: &'a Path,
+    /// The manifest's lock inputs digest (`aloft_manifest::lock_inputs_digest`).
+    pub inputs_digest: &'a str,
+}
+
+/// Which locked versions a resolution may move.
+#[derive(Debug, Clone, Default)]
+pub struct Upgrade {
+    /// Every package (`--upgrade`).
+    pub all: bool,
+    /// These packages and what they newly need (`--upgrade-package`).
+    pub packages: Vec<String>,
+}
+
+/// `path` relative to `base`, with `/` separators (lockfiles are shared across hosts).
+fn relative_to(path: &Path, base: &Path) -> String {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    pathdiff::diff_paths(absolute(path), absolute(base))
+        .unwrap_or_else(|| path.to_path_buf())
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Resolves `target` against the repositories' current indexes into a lock (not
+/// written): locked versions of `existing` are kept unless `upgrade` moves them.
+///
+/// # Errors
+/// When a repository cannot be reached or verified, an index does not parse, or an
+/// architecture has no installable set.
+pub fn resolve_lock(
+    target: &LockTarget<'_>,
+    options: &RepositoryOptions,
+    upgrade: &Upgrade,
+    existing: Option<&Lockfile>,
+) -> Result<Lockfile, LockError> {
+    let (manifest, archs) = (target.manifest, target.archs);
+    let specs = repositories::specs(manifest, options)?;
+    let fetched = repositories::fetch_all(&specs, archs, options)?;
+    let per_arch = repositories::packages_by_arch(manifest, &fetched, archs)?;
+
+    let upgrade_set: HashSet<String> = upgrade.packages.iter().cloned().collect();
+    let packages = manifest.root_packages();
+    let exclude: Vec<String> = manifest.exclude.iter().map(|e| e.value.clone()).collect();
+    let resolved = std::thread::scope(|scope| {
+        let handles: Vec<_> = per_arch
+            .into_iter()
+            .map(|(arch, repos)| {
+                let preferences = match (existing, upgrade.all) {
+                    (Some(lock), false) => locked_versions(lock, &arch),
+                    _ => HashMap::new(),
+                };
+                let request = ResolveRequest {
+                    packages: packages.clone(),
+                    exclude: exclude.clone(),
+                    preferences,
+                    upgrade: upgrade_set.clone(),
+                };
+                scope.spawn(move || (arch.clone(), resolve_arch(&arch, repos, &request)))
+            })
+            .collect();
+        let mut out = BTreeMap::new();
+        for handle in handles {
+            let (arch, result) = handle
+                .join()
+                .map_err(|_| LockError::Crashed("resolution".to_owned()))?;
+            let list = result.map_err(|source| LockError::Resolve {
+                manifest: target.path.to_path_buf(),
+                source: Box::new(source),
+            })?;
+            out.insert(arch, list);
+        }
+        Ok::<_, LockError>(out)
+    })?;
+
+    for skew in aloft_resolve::version_skew(&resolved) {
+        tracing::warn!("{skew}; lock again once the archive has built it for every architecture");
+    }
+
+    let repositories = manifest
+        .repositories
+        .iter()
+        .zip(&fetched)
+        .map(|(repo, fetched)| {
+            let r = &repo.value;
+            let mut signed_by = fetched.signers.clone();
+            signed_by.sort();
+            signed_by.dedup();
+            LockedRepository {
+                name: r.name.clone(),
+                archive: match &r.source {
+                    RepositorySource::Archive(archive) => Some(archive.name().to_owned()),
+                    RepositorySource::Url { .. } => None,
+                },
+                suite: r.suite.clone(),
+                codename: fetched.release.codename.clone(),
+                release_version: fetched.release.version.clone(),
+                components: r.components.clone(),
+                date: fetched.release.date_rfc3339(),
+                valid_until: fetched.release.valid_until.map(aloft_fs::rfc3339),
+                inrelease_sha256: fetched.inrelease_sha256.clone(),
+                signed_by,
+            }
+        })
+        .collect();
+    Ok(Lockfile {
+        lockfile_version: LOCKFILE_VERSION,
+        manifest: LockedManifest {
+            inputs_digest: target.inputs_digest.to_owned(),
+            files: manifest
+                .files_read
+                .iter()
+                .map(|f| relative_to(&f.path, target.lock_dir))
+                .collect(),
+        },
+        repositories,
+        packages: resolved,
+    })
+}
+
+/// The versions `lock` holds for `arch`, which the resolver prefers.
+fn locked_versions(lock: &Lockfile, arch: &str) -> HashMap<String, String> {
+    lock.packages
+        .get(arch)
+        .map(|list| {
+            list.iter()
+                .map(|p| (p.name.clone(), p.version.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
