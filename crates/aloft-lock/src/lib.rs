@@ -9,9 +9,11 @@
 #![warn(missing_docs)]
 
 mod error;
+mod outdated;
 pub mod repositories;
 mod resolve;
 
 pub use error::LockError;
+pub use outdated::{OutdatedReport, Update, outdated_report, render_outdated};
 pub use repositories::RepositoryOptions;
 pub use resolve::{LockTarget, Upgrade, resolve_lock};

@@ -64,6 +64,7 @@ mod output;
 mod platform;
 mod reference;
 mod referrers;
+mod report;
 mod spec;
 
 pub use archive::write_archive;
@@ -77,4 +78,5 @@ pub use layout::write_layout_dir;
 pub use platform::{Platform, platform_for_debian_arch};
 pub use reference::ImageRef;
 pub use referrers::{AttachedDocument, attached_documents};
+pub use report::{AttachedEntry, DigestReport, Expected, LayerEntry, PlatformEntry, mismatch};
 pub use spec::{Artifact, ImageConfig, ImageSpec, Layer, LayerMediaType, PlatformImage};

@@ -14,11 +14,9 @@ use miette::{IntoDiagnostic, Result, WrapErr, miette};
 
 use crate::cli::AssembleArgs;
 use crate::commands::assemble_sboms;
-use crate::commands::digest_report::{
-    AttachedEntry, DigestReport, Expected, LayerEntry, PlatformEntry, mismatch,
-};
 use crate::commands::lock::{check_lock, write_lock};
 use aloft_lock::{RepositoryOptions, Upgrade};
+use aloft_oci::{AttachedEntry, DigestReport, Expected, LayerEntry, PlatformEntry, mismatch};
 
 use crate::settings::{ManifestTarget, repository_options};
 

@@ -4,7 +4,6 @@ mod assemble;
 mod assemble_sboms;
 mod cache;
 mod diff;
-mod digest_report;
 mod lock;
 mod outdated;
 mod sbom;

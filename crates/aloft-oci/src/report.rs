@@ -1,6 +1,7 @@
-//! What `aloft assemble --json` prints, and `--expect-digest`: the image digest, each
-//! platform's manifest and config digests, and each layer with what it holds, so that a
-//! mismatch can be narrowed down to the layers (packages) that differ.
+//! A build's digests as a document (what `aloft assemble --json` prints and
+//! `--expect-digest` reads): the image digest, each platform's manifest and config digests,
+//! and each layer with what it holds, so that a mismatch can be narrowed down to the layers
+//! (packages) that differ.
 
 use std::path::Path;
 
@@ -79,12 +80,12 @@ impl Expected {
     /// `sha256:<64 hex>`, or the path of a `--json` report.
     pub fn parse(value: &str) -> Result<Expected, String> {
         if value.starts_with("sha256:") {
-            return aloft_oci::Digest::parse(value)
+            return crate::Digest::parse(value)
                 .map(|digest| Expected::Digest(digest.to_string()))
                 .map_err(|e| format!("`{value}`: {e}"));
         }
         let path = Path::new(value);
-        let text = fs_err::read_to_string(path).map_err(|e| {
+        let text = std::fs::read_to_string(path).map_err(|e| {
             format!("`{value}` is neither a sha256:... digest nor a readable report: {e}")
         })?;
         let report: DigestReport = serde_json::from_str(&text).map_err(|e| {
