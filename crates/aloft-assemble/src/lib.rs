@@ -12,7 +12,6 @@
 //!
 //! No maintainer script is run; [`EffectsRecord`] lists what aloft did in their place
 //! (so far: /etc/localtime from the zone files, the CA bundle and its links).
-#![warn(missing_docs)]
 
 mod accounts;
 mod assemble;

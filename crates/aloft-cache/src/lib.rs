@@ -10,7 +10,6 @@
 //! [`Cache`] finds the root and hands each crate its [`CacheBucket`] directory; what is
 //! inside a bucket is that crate's business. A format change bumps a bucket's version
 //! suffix rather than migrating; [`Cache::clean`] removes old versions too.
-#![warn(missing_docs)]
 
 use std::path::{Path, PathBuf};
 

@@ -8,7 +8,6 @@
 //! - machine-readable copyright files ([`copyright_licenses`]).
 //!
 //! Network, caches and trust policy (which keys for which archive) live in `aloft-fetch`.
-#![warn(missing_docs)]
 
 mod compression;
 mod copyright;

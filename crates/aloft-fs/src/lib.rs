@@ -10,7 +10,6 @@
 //!   and SBOMs.
 //!
 //! No Debian, OCI or network knowledge lives here.
-#![warn(missing_docs)]
 
 mod atomic;
 mod pool;

@@ -6,7 +6,6 @@
 //! [`repositories`] turns the manifest's repositories into verified indexes (and, for
 //! `assemble`, into the pool sources its .debs come from); [`resolve_lock`] resolves them.
 //! Nothing here writes the lockfile: the caller decides whether to.
-#![warn(missing_docs)]
 
 mod error;
 mod outdated;

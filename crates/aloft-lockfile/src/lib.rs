@@ -4,7 +4,6 @@
 //! diffs are readable and a re-lock against the same indexes is byte-identical. It holds
 //! pool paths relative to the archive root, never a mirror's URL or host: the same lock
 //! works against any mirror. See `docs/lockfile.md` for the format.
-#![warn(missing_docs)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

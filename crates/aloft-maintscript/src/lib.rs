@@ -13,7 +13,6 @@
 //! modes, source lines on words, and a word parser for quoting and `${...}` forms, so no
 //! quoting rules are re-implemented here. `yash-syntax` is GPL-3.0 (this workspace is MIT or
 //! Apache-2.0) and `conch-parser` has not been released since 0.1.1.
-#![warn(missing_docs)]
 
 mod classify;
 mod commands;

@@ -5,7 +5,6 @@
 //! written, so errors name the file, line and field ([`ManifestError`], a miette
 //! diagnostic with the source span). Field names follow apko where apko has the concept.
 //! Nothing here resolves packages or touches the network.
-#![warn(missing_docs)]
 // Manifest errors carry the file's text for span rendering; they are cold and returned
 // once, so their size does not matter.
 #![allow(clippy::result_large_err)]

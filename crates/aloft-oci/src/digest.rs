@@ -124,7 +124,7 @@ mod tests {
             "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85g",
         ] {
             let err = Digest::parse(bad).unwrap_err();
-            assert!(err.to_string().contains("invalid digest"), "{err}");
+            assert!(err.to_string().contains("Invalid digest"), "{err}");
         }
     }
 

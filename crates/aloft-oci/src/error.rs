@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum OciError {
     /// An image could not be read.
-    #[error("cannot read the image `{}`", path.display())]
+    #[error("Cannot read the image `{}`", path.display())]
     Read {
         /// The oci-archive or layout.
         path: std::path::PathBuf,
@@ -26,10 +26,10 @@ pub enum OciError {
         reason: String,
     },
     /// An artifact names a platform the image does not have.
-    #[error("an artifact is attached to {0}, which the image has no manifest for")]
+    #[error("An artifact is attached to {0}, which the image has no manifest for")]
     NoSubject(String),
     /// A string that should be `sha256:<64 lowercase hex>` is not.
-    #[error("invalid digest {value:?}: {reason}")]
+    #[error("Invalid digest {value:?}: {reason}")]
     InvalidDigest {
         /// The rejected text.
         value: String,
@@ -37,7 +37,7 @@ pub enum OciError {
         reason: &'static str,
     },
     /// An image name such as `php-cli:8.4` could not be parsed.
-    #[error("invalid image reference {value:?}: {reason}")]
+    #[error("Invalid image reference {value:?}: {reason}")]
     InvalidReference {
         /// The rejected text.
         value: String,
@@ -45,13 +45,13 @@ pub enum OciError {
         reason: String,
     },
     /// The spec holds no platform image.
-    #[error("the image spec holds no platform image: at least one architecture is needed")]
+    #[error("The image spec holds no platform image: at least one architecture is needed")]
     NoImages,
     /// Two platform images have the same platform.
-    #[error("platform {0} appears twice in the image spec")]
+    #[error("Platform {0} appears twice in the image spec")]
     DuplicatePlatform(String),
     /// The same blob digest is given with two different sizes.
-    #[error("blob {digest} is given with two sizes, {first} and {second} bytes")]
+    #[error("Blob {digest} is given with two sizes, {first} and {second} bytes")]
     ConflictingBlob {
         /// The digest seen twice.
         digest: String,
@@ -61,10 +61,10 @@ pub enum OciError {
         second: u64,
     },
     /// A `created_epoch` that cannot be written as an RFC 3339 date (years 0 to 9999).
-    #[error("created timestamp {0} (seconds since 1970) is out of the RFC 3339 range")]
+    #[error("Created timestamp {0} (seconds since 1970) is out of the RFC 3339 range")]
     Timestamp(i64),
     /// oci-spec refused a value (it validates digests and builds descriptors).
-    #[error("building the OCI {what}: {message}")]
+    #[error("Building the OCI {what}: {message}")]
     Spec {
         /// Which document was being built.
         what: &'static str,
@@ -72,7 +72,7 @@ pub enum OciError {
         message: String,
     },
     /// Serializing a JSON document failed.
-    #[error("serializing the OCI {what} to JSON: {source}")]
+    #[error("Serializing the OCI {what} to JSON")]
     Json {
         /// Which document.
         what: &'static str,
@@ -81,7 +81,7 @@ pub enum OciError {
         source: serde_json::Error,
     },
     /// A layer blob file does not have the size the spec gives for it.
-    #[error("layer blob {path}: the file holds {actual} bytes but the image says {expected}")]
+    #[error("Layer blob {path}: the file holds {actual} bytes but the image says {expected}")]
     SizeMismatch {
         /// The layer file.
         path: PathBuf,
@@ -91,7 +91,7 @@ pub enum OciError {
         actual: u64,
     },
     /// The directory an output should be written into does not exist.
-    #[error("output directory {path} does not exist: create it first")]
+    #[error("Output directory {path} does not exist: create it first")]
     MissingParent {
         /// The missing directory.
         path: PathBuf,
@@ -113,7 +113,7 @@ pub enum OciError {
     },
     /// The platform asked for the Docker `manifest.json` is not in the image.
     #[error(
-        "no image for platform {requested} to name in manifest.json (the image has: {available})"
+        "No image for platform {requested} to name in manifest.json (the image has: {available})"
     )]
     PlatformNotFound {
         /// The platform asked for.
@@ -122,9 +122,9 @@ pub enum OciError {
         available: String,
     },
     /// A file system operation failed.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}")]
     Io {
-        /// What was being done ("writing", "renaming ... to", ...).
+        /// What was being done ("Writing", "Renaming ... to", ...).
         action: String,
         /// The path it was done to.
         path: PathBuf,
@@ -141,8 +141,14 @@ impl OciError {
         path: impl Into<PathBuf>,
         source: io::Error,
     ) -> Self {
+        let action: String = action.into();
+        let mut chars = action.chars();
+        let action = match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => action,
+        };
         OciError::Io {
-            action: action.into(),
+            action,
             path: path.into(),
             source,
         }

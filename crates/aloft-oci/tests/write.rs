@@ -612,7 +612,7 @@ fn missing_parent_directory() {
     assert_eq!(
         err.to_string(),
         format!(
-            "output directory {} does not exist: create it first",
+            "Output directory {} does not exist: create it first",
             missing.display()
         )
     );
@@ -674,7 +674,7 @@ fn build_errors() {
     let err = build(&spec).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "platform linux/amd64 appears twice in the image spec"
+        "Platform linux/amd64 appears twice in the image spec"
     );
 
     let mut spec = spec_two(tmp.path());

@@ -68,10 +68,10 @@ pub struct SbomImage {
 #[derive(Debug, thiserror::Error)]
 pub enum SbomError {
     /// The creation time cannot be written as RFC 3339.
-    #[error("creation time {0} is out of range")]
+    #[error("Creation time {0} is out of range")]
     Time(i64),
     /// JSON serialization failed.
-    #[error("cannot write the {what} document")]
+    #[error("Cannot write the {what} document")]
     Json {
         /// Which document.
         what: &'static str,
