@@ -10,6 +10,7 @@ use crate::accounts::{GROUP_MASTER, PASSWD_MASTER, account_files};
 use crate::cache::{CachedLayer, LayerCache, layer_key};
 use crate::checks::check_tree;
 use crate::config::image_config;
+use crate::effects::{EffectContext, apply_effects, apply_late_effects};
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree};
 use crate::layer_writer::{LayerCompression, LayerWriter};
@@ -201,24 +202,17 @@ pub fn assemble_image(
     let mut final_layer = FinalLayer::new(&accounts, &tree, options.epoch);
     // Effects first, so that the manifest's own `paths:` and `files:` win; the CA bundle
     // after `files:`, which may add local CAs (it never replaces what `files:` wrote).
-    let effects = crate::effects::apply_effects(
-        &mut final_layer,
-        &tree,
-        &files,
+    let effect_context = EffectContext {
+        tree: &tree,
+        files: &files,
         packages,
-        &mut accounts,
-        &manifest.environment,
-        options.epoch,
-    )?;
+        environment: &manifest.environment,
+        architecture: &platform.architecture,
+        epoch: options.epoch,
+    };
+    let effects = apply_effects(&effect_context, &mut final_layer, &mut accounts)?;
     final_layer.apply_files(&manifest.files, options.epoch)?;
-    crate::effects::apply_late_effects(
-        &mut final_layer,
-        &tree,
-        packages,
-        &platform.architecture,
-        options.epoch,
-        effects,
-    )?;
+    apply_late_effects(&effect_context, &mut final_layer, &mut accounts, effects)?;
     let services_entrypoint = match &manifest.entrypoint {
         Some(Located {
             value: Entrypoint::Services(services),

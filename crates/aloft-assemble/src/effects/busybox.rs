@@ -8,10 +8,9 @@
 //! The table is taken only if it looks exactly like that; otherwise nothing is linked and
 //! the reason is recorded.
 
-use crate::effects::{AppliedEffect, EffectsRecord, NotApplied, read_image_files};
+use crate::effects::{AppliedEffect, EffectContext, EffectOutput, NotApplied, read_image_files};
 use crate::error::AssembleError;
-use crate::final_layer::{FinalLayer, InstalledTree};
-use crate::package::{FileKind, PackageInput};
+use crate::package::FileKind;
 
 /// Where Debian's busybox is, as an image path.
 const BUSYBOX: &str = "usr/bin/busybox";
@@ -47,12 +46,11 @@ pub fn applet_names(binary: &[u8]) -> Result<Vec<String>, String> {
 }
 
 pub(super) fn apply(
-    layer: &mut FinalLayer,
-    tree: &InstalledTree<'_>,
-    packages: &[PackageInput],
-    epoch: u64,
-    record: &mut EffectsRecord,
+    cx: &EffectContext<'_>,
+    out: &mut EffectOutput<'_>,
 ) -> Result<(), AssembleError> {
+    let (tree, packages, epoch) = (cx.tree, cx.packages, cx.epoch);
+    let EffectOutput { layer, record, .. } = out;
     let Some((owner, entry)) = tree.get(BUSYBOX) else {
         return Ok(());
     };

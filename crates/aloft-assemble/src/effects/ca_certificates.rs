@@ -13,10 +13,11 @@
 use std::collections::BTreeMap;
 
 use crate::effects::subject_hash::{pem_to_der, subject_hash};
-use crate::effects::{AppliedEffect, EffectsRecord, read_image_files, read_layer_file};
+use crate::effects::{
+    AppliedEffect, EffectContext, EffectOutput, read_image_files, read_layer_file,
+};
 use crate::error::AssembleError;
-use crate::final_layer::{FinalLayer, InstalledTree};
-use crate::package::{FileKind, PackageInput};
+use crate::package::FileKind;
 
 const TOOL: &str = "usr/sbin/update-ca-certificates";
 const CERTS_DIR: &str = "usr/share/ca-certificates";
@@ -53,12 +54,11 @@ fn pem_name(relative: &str) -> String {
 }
 
 pub(super) fn apply(
-    layer: &mut FinalLayer,
-    tree: &InstalledTree<'_>,
-    packages: &[PackageInput],
-    epoch: u64,
-    record: &mut EffectsRecord,
+    cx: &EffectContext<'_>,
+    out: &mut EffectOutput<'_>,
 ) -> Result<(), AssembleError> {
+    let (tree, packages, epoch) = (cx.tree, cx.packages, cx.epoch);
+    let EffectOutput { layer, record, .. } = out;
     let Some((tool_owner, _)) = tree.get(TOOL) else {
         return Ok(());
     };

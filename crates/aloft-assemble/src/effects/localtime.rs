@@ -2,24 +2,21 @@
 //! manifest's `TZ` when the image has it, else `Etc/UTC` (tzdata's non-interactive
 //! default). Applies whenever a package ships the zone files.
 
-use std::collections::BTreeMap;
-
-use crate::effects::{AppliedEffect, EffectsRecord};
-use crate::final_layer::{FinalLayer, InstalledTree};
+use crate::effects::{AppliedEffect, EffectContext, EffectOutput};
+use crate::error::AssembleError;
 
 const ZONEINFO: &str = "usr/share/zoneinfo";
 const DEFAULT_ZONE: &str = "Etc/UTC";
 
 pub(super) fn apply(
-    layer: &mut FinalLayer,
-    tree: &InstalledTree<'_>,
-    environment: &BTreeMap<String, String>,
-    epoch: u64,
-    record: &mut EffectsRecord,
-) {
+    cx: &EffectContext<'_>,
+    out: &mut EffectOutput<'_>,
+) -> Result<(), AssembleError> {
+    let (tree, environment, epoch) = (cx.tree, cx.environment, cx.epoch);
+    let EffectOutput { layer, record, .. } = out;
     let zone_file = |zone: &str| format!("{ZONEINFO}/{zone}");
     let Some((default_owner, _)) = tree.get(&zone_file(DEFAULT_ZONE)) else {
-        return;
+        return Ok(());
     };
     // `TZ=:Europe/Paris` is the POSIX spelling of a zone file name.
     let wanted = environment
@@ -53,4 +50,5 @@ pub(super) fn apply(
             paths: vec!["/etc/localtime".into(), "/etc/timezone".into()],
         },
     );
+    Ok(())
 }

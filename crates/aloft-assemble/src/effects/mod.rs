@@ -194,47 +194,89 @@ fn account_id(database: &str, name: &str) -> Option<u64> {
     })
 }
 
-/// Applies the rules that come before `files:`; [`apply_late_effects`] does the rest and
-/// writes the record.
-pub fn apply_effects(
-    layer: &mut FinalLayer,
-    tree: &InstalledTree<'_>,
-    files: &[crate::package::PackageFiles],
-    packages: &[crate::package::PackageInput],
-    accounts: &mut crate::accounts::AccountFiles,
-    environment: &BTreeMap<String, String>,
-    epoch: u64,
-) -> Result<EffectsRecord, AssembleError> {
-    let mut record = EffectsRecord::default();
-    localtime::apply(layer, tree, environment, epoch, &mut record);
-    let mut db = system_accounts::AccountDb::new(accounts);
-    system_accounts::apply_sysusers(&mut db, tree, packages, &mut record)?;
-    scripts::apply(layer, tree, files, packages, &mut db, epoch, &mut record)?;
-    db.finish(layer, tree, epoch);
-    busybox::apply(layer, tree, packages, epoch, &mut record)?;
-    tmpfiles::apply(layer, tree, packages, accounts, epoch, &mut record)?;
-    Ok(record)
+/// What every effect reads: the installed tree, the packages and the build's settings.
+pub(crate) struct EffectContext<'a> {
+    /// Every path the packages install, with its owner.
+    pub(crate) tree: &'a InstalledTree<'a>,
+    /// The packages' control files (maintainer scripts, conffiles).
+    pub(crate) files: &'a [crate::package::PackageFiles],
+    /// The packages' .debs, to read installed files from.
+    pub(crate) packages: &'a [crate::package::PackageInput],
+    /// The image's environment (`TZ`).
+    pub(crate) environment: &'a BTreeMap<String, String>,
+    /// The platform's (OCI) architecture.
+    pub(crate) architecture: &'a str,
+    /// SOURCE_DATE_EPOCH: the mtime of everything written.
+    pub(crate) epoch: u64,
 }
 
-/// The effects that read what `files:` added, applied after it: the CA bundle (local
-/// certificates under /usr/local/share/ca-certificates are trusted too) and
-/// /etc/ld.so.cache (libraries under /usr/local/lib are found too). Then writes the
-/// record into the final layer. `architecture` is the platform's (OCI) architecture.
-pub fn apply_late_effects(
+/// What effects write: the final layer, the account database and the record.
+pub(crate) struct EffectOutput<'a> {
+    /// The final layer the files go into.
+    pub(crate) layer: &'a mut FinalLayer,
+    /// /etc/passwd and /etc/group as packages add to them.
+    pub(crate) accounts: system_accounts::AccountDb<'a>,
+    /// What was applied and what was not.
+    pub(crate) record: EffectsRecord,
+}
+
+/// One effect: reads the context, writes into the output.
+type Effect = fn(&EffectContext<'_>, &mut EffectOutput<'_>) -> Result<(), AssembleError>;
+
+/// The effects that come before `files:`, in order: sysusers.d before the scripts (whose
+/// `getent` sees those accounts), the account files once both have added to them, and
+/// tmpfiles.d last (its owners may be any of those accounts).
+const EARLY_EFFECTS: [Effect; 6] = [
+    localtime::apply,
+    system_accounts::apply_sysusers,
+    scripts::apply,
+    system_accounts::write_accounts,
+    busybox::apply,
+    tmpfiles::apply,
+];
+
+/// The effects that read what `files:` added: the CA bundle (local certificates under
+/// /usr/local/share/ca-certificates are trusted too) and /etc/ld.so.cache (libraries
+/// under /usr/local/lib are found too).
+const LATE_EFFECTS: [Effect; 2] = [ca_certificates::apply, ld_so_cache::apply];
+
+/// Applies [`EARLY_EFFECTS`]; [`apply_late_effects`] does the rest and writes the record.
+pub(crate) fn apply_effects(
+    cx: &EffectContext<'_>,
     layer: &mut FinalLayer,
-    tree: &InstalledTree<'_>,
-    packages: &[crate::package::PackageInput],
-    architecture: &str,
-    epoch: u64,
-    mut record: EffectsRecord,
+    accounts: &mut crate::accounts::AccountFiles,
 ) -> Result<EffectsRecord, AssembleError> {
-    ca_certificates::apply(layer, tree, packages, epoch, &mut record)?;
-    ld_so_cache::apply(layer, tree, packages, architecture, epoch, &mut record)?;
-    let json = serde_json::to_vec_pretty(&record).map_err(|e| AssembleError::Write {
+    let mut out = EffectOutput {
+        layer,
+        accounts: system_accounts::AccountDb::new(accounts),
+        record: EffectsRecord::default(),
+    };
+    for effect in EARLY_EFFECTS {
+        effect(cx, &mut out)?;
+    }
+    Ok(out.record)
+}
+
+/// Applies [`LATE_EFFECTS`], then writes the record into the final layer.
+pub(crate) fn apply_late_effects(
+    cx: &EffectContext<'_>,
+    layer: &mut FinalLayer,
+    accounts: &mut crate::accounts::AccountFiles,
+    record: EffectsRecord,
+) -> Result<EffectsRecord, AssembleError> {
+    let mut out = EffectOutput {
+        layer,
+        accounts: system_accounts::AccountDb::new(accounts),
+        record,
+    };
+    for effect in LATE_EFFECTS {
+        effect(cx, &mut out)?;
+    }
+    let json = serde_json::to_vec_pretty(&out.record).map_err(|e| AssembleError::Write {
         what: "the effects record".into(),
         dir: EFFECTS_PATH.into(),
         source: std::io::Error::other(e),
     })?;
-    layer.add_file(EFFECTS_PATH, json, 0o644, epoch);
-    Ok(record)
+    out.layer.add_file(EFFECTS_PATH, json, 0o644, cx.epoch);
+    Ok(out.record)
 }

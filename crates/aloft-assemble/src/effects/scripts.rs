@@ -23,7 +23,10 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use aloft_maintscript::{Account, Call, Context, FileKind as ScriptFileKind, read_postinst};
 
 use crate::effects::system_accounts::{AccountDb, AccountRequest, apply_request};
-use crate::effects::{AppliedEffect, EffectsRecord, NotApplied, account_id, read_image_files};
+use crate::effects::{
+    AppliedEffect, EffectContext, EffectOutput, EffectsRecord, NotApplied, account_id,
+    read_image_files,
+};
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree, OwnerMode};
 use crate::package::{FileKind, PackageFiles, PackageInput};
@@ -73,14 +76,15 @@ fn oracle<'a>(tree: &'a InstalledTree<'a>) -> impl Fn(&str) -> Option<ScriptFile
 
 /// Reads every package's postinst and applies what it can.
 pub(super) fn apply(
-    layer: &mut FinalLayer,
-    tree: &InstalledTree<'_>,
-    files: &[PackageFiles],
-    packages: &[PackageInput],
-    accounts: &mut AccountDb<'_>,
-    epoch: u64,
-    record: &mut EffectsRecord,
+    cx: &EffectContext<'_>,
+    out: &mut EffectOutput<'_>,
 ) -> Result<(), AssembleError> {
+    let (tree, files, packages, epoch) = (cx.tree, cx.files, cx.packages, cx.epoch);
+    let EffectOutput {
+        layer,
+        accounts,
+        record,
+    } = out;
     let files_of = oracle(tree);
     let mut scripts: Vec<&PackageFiles> = files.iter().filter(|p| p.postinst.is_some()).collect();
     scripts.sort_by(|a, b| a.package.cmp(&b.package));

@@ -11,11 +11,12 @@
 use aloft_maintscript::{AccountTool, NewGroup, NewUser};
 
 use crate::accounts::{AccountFiles, ids};
-use crate::effects::{AppliedEffect, EffectsRecord, NotApplied, config_lines};
+use crate::effects::{
+    AppliedEffect, EffectContext, EffectOutput, EffectsRecord, NotApplied, config_lines,
+};
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree};
 use crate::layer_writer::Meta;
-use crate::package::PackageInput;
 
 /// Where sysusers.d files live, lowest precedence first.
 const SYSUSERS_DIRS: [&str; 2] = ["usr/lib/sysusers.d", "etc/sysusers.d"];
@@ -25,7 +26,7 @@ const FIRST_USER_ID: u32 = 1000;
 const NOGROUP: u32 = 65534;
 
 /// The account database while packages add to it.
-pub(super) struct AccountDb<'a> {
+pub(crate) struct AccountDb<'a> {
     accounts: &'a mut AccountFiles,
     /// Home directories of added users, to make: (image path, uid, gid).
     homes: Vec<(String, u32, u32)>,
@@ -58,10 +59,15 @@ impl<'a> AccountDb<'a> {
         &self.accounts.group
     }
 
+    /// The account files as they are now.
+    pub(super) fn files(&self) -> &AccountFiles {
+        self.accounts
+    }
+
     /// Writes /etc/passwd and /etc/group when packages added to them, and the new users'
     /// home directories that no package ships.
-    pub(super) fn finish(self, layer: &mut FinalLayer, tree: &InstalledTree<'_>, epoch: u64) {
-        if !self.changed {
+    fn write(&mut self, layer: &mut FinalLayer, tree: &InstalledTree<'_>, epoch: u64) {
+        if !std::mem::take(&mut self.changed) {
             return;
         }
         layer.add_file(
@@ -76,7 +82,7 @@ impl<'a> AccountDb<'a> {
             0o644,
             epoch,
         );
-        for (home, uid, gid) in self.homes {
+        for (home, uid, gid) in std::mem::take(&mut self.homes) {
             if let Ok(Some(path)) = crate::path::image_path(&home)
                 && tree.get(&path).is_none()
                 && !layer.has(&path)
@@ -417,12 +423,26 @@ fn split_quoted(line: &str) -> Vec<String> {
 }
 
 /// Applies the sysusers.d files of the image.
-pub(super) fn apply_sysusers(
-    db: &mut AccountDb<'_>,
-    tree: &InstalledTree<'_>,
-    packages: &[PackageInput],
-    record: &mut EffectsRecord,
+/// Writes /etc/passwd, /etc/group and the new users' homes once the packages' sysusers.d
+/// files and scripts have added their accounts.
+pub(super) fn write_accounts(
+    cx: &EffectContext<'_>,
+    out: &mut EffectOutput<'_>,
 ) -> Result<(), AssembleError> {
+    out.accounts.write(out.layer, cx.tree, cx.epoch);
+    Ok(())
+}
+
+pub(super) fn apply_sysusers(
+    cx: &EffectContext<'_>,
+    out: &mut EffectOutput<'_>,
+) -> Result<(), AssembleError> {
+    let (tree, packages) = (cx.tree, cx.packages);
+    let EffectOutput {
+        accounts: db,
+        record,
+        ..
+    } = out;
     for line in config_lines(tree, packages, &SYSUSERS_DIRS)? {
         match sysusers_line(&line.text) {
             Ok(Some(request)) => apply_request(db, &line.package, line.number, &request, record),

@@ -4,24 +4,26 @@
 //! (`-`: 0755, root). php-fpm's `/run/php`, for one. Other line types, and paths with
 //! `%` specifiers, are listed as not applied.
 
-use crate::accounts::AccountFiles;
-use crate::effects::{AppliedEffect, EffectsRecord, account_id, config_lines};
+use crate::effects::{
+    AppliedEffect, EffectContext, EffectOutput, EffectsRecord, account_id, config_lines,
+};
 use crate::error::AssembleError;
-use crate::final_layer::{FinalLayer, InstalledTree};
 use crate::layer_writer::Meta;
-use crate::package::PackageInput;
 
 /// Where configuration files live, lowest precedence first.
 const DIRS: [&str; 2] = ["usr/lib/tmpfiles.d", "etc/tmpfiles.d"];
 
 pub(super) fn apply(
-    layer: &mut FinalLayer,
-    tree: &InstalledTree<'_>,
-    packages: &[PackageInput],
-    accounts: &AccountFiles,
-    epoch: u64,
-    record: &mut EffectsRecord,
+    cx: &EffectContext<'_>,
+    out: &mut EffectOutput<'_>,
 ) -> Result<(), AssembleError> {
+    let (tree, packages, epoch) = (cx.tree, cx.packages, cx.epoch);
+    let EffectOutput {
+        layer,
+        accounts,
+        record,
+    } = out;
+    let accounts = accounts.files();
     for line in config_lines(tree, packages, &DIRS)? {
         let fields: Vec<&str> = line.text.split_whitespace().collect();
         let not_applied = |record: &mut EffectsRecord, why: String| {

@@ -23,7 +23,9 @@ mod elf;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::effects::{AppliedEffect, EffectsRecord, NotApplied, read_image_files, read_layer_file};
+use crate::effects::{
+    AppliedEffect, EffectContext, EffectOutput, NotApplied, read_image_files, read_layer_file,
+};
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree, LayerEntry};
 use crate::package::{FileKind, PackageInput};
@@ -325,13 +327,11 @@ struct Found {
 }
 
 pub(super) fn apply(
-    layer: &mut FinalLayer,
-    tree: &InstalledTree<'_>,
-    packages: &[PackageInput],
-    architecture: &str,
-    epoch: u64,
-    record: &mut EffectsRecord,
+    cx: &EffectContext<'_>,
+    out: &mut EffectOutput<'_>,
 ) -> Result<(), AssembleError> {
+    let (tree, packages, architecture, epoch) = (cx.tree, cx.packages, cx.architecture, cx.epoch);
+    let EffectOutput { layer, record, .. } = out;
     let view = ImageView {
         layer,
         tree,
