@@ -10,6 +10,7 @@ mod deb;
 pub mod elf;
 mod fs;
 mod key;
+pub mod oci;
 mod repo;
 mod server;
 

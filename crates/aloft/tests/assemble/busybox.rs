@@ -18,7 +18,7 @@ fn busybox_applets_are_linked_unless_a_package_ships_the_name() {
         "archs: [amd64]\n",
     );
     digest_line(&assemble(&ctx, "manifests/debug.yaml", "d.tar", &[]));
-    let image = Image::archive(&ctx.path("d.tar"));
+    let image = read_archive(&ctx.path("d.tar"));
     let platform = image.platform();
     let last = platform.layers.last().unwrap();
     for applet in ["[", "[[", "ash", "id", "sh", "wget"] {

@@ -30,8 +30,8 @@ fn zstd_layers_hold_the_same_tars_and_rebuild_to_the_same_digest() {
     assert!(gzip_report.get("compression").is_none(), "{gzip_report}");
     assert_ne!(report["digest"], gzip_report["digest"]);
 
-    let gzip_image = Image::archive(&ctx.path("gzip.tar")).platform();
-    let zstd_image = Image::archive(&ctx.path("zstd.tar")).platform();
+    let gzip_image = read_archive(&ctx.path("gzip.tar")).platform();
+    let zstd_image = read_archive(&ctx.path("zstd.tar")).platform();
     // The same tars, so the same config: diff_ids, history, and so the image ID.
     assert_eq!(gzip_image.manifest["config"], zstd_image.manifest["config"]);
     assert_eq!(gzip_image.layers.len(), zstd_image.layers.len());

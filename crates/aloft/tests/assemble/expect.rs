@@ -13,7 +13,7 @@ fn json_reports_every_digest_of_the_image() {
     let output = assemble(&ctx, "manifests/app.yaml", "app.tar", &["--json"]);
     ok(&output);
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let image = Image::archive(&ctx.path("app.tar"));
+    let image = read_archive(&ctx.path("app.tar"));
     assert_eq!(report["digest"], image.digest());
     assert_eq!(report["source_date_epoch"], EPOCH);
     let index = image.index();

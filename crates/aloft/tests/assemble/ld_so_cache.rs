@@ -96,7 +96,7 @@ fn added_library_directories_get_an_ld_so_cache() {
         "archs: [amd64]\nfiles:\n  - {source: ../host/libmine.so.3, path: /usr/local/lib/libmine.so.3}\n",
     );
     digest_line(&assemble(&ctx, "manifests/preload.yaml", "p.tar", &[]));
-    let image = Image::archive(&ctx.path("p.tar"));
+    let image = read_archive(&ctx.path("p.tar"));
     let platform = image.platform();
     let last = platform.layers.last().unwrap();
     let cache = &last.get("etc/ld.so.cache");
@@ -161,7 +161,7 @@ fn no_cache_when_the_added_directories_hold_no_library() {
         "archs: [amd64]\n",
     );
     digest_line(&assemble(&ctx, "manifests/plain.yaml", "p.tar", &[]));
-    let image = Image::archive(&ctx.path("p.tar"));
+    let image = read_archive(&ctx.path("p.tar"));
     let platform = image.platform();
     let last = platform.layers.last().unwrap();
     assert!(last.find("etc/ld.so.cache").is_none());

@@ -57,7 +57,7 @@ fn spdx_documents_are_written_beside_the_output_and_attached_per_platform() {
     );
     digest_line(&output);
     let lock = lock_json(&ctx.lock_text("app"));
-    let image = Image::archive(&ctx.path("out/app.tar"));
+    let image = read_archive(&ctx.path("out/app.tar"));
     let index = image.index();
     let platforms = image.platforms();
     for (arch, platform) in ["amd64", "arm64"].into_iter().zip(&platforms) {
@@ -201,7 +201,7 @@ fn cyclonedx_too_or_no_sbom_at_all() {
         json!([{"expression": "GPL-2.0-or-later AND (MIT OR LicenseRef-public-domain)"}])
     );
     assert!(ctx.path("both.amd64.spdx.json").exists());
-    let both = Image::archive(&ctx.path("both.tar"));
+    let both = read_archive(&ctx.path("both.tar"));
     let types: Vec<Value> = both.index()["manifests"]
         .as_array()
         .unwrap()
@@ -224,7 +224,7 @@ fn cyclonedx_too_or_no_sbom_at_all() {
         &["--sbom-format", "none"],
     ));
     assert!(!ctx.path("none.amd64.spdx.json").exists());
-    let index = Image::archive(&ctx.path("none.tar")).index();
+    let index = read_archive(&ctx.path("none.tar")).index();
     assert_eq!(index["manifests"].as_array().unwrap().len(), 1);
 }
 

@@ -51,7 +51,7 @@ fn services_build_an_s6_tree_owned_by_the_run_as_user() {
         "2.9.6.1-1"
     );
 
-    let image = Image::archive(&ctx.path("svc.tar"));
+    let image = read_archive(&ctx.path("svc.tar"));
     assert_eq!(image.digest(), digest);
     let platform = image.platform();
     assert_eq!(

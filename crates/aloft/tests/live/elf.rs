@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
+use aloft_test::oci::Image;
 use object::Endianness;
 use object::elf::{DT_NEEDED, DT_RPATH, DT_RUNPATH, FileHeader32, FileHeader64, Machine};
 pub use object::elf::{EM_AARCH64, EM_X86_64};
@@ -228,41 +229,16 @@ pub fn assert_needed_libraries_present(
 
 /// The layers of each platform of an oci-archive: (architecture, layer blobs).
 pub fn platform_layers(archive: &Path) -> Vec<(String, Vec<Vec<u8>>)> {
-    let mut blobs: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut tar = tar::Archive::new(std::fs::File::open(archive).unwrap());
-    for entry in tar.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        let name = String::from_utf8(entry.path_bytes().into_owned()).unwrap();
-        let mut data = Vec::new();
-        entry.read_to_end(&mut data).unwrap();
-        blobs.insert(name, data);
-    }
-    let json = |digest: &serde_json::Value| -> serde_json::Value {
-        let hex = digest.as_str().unwrap().strip_prefix("sha256:").unwrap();
-        serde_json::from_slice(&blobs[&format!("blobs/sha256/{hex}")]).unwrap()
-    };
-    let top: serde_json::Value = serde_json::from_slice(&blobs["index.json"]).unwrap();
-    let index = json(&top["manifests"][0]["digest"]);
-    index["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        // Attached SBOMs have no platform.
-        .filter(|descriptor| descriptor.get("platform").is_some())
-        .map(|descriptor| {
-            let manifest = json(&descriptor["digest"]);
+    let image = Image::archive(archive);
+    image
+        .platform_manifests()
+        .into_iter()
+        .map(|(descriptor, manifest)| {
             let layers = manifest["layers"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|layer| {
-                    let hex = layer["digest"]
-                        .as_str()
-                        .unwrap()
-                        .strip_prefix("sha256:")
-                        .unwrap();
-                    blobs[&format!("blobs/sha256/{hex}")].clone()
-                })
+                .map(|layer| image.blob(layer).to_vec())
                 .collect();
             let arch = descriptor["platform"]["architecture"]
                 .as_str()

@@ -5,33 +5,16 @@
 
 use std::path::Path;
 
+use aloft_test::oci::Image;
+
 use super::{assemble, lock_ok, run, sha256_hex, stdout, workspace_root};
 
-/// A blob of an OCI layout, by digest.
-fn blob(layout: &Path, digest: &str) -> Vec<u8> {
-    let hex = digest.strip_prefix("sha256:").unwrap();
-    std::fs::read(layout.join("blobs/sha256").join(hex)).unwrap()
-}
-
-fn json(bytes: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(bytes).unwrap()
-}
-
-/// The image manifest of the one platform in `layout` (index -> image index -> the entry
-/// with a platform; the others are attached SBOMs).
+/// The image manifest of the one platform in `layout` (the other entries of the image
+/// index are attached SBOMs).
 fn platform_manifest(layout: &Path) -> serde_json::Value {
-    let top = json(&std::fs::read(layout.join("index.json")).unwrap());
-    let index = json(&blob(
-        layout,
-        top["manifests"][0]["digest"].as_str().unwrap(),
-    ));
-    let entries = index["manifests"].as_array().unwrap();
-    let platforms: Vec<_> = entries
-        .iter()
-        .filter(|m| m.get("platform").is_some())
-        .collect();
-    assert_eq!(platforms.len(), 1, "{index}");
-    json(&blob(layout, platforms[0]["digest"].as_str().unwrap()))
+    let mut manifests = Image::layout(layout).platform_manifests();
+    assert_eq!(manifests.len(), 1, "{}", layout.display());
+    manifests.remove(0).1
 }
 
 /// Docker's engine version, major part.
@@ -83,10 +66,7 @@ fn zstd_layers_hold_the_gzip_tars_load_and_run() {
     let gzip = platform_manifest(&gzip_layout);
     let zstd = platform_manifest(&zstd_layout);
     assert_eq!(gzip["config"], zstd["config"]);
-    let config = json(&blob(
-        &zstd_layout,
-        zstd["config"]["digest"].as_str().unwrap(),
-    ));
+    let config = Image::layout(&zstd_layout).json(&zstd["config"]);
     let diff_ids = config["rootfs"]["diff_ids"].as_array().unwrap();
     let layers = zstd["layers"].as_array().unwrap();
     assert_eq!(layers.len(), diff_ids.len());

@@ -1,0 +1,455 @@
+//! Effects done natively in place of maintainer scripts.
+
+use super::*;
+
+// Effects done natively in place of maintainer scripts
+
+/// /etc/localtime follows the manifest's TZ when the image has that zone, else Etc/UTC
+/// (tzdata's default); the effect is recorded for tzdata in effects.json.
+#[test]
+fn localtime_follows_tz_and_is_recorded() {
+    let ctx = ctx();
+    for (name, tz, zone) in [
+        ("paris", "environment: {TZ: Europe/Paris}\n", "Europe/Paris"),
+        (
+            "posix",
+            "environment: {TZ: ':Europe/Paris'}\n",
+            "Europe/Paris",
+        ),
+        ("unset", "", "Etc/UTC"),
+        ("unknown", "environment: {TZ: Mars/Olympus}\n", "Etc/UTC"),
+    ] {
+        ctx.manifest(
+            name,
+            &["base-files", "base-passwd", "tzdata"],
+            &format!("archs: [amd64]\n{tz}"),
+        );
+        ok(&ctx.aloft(&["lock", &format!("manifests/{name}.yaml")]));
+        let out = format!("{name}.tar");
+        digest_line(&assemble(
+            &ctx,
+            &format!("manifests/{name}.yaml"),
+            &out,
+            &["--locked"],
+        ));
+        let image = read_archive(&ctx.path(&out));
+        let platform = image.platform();
+        let last = platform.layers.last().unwrap();
+        let localtime = last.get("etc/localtime");
+        assert_eq!(
+            localtime.link.as_deref(),
+            Some(format!("/usr/share/zoneinfo/{zone}").as_str()),
+            "{name}"
+        );
+        assert_eq!(last.text("etc/timezone"), format!("{zone}\n"), "{name}");
+        let effects: Value =
+            serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+        assert_eq!(
+            effects["packages"]["tzdata"][0]["effect"], "localtime",
+            "{name}: {effects}"
+        );
+    }
+    // Without zone files, no /etc/localtime and an empty record.
+    ctx.manifest(
+        "nozones",
+        &["base-files", "base-passwd"],
+        "archs: [amd64]\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/nozones.yaml"]));
+    digest_line(&assemble(
+        &ctx,
+        "manifests/nozones.yaml",
+        "nozones.tar",
+        &["--locked"],
+    ));
+    let image = read_archive(&ctx.path("nozones.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    assert!(last.find("etc/localtime").is_none());
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    assert_eq!(effects["packages"], json!({}));
+}
+
+/// The first PEM certificate after `# mozilla/<name>` in aloft-assemble's test data.
+fn mozilla_root(name: &str) -> String {
+    let roots = include_str!("../../../aloft-assemble/tests/data/mozilla-roots.txt");
+    let start = roots.find(&format!("# mozilla/{name}\n")).unwrap();
+    let pem = &roots[start..];
+    let pem = &pem[pem.find('\n').unwrap() + 1..];
+    let end =
+        pem.find("-----END CERTIFICATE-----\n").unwrap() + "-----END CERTIFICATE-----\n".len();
+    pem[..end].to_owned()
+}
+
+/// ca-certificates' effect: every shipped .crt enabled in /etc/ca-certificates.conf
+/// (sorted), the bundle in that order (a missing final newline added), a .pem link per
+/// certificate (spaces and commas to `_`, parentheses to `=`), and OpenSSL's
+/// `<subject hash>.0` links; a local CA copied in with `files:` is trusted too.
+#[test]
+fn the_ca_bundle_and_its_links_are_made() {
+    let accv = mozilla_root("ACCVRAIZ1.crt");
+    let amazon = mozilla_root("Amazon_Root_CA_1.crt");
+    let ctx = ctx_with(vec![
+        FixturePackage::new("ca-certificates", "20250419")
+            .arch("all")
+            .file("usr/sbin/update-ca-certificates", b"#!/bin/sh\n", 0o755)
+            .file(
+                "usr/share/ca-certificates/mozilla/ACCVRAIZ1.crt",
+                accv.as_bytes(),
+                0o644,
+            )
+            .file(
+                "usr/share/ca-certificates/mozilla/Amazon Root (CA), 1.crt",
+                amazon.trim_end().as_bytes(),
+                0o644,
+            )
+            .file(
+                "usr/share/ca-certificates/mozilla/README",
+                b"not a cert\n",
+                0o644,
+            )
+            // The real postinst writes the .conf's header, then appends what a pipeline
+            // computes; aloft's whole .conf must replace the header-only file.
+            .control_file(
+                "postinst",
+                b"#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n  echo '# header only' > /etc/ca-certificates.conf\nfi\n",
+            ),
+    ]);
+    // A local CA through `files:`, as update-ca-certificates finds it.
+    let local = mozilla_root("Actalis_Authentication_Root_CA.crt");
+    std::fs::create_dir_all(ctx.path("host")).unwrap();
+    std::fs::write(ctx.path("host/our-ca.crt"), &local).unwrap();
+    ctx.manifest(
+        "ca",
+        &["base-files", "base-passwd", "ca-certificates"],
+        "archs: [amd64]\nfiles:\n  - {source: ../host/our-ca.crt, path: /usr/local/share/ca-certificates/our-ca.crt}\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/ca.yaml"]));
+    digest_line(&assemble(
+        &ctx,
+        "manifests/ca.yaml",
+        "ca.tar",
+        &["--locked"],
+    ));
+    let image = read_archive(&ctx.path("ca.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    let conf = last.text("etc/ca-certificates.conf");
+    assert!(conf.starts_with("# This file lists certificates"), "{conf}");
+    assert!(
+        conf.ends_with("#\nmozilla/ACCVRAIZ1.crt\nmozilla/Amazon Root (CA), 1.crt\n"),
+        "{conf}"
+    );
+    // The local CA comes after the system ones, and is not in the .conf.
+    assert_eq!(
+        last.text("etc/ssl/certs/ca-certificates.crt"),
+        format!("{accv}{amazon}{local}")
+    );
+    assert!(!conf.contains("our-ca"), "{conf}");
+    let link = |path: &str| last.get(path).link.clone().unwrap();
+    assert_eq!(
+        link("etc/ssl/certs/ACCVRAIZ1.pem"),
+        "/usr/share/ca-certificates/mozilla/ACCVRAIZ1.crt"
+    );
+    assert_eq!(
+        link("etc/ssl/certs/Amazon_Root_=CA=__1.pem"),
+        "/usr/share/ca-certificates/mozilla/Amazon Root (CA), 1.crt"
+    );
+    // The hashes OpenSSL gives these two roots (tests/data of aloft-assemble).
+    assert_eq!(link("etc/ssl/certs/a94d09e5.0"), "ACCVRAIZ1.pem");
+    assert_eq!(link("etc/ssl/certs/ce5e74ef.0"), "Amazon_Root_=CA=__1.pem");
+    assert_eq!(
+        link("etc/ssl/certs/our-ca.pem"),
+        "/usr/local/share/ca-certificates/our-ca.crt"
+    );
+    assert_eq!(link("etc/ssl/certs/930ac5d2.0"), "our-ca.pem");
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    assert!(
+        effects["packages"]["ca-certificates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["effect"] == "update-ca-certificates"),
+        "{effects}"
+    );
+}
+
+/// Effects read from postinst scripts: update-alternatives (highest priority wins, slaves
+/// only where their path exists, the state file), ucf copies, and php modules enabled in
+/// every SAPI of the image with the ini's priority; what a script does that aloft does
+/// not do is listed, with its line.
+#[test]
+fn postinst_alternatives_ucf_and_php_modules_are_applied() {
+    let alternative = |pkg: &str, prio: u32| {
+        format!(
+            "#!/bin/sh\nset -e\nif [ \"$1\" = \"configure\" ]; then\n  update-alternatives --install /usr/bin/awk awk /usr/bin/{pkg} {prio} \\\n    --slave /usr/bin/nawk nawk /usr/bin/{pkg} \\\n    --slave /usr/share/man/man1/awk.1.gz awk.1.gz /usr/share/man/man1/{pkg}.1.gz\nfi\nexit 0\n"
+        )
+    };
+    let php_common = "#!/bin/sh\nset -e\nif [ \"$1\" = \"configure\" ]; then\n  inidir=/etc/php/8.4/mods-available\n  if [ -e /usr/lib/php/php-maintscript-helper ] ; then\n    . /usr/lib/php/php-maintscript-helper\n    for dsoname in ctype posix; do\n      inifile=${dsoname}.ini\n      ucf /usr/share/php8.4-common/common/${inifile} ${inidir}/${inifile}\n      ucfr --force php8.4-common ${inidir}/${inifile}\n      php_invoke enmod 8.4 ALL ${dsoname}\n    done\n  fi\n  frobnicate --all\nfi\nexit 0\n";
+    let ctx = ctx_with(vec![
+        FixturePackage::new("mawk", "1.3")
+            .file("usr/bin/mawk", b"\x7fELF mawk", 0o755)
+            .control_file("postinst", alternative("mawk", 5).as_bytes()),
+        FixturePackage::new("gawk", "5.2")
+            .file("usr/bin/gawk", b"\x7fELF gawk", 0o755)
+            .file("usr/share/man/man1/gawk.1.gz", b"man", 0o644)
+            .control_file("postinst", alternative("gawk", 10).as_bytes()),
+        FixturePackage::new("php-common", "96").arch("all").file(
+            "usr/lib/php/php-maintscript-helper",
+            b"# helper\n",
+            0o644,
+        ),
+        FixturePackage::new("php8.4-common", "8.4.1")
+            .file(
+                "usr/share/php8.4-common/common/ctype.ini",
+                b"; configuration for php ctype module\n; priority=20\nextension=ctype.so\n",
+                0o644,
+            )
+            .file(
+                "usr/share/php8.4-common/common/posix.ini",
+                b"; priority=15\nextension=posix.so\n",
+                0o644,
+            )
+            .entry(dir("etc/php/8.4/mods-available"))
+            .control_file("postinst", php_common.as_bytes()),
+        // Ships its ini itself (no ucf), as php-apcu's packages do.
+        FixturePackage::new("php8.4-apcu", "5.1.24")
+            .file(
+                "etc/php/8.4/mods-available/apcu.ini",
+                b"extension=apcu.so\n",
+                0o644,
+            )
+            .control_file(
+                "postinst",
+                b"#!/bin/sh\nset -e\nif [ -e /usr/lib/php/php-maintscript-helper ] ; then\n    . /usr/lib/php/php-maintscript-helper\n    for version in 8.4 ; do\n        for name in apcu ; do\n            php_invoke enmod \"$version\" ALL \"$name\" || exit 1\n\tdone\n    done\nfi\n",
+            ),
+        FixturePackage::new("php8.4-cli", "8.4.1")
+            .entry(dir("etc/php/8.4/cli/conf.d"))
+            .file("usr/bin/php8.4", b"\x7fELF php", 0o755),
+        FixturePackage::new("php8.4-fpm", "8.4.1")
+            .entry(dir("etc/php/8.4/fpm/conf.d"))
+            .file("usr/sbin/php-fpm8.4", b"\x7fELF fpm", 0o755),
+    ]);
+    ctx.manifest(
+        "scripts",
+        &[
+            "base-files",
+            "base-passwd",
+            "mawk",
+            "gawk",
+            "php-common",
+            "php8.4-common",
+            "php8.4-apcu",
+            "php8.4-cli",
+            "php8.4-fpm",
+        ],
+        "archs: [amd64]\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/scripts.yaml"]));
+    digest_line(&assemble(
+        &ctx,
+        "manifests/scripts.yaml",
+        "s.tar",
+        &["--locked"],
+    ));
+    let image = read_archive(&ctx.path("s.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    let link = |path: &str| last.get(path).link.clone().unwrap();
+    // gawk (10) beats mawk (5); its man page exists, so that slave is linked too.
+    assert_eq!(link("usr/bin/awk"), "/etc/alternatives/awk");
+    assert_eq!(link("etc/alternatives/awk"), "/usr/bin/gawk");
+    assert_eq!(link("usr/bin/nawk"), "/etc/alternatives/nawk");
+    assert_eq!(link("etc/alternatives/nawk"), "/usr/bin/gawk");
+    assert_eq!(
+        link("etc/alternatives/awk.1.gz"),
+        "/usr/share/man/man1/gawk.1.gz"
+    );
+    assert_eq!(
+        last.text("var/lib/dpkg/alternatives/awk"),
+        "auto\n/usr/bin/awk\nawk.1.gz\n/usr/share/man/man1/awk.1.gz\nnawk\n/usr/bin/nawk\n\n\
+         /usr/bin/gawk\n10\n/usr/share/man/man1/gawk.1.gz\n/usr/bin/gawk\n\
+         /usr/bin/mawk\n5\n/usr/share/man/man1/mawk.1.gz\n/usr/bin/mawk\n\n"
+    );
+    // ucf copies, and the modules in both SAPIs with their priorities.
+    assert_eq!(
+        last.text("etc/php/8.4/mods-available/posix.ini"),
+        "; priority=15\nextension=posix.so\n"
+    );
+    for sapi in ["cli", "fpm"] {
+        assert_eq!(
+            link(&format!("etc/php/8.4/{sapi}/conf.d/15-posix.ini")),
+            "/etc/php/8.4/mods-available/posix.ini"
+        );
+        assert_eq!(
+            link(&format!("etc/php/8.4/{sapi}/conf.d/20-ctype.ini")),
+            "/etc/php/8.4/mods-available/ctype.ini"
+        );
+        assert_eq!(
+            link(&format!("etc/php/8.4/{sapi}/conf.d/20-apcu.ini")),
+            "/etc/php/8.4/mods-available/apcu.ini"
+        );
+    }
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    let kinds = |package: &str| -> Vec<String> {
+        effects["packages"][package]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["effect"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(kinds("gawk"), ["update-alternatives"]);
+    assert_eq!(
+        kinds("php8.4-common"),
+        ["ucf", "ucf", "php-enmod", "php-enmod"]
+    );
+    // The unknown command is listed with its line, not guessed at.
+    let not_applied = effects["not_applied"]["php8.4-common"].as_array().unwrap();
+    assert!(
+        not_applied
+            .iter()
+            .any(|n| n["line"] == 14 && n["what"].as_str().unwrap().contains("frobnicate")),
+        "{not_applied:?}"
+    );
+}
+
+/// File-system calls of postinst scripts, in script order: owners and modes of package
+/// paths (names from the image's /etc/passwd and /etc/group), new files, symlinks,
+/// directories, copies, redirections and dpkg-statoverride; an unknown account is listed
+/// as not applied.
+#[test]
+fn postinst_file_calls_are_applied() {
+    let postinst = "#!/bin/sh\nset -e\nif [ \"$1\" = \"configure\" ]; then\n  if [ -z \"$2\" ]; then\n    chown daemon:tty /var/log/web\n    chmod 0750 /var/log/web\n    touch /var/log/web/access.log\n    chmod 640 /var/log/web/access.log\n    chown daemon:tty /var/log/web/access.log\n    ln -s /etc/web/sites-available/default /etc/web/sites-enabled/default\n    mkdir -p /var/www/html\n    cp /usr/share/web/index.html /var/www/html/index.web.html\n    echo \"welcome\" > /etc/web/motd\n    dpkg-statoverride --add --update root tty 1733 /var/lib/web/sessions\n    chown www-data /var/log/web\n  fi\nfi\nexit 0\n";
+    let ctx = ctx_with(vec![
+        FixturePackage::new("web", "1.0")
+            .entry(dir("var/log/web"))
+            .entry(dir("var/lib/web/sessions"))
+            .entry(dir("etc/web/sites-available"))
+            .entry(dir("etc/web/sites-enabled"))
+            .file("etc/web/sites-available/default", b"server {}\n", 0o644)
+            .file("usr/share/web/index.html", b"<h1>web</h1>\n", 0o644)
+            .file(
+                "usr/lib/tmpfiles.d/web.conf",
+                b"#Type Path Mode UID GID Age Argument\n    d /run/web 0750 daemon tty -\nd /run/web-default\nL /run/web-link - - - - /run/web\n",
+                0o644,
+            )
+            .control_file("postinst", postinst.as_bytes()),
+    ]);
+    ctx.manifest(
+        "web",
+        &["base-files", "base-passwd", "web"],
+        "archs: [amd64]\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/web.yaml"]));
+    digest_line(&assemble(
+        &ctx,
+        "manifests/web.yaml",
+        "w.tar",
+        &["--locked"],
+    ));
+    let image = read_archive(&ctx.path("w.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    let meta = |path: &str| {
+        let e = last.get(path);
+        (e.kind, e.mode, e.uid, e.gid)
+    };
+    use tar::EntryType::{Directory, Regular};
+    assert_eq!(meta("var/log/web"), (Directory, 0o750, 1, 5));
+    assert_eq!(meta("var/log/web/access.log"), (Regular, 0o640, 1, 5));
+    assert_eq!(
+        last.get("etc/web/sites-enabled/default").link.as_deref(),
+        Some("/etc/web/sites-available/default")
+    );
+    assert_eq!(meta("var/www/html"), (Directory, 0o755, 0, 0));
+    assert_eq!(last.text("var/www/html/index.web.html"), "<h1>web</h1>\n");
+    assert_eq!(last.text("etc/web/motd"), "welcome\n");
+    assert_eq!(meta("var/lib/web/sessions"), (Directory, 0o1733, 0, 5));
+    // tmpfiles.d: `d` lines made (with `-` as 0755 root), other types listed.
+    assert_eq!(meta("run/web"), (Directory, 0o750, 1, 5));
+    assert_eq!(meta("run/web-default"), (Directory, 0o755, 0, 0));
+    assert!(last.find("run/web-link").is_none());
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    let not_applied = effects["not_applied"]["web"].as_array().unwrap();
+    assert!(
+        not_applied
+            .iter()
+            .any(|n| n["line"] == 15 && n["why"].as_str().unwrap().contains("www-data")),
+        "{not_applied:?}"
+    );
+    assert!(
+        not_applied
+            .iter()
+            .any(|n| n["line"] == 4 && n["why"].as_str().unwrap().contains("type `L`")),
+        "{not_applied:?}"
+    );
+}
+
+/// System accounts: a sysusers.d file and a postinst's `adduser --system --group`, with
+/// ids counted down from 999, the home made and owned, and the script's later `chown`
+/// by the new name applied.
+#[test]
+fn system_users_from_sysusers_and_scripts_get_deterministic_ids() {
+    let postinst = "#!/bin/sh\nset -e\nif [ \"$1\" = \"configure\" ]; then\n  if ! getent passwd svc >/dev/null; then\n    adduser --system --group --home /var/lib/svc --gecos \"svc daemon\" svc\n  fi\n  chown svc:svc /var/log/svc\n  usermod -a -G tty svc\nfi\nexit 0\n";
+    let ctx = ctx_with(vec![
+        FixturePackage::new("svc", "1.0")
+            .entry(dir("var/log/svc"))
+            .file(
+                "usr/lib/sysusers.d/svc.conf",
+                b"# the helper account\nu svc-helper - \"svc helper\" /run/svc-helper\ng svc-extra 555\nm svc-helper svc-extra\n",
+                0o644,
+            )
+            .control_file("postinst", postinst.as_bytes()),
+    ]);
+    ctx.manifest(
+        "svc",
+        &["base-files", "base-passwd", "svc"],
+        "archs: [amd64]\n",
+    );
+    let first = digest_line(&assemble(&ctx, "manifests/svc.yaml", "a.tar", &[]));
+    let image = read_archive(&ctx.path("a.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    let passwd = last.text("etc/passwd");
+    let group = last.text("etc/group");
+    // sysusers.d first: 999; then the script's user and its group: 998.
+    assert!(
+        passwd.contains("svc-helper:*:999:999:svc helper:/run/svc-helper:/usr/sbin/nologin\n"),
+        "{passwd}"
+    );
+    assert!(
+        passwd.contains("svc:*:998:998:svc daemon:/var/lib/svc:/usr/sbin/nologin\n"),
+        "{passwd}"
+    );
+    assert!(group.contains("svc-extra:*:555:svc-helper\n"), "{group}");
+    assert!(group.contains("svc:*:998:\n"), "{group}");
+    assert!(group.contains("tty:*:5:svc\n"), "{group}");
+    let meta = |path: &str| {
+        let e = last.get(path);
+        (e.mode, e.uid, e.gid)
+    };
+    assert_eq!(meta("var/lib/svc"), (0o755, 998, 998));
+    assert_eq!(meta("var/log/svc"), (0o755, 998, 998));
+    // sysusers.d creates no home.
+    assert!(last.find("run/svc-helper").is_none());
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    let details: Vec<&str> = effects["packages"]["svc"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        details[..4],
+        [
+            "svc-helper 999:999",
+            "svc-extra 555",
+            "svc-helper in svc-extra",
+            "svc 998:998"
+        ]
+    );
+    // The same ids on every build.
+    let again = digest_line(&assemble(&ctx, "manifests/svc.yaml", "b.tar", &[]));
+    assert_eq!(first, again);
+}

@@ -1,0 +1,105 @@
+//! The layer cache: a bump rebuilds one layer; `aloft cache clean`.
+
+use super::*;
+
+// 3. The layer cache
+
+#[test]
+fn a_version_bump_rebuilds_only_that_packages_layer() {
+    let ctx = ctx();
+    ctx.manifest(
+        "app",
+        &["base-files", "base-passwd", "hello", "tzdata"],
+        "archs: [amd64]\n",
+    );
+    let first = assemble(&ctx, "manifests/app.yaml", "one.tar", &[]);
+    let first_digest = digest_line(&first);
+    let before = read_archive(&ctx.path("one.tar")).platform().digests();
+
+    // The archive moves on: hello 1.1 is published beside 1.0.
+    let mut newer = packages();
+    newer.push(hello("1.1", "amd64"));
+    ctx.repo.add_suite(&suite(), &newer);
+    ok(&ctx.aloft(&["lock", "manifests/app.yaml", "--upgrade-package", "hello"]));
+    assert_eq!(locked_package(&ctx, "app", "hello")["version"], "1.1");
+    assert_eq!(locked_package(&ctx, "app", "tzdata")["version"], "2025b-1");
+
+    let second = assemble(&ctx, "manifests/app.yaml", "two.tar", &["--locked"]);
+    assert_ne!(digest_line(&second), first_digest);
+    let text = stderr(&second);
+    // hello's layer and the final layer (always built) are built; the rest is reused.
+    assert!(
+        text.contains("amd64: 4 packages in 4 layers (1 built, 3 from cache)")
+            && text.contains("(1 .debs downloaded)"),
+        "{text}"
+    );
+    let image = read_archive(&ctx.path("two.tar"));
+    let platform = image.platform();
+    let after = platform.digests();
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    for (layer, digest) in &before {
+        match layer.as_str() {
+            "aloft: hello: hello" => assert_ne!(&after[layer], digest, "{layer}"),
+            "aloft: accounts, paths and files" => {}
+            _ => assert_eq!(&after[layer], digest, "{layer}"),
+        }
+    }
+    assert_eq!(
+        platform.layer("hello").text("usr/share/doc/hello/README"),
+        "hello 1.1\n"
+    );
+    // Both hello layers are kept; the others once each.
+    assert_eq!(cached_layers_of(&ctx, "hello"), 2);
+    assert_eq!(cached_layers_of(&ctx, "tzdata"), 1);
+}
+
+// The cache command
+
+#[test]
+fn cache_clean_empties_the_layers_or_everything() {
+    let ctx = locked_app();
+    let digest = digest_line(&assemble(
+        &ctx,
+        "manifests/app.yaml",
+        "a.tar",
+        &["--locked"],
+    ));
+    let dir = ctx.aloft(&["cache", "dir"]);
+    ok(&dir);
+    assert_eq!(
+        String::from_utf8_lossy(&dir.stdout).trim(),
+        ctx.cache.display().to_string()
+    );
+    ok(&ctx.aloft(&["cache", "clean", "--layers"]));
+    assert!(!ctx.cache.join("layers-v1").exists());
+    assert!(!files_in(&ctx.cache.join("debs-v1/sha256")).is_empty());
+    // The .debs are still there: an offline build makes the layers again, the same bytes.
+    let again = assemble(
+        &ctx,
+        "manifests/app.yaml",
+        "b.tar",
+        &["--locked", "--offline"],
+    );
+    assert_eq!(digest_line(&again), digest);
+    assert!(
+        stderr(&again).contains("(3 built, 0 from cache)"),
+        "{}",
+        stderr(&again)
+    );
+    ok(&ctx.aloft(&["cache", "clean"]));
+    for bucket in ["indexes-v1", "debs-v1", "layers-v1"] {
+        assert!(!ctx.cache.join(bucket).exists(), "{bucket}");
+    }
+    fails_with(
+        &assemble(
+            &ctx,
+            "manifests/app.yaml",
+            "c.tar",
+            &["--locked", "--offline"],
+        ),
+        &["--offline"],
+    );
+}
