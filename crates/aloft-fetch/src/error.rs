@@ -89,16 +89,16 @@ pub enum FetchError {
         /// Repository name.
         repository: String,
     },
-    /// A format or signature problem (the cause says which file).
-    #[error("Repository `{repository}`: cannot use `{file}`")]
+    /// A format or signature problem. Its message is the problem's alone, which names the
+    /// file; the repository is named by whoever reports it.
+    #[error("{problem}")]
     Format {
         /// Repository name.
         repository: String,
         /// The file (URL or cache path).
         file: String,
         /// The parse or signature error.
-        #[source]
-        source: Box<aloft_deb::Error>,
+        problem: Box<aloft_deb::Error>,
     },
     /// Writing the cache failed.
     #[error("Cannot write to the cache at `{}`", path.display())]

@@ -84,7 +84,7 @@ pub fn fetch_repository(
         move |source: aloft_deb::Error| FetchError::Format {
             repository: spec.name.clone(),
             file,
-            source: Box::new(source),
+            problem: Box::new(source),
         }
     };
     let (raw, file, signed) = if options.offline {
@@ -237,7 +237,7 @@ fn fetch_index(
         String::from_utf8(bytes).map_err(|_| FetchError::Format {
             repository: spec.name.clone(),
             file: file.to_owned(),
-            source: Box::new(aloft_deb::Error::NotUtf8 {
+            problem: Box::new(aloft_deb::Error::NotUtf8 {
                 file: file.to_owned(),
             }),
         })
@@ -263,7 +263,7 @@ fn fetch_index(
                     FetchError::Format {
                         repository: spec.name.clone(),
                         file: url.clone(),
-                        source: Box::new(source),
+                        problem: Box::new(source),
                     }
                 })?;
                 check(&url, target, &bytes)?;
@@ -312,12 +312,12 @@ fn fetch_compressed_only(
             decompress_by_name(&variant, &compressed).map_err(|source| FetchError::Format {
                 repository: spec.name.clone(),
                 file: url.clone(),
-                source: Box::new(source),
+                problem: Box::new(source),
             })?;
         return String::from_utf8(bytes).map_err(|_| FetchError::Format {
             repository: spec.name.clone(),
             file: url.clone(),
-            source: Box::new(aloft_deb::Error::NotUtf8 { file: url }),
+            problem: Box::new(aloft_deb::Error::NotUtf8 { file: url }),
         });
     }
     Err(FetchError::MissingIndex {

@@ -165,7 +165,13 @@ fn parse_raw(ctx: &FileContext) -> Result<RawManifest, ManifestError> {
         let origin = location.as_ref().map(|l| ctx.origin(l));
         // The error's Display carries a location prefix and a snippet; keep only the message line.
         let rendered = err.without_snippet().to_string();
-        let message = rendered.lines().next().unwrap_or("invalid YAML").to_owned();
+        let message = rendered.lines().next().unwrap_or("invalid YAML");
+        // The location is the error's prefix already (`FILE:LINE:COLUMN:`); drop saphyr's own.
+        let message = match message.rfind(" at line ") {
+            Some(at) if message[at..].contains(", column ") => &message[..at],
+            _ => message,
+        }
+        .to_owned();
         ManifestError::Syntax {
             file: ctx.path.clone(),
             line: origin.as_ref().map_or(0, |o| o.line),

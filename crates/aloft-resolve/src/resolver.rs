@@ -368,7 +368,7 @@ impl<'u> State<'u> {
                     {
                         return Ok(Choice::Upgrade(rel.name.clone()));
                     }
-                    reasons.push(format!("`{}` does not satisfy it", self.label(index)));
+                    reasons.push(format!("`{}` does not satisfy", self.label(index)));
                 }
             }
             // Providers, through their own candidate versions.

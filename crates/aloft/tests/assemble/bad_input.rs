@@ -42,6 +42,14 @@ fn a_deb_that_does_not_match_the_lock_is_refused_and_not_cached() {
     let middle = bad.len() / 2;
     bad[middle] ^= 0xff;
     std::fs::write(&file, &bad).unwrap();
+    insta::assert_snapshot!(
+        "deb_does_not_match_the_lock",
+        failure(
+            &ctx,
+            &assemble(&ctx, "manifests/app.yaml", "app.tar", &["--locked"])
+        )
+    );
+    assert_eq!(requests_of(&ctx.server, &hello), 1);
     fails_with(
         &assemble(&ctx, "manifests/app.yaml", "app.tar", &["--locked"]),
         &[
@@ -52,7 +60,7 @@ fn a_deb_that_does_not_match_the_lock_is_refused_and_not_cached() {
         ],
     );
     // Not retried: the server answered, with the wrong file.
-    assert_eq!(requests_of(&ctx.server, &hello), 1);
+    assert_eq!(requests_of(&ctx.server, &hello), 2);
     nothing_left(&ctx, "app.tar", Some(&sha), "hello");
     std::fs::write(&file, &good).unwrap();
     digest_line(&assemble(

@@ -291,6 +291,12 @@ fn postinst_alternatives_ucf_and_php_modules_are_applied() {
         );
     }
     let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    // The whole record as the image holds it: what was applied, per package, and what
+    // was not, with the line and the reason.
+    insta::assert_snapshot!(
+        "effects_of_postinsts",
+        last.text("usr/share/aloft/effects.json")
+    );
     let kinds = |package: &str| -> Vec<String> {
         effects["packages"][package]
             .as_array()

@@ -13,6 +13,9 @@ fn json_reports_every_digest_of_the_image() {
     let output = assemble(&ctx, "manifests/app.yaml", "app.tar", &["--json"]);
     ok(&output);
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    // Every digest of the fixture image: a change of layer bytes, config or SBOM shows
+    // here, and must be meant.
+    insta::assert_snapshot!("json_report", String::from_utf8_lossy(&output.stdout));
     let image = read_archive(&ctx.path("app.tar"));
     assert_eq!(report["digest"], image.digest());
     assert_eq!(report["source_date_epoch"], EPOCH);

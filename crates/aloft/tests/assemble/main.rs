@@ -32,7 +32,7 @@ use aloft_test::{
 };
 use serde_json::{Value, json};
 
-use common::{Ctx, fails_with, lock_json, ok, stderr};
+use common::{Ctx, fails_with, failure, lock_json, ok, stderr};
 
 /// The fixture suite's Release `Date`: with no SOURCE_DATE_EPOCH set, every mtime clamps
 /// to it and it is the config's `created`. The fixture .debs' entries are dated

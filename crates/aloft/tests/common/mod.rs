@@ -123,6 +123,34 @@ pub fn fails_with(output: &Output, needles: &[&str]) {
     }
 }
 
+/// `text` as a snapshot sees it: the project directory, the cache and the loopback
+/// server's address replaced by names, so that it is the same on every run and machine.
+pub fn redacted(ctx: &Ctx, text: &str) -> String {
+    let project = ctx.project.path().to_string_lossy().into_owned();
+    let canonical = ctx
+        .project
+        .path()
+        .canonicalize()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| project.clone());
+    let server = ctx.server.url();
+    text.replace(server, "[server]")
+        .replace(&ctx.cache.to_string_lossy().into_owned(), "[cache]")
+        .replace(&canonical, "[project]")
+        .replace(&project, "[project]")
+}
+
+/// What a failing aloft run printed, redacted (see [`redacted`]); it must have failed.
+pub fn failure(ctx: &Ctx, output: &Output) -> String {
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "expected failure, got:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    redacted(ctx, &String::from_utf8_lossy(&output.stderr))
+}
+
 pub fn lock_json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap()
 }

@@ -7,6 +7,7 @@ use aloft_test::{Fault, FixturePackage, SuiteOptions};
 
 #[path = "../common/mod.rs"]
 mod common;
+mod snapshots;
 
 use common::{Ctx, fails_with, lock_json, ok};
 
