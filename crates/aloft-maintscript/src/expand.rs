@@ -57,6 +57,19 @@ impl FieldBuilder {
     }
 }
 
+/// Segments as one string (fields joined by a space); an unknown segment is the error.
+fn joined(segs: Vec<Seg>) -> Result<String, String> {
+    let mut out = String::new();
+    for seg in segs {
+        match seg {
+            Seg::Text { text, .. } => out.push_str(&text),
+            Seg::Unknown { why, .. } => return Err(why),
+            Seg::Break => out.push(' '),
+        }
+    }
+    Ok(out)
+}
+
 impl<'p> Shell<'p, '_> {
     pub(crate) fn parser_options(&self) -> brush_parser::ParserOptions {
         brush_parser::ParserOptions {
@@ -182,15 +195,7 @@ impl<'p> Shell<'p, '_> {
         let pieces = self.parse_word(word)?;
         let mut segs = Vec::new();
         self.segments(&pieces, false, &mut segs);
-        let mut out = String::new();
-        for seg in segs {
-            match seg {
-                Seg::Text { text, .. } => out.push_str(&text),
-                Seg::Unknown { why, .. } => return Err(why),
-                Seg::Break => out.push(' '),
-            }
-        }
-        Ok(out)
+        joined(segs)
     }
 
     /// Expands a word as a pattern: quoted characters are escaped.
@@ -218,15 +223,7 @@ impl<'p> Shell<'p, '_> {
             .map_err(|_| "the here-document could not be parsed".to_owned())?;
         let mut segs = Vec::new();
         self.segments(&pieces, true, &mut segs);
-        let mut out = String::new();
-        for seg in segs {
-            match seg {
-                Seg::Text { text, .. } => out.push_str(&text),
-                Seg::Unknown { why, .. } => return Err(why),
-                Seg::Break => out.push(' '),
-            }
-        }
-        Ok(out)
+        joined(segs)
     }
 
     fn segments(&mut self, pieces: &[WordPieceWithSource], quoted: bool, out: &mut Vec<Seg>) {

@@ -577,23 +577,22 @@ impl<'u> State<'u> {
             if satisfied {
                 continue;
             }
+            let unsatisfiable = |reason: String| ResolveError::Unsatisfiable {
+                arch: self.u.arch.clone(),
+                chain: self.chain(index),
+                package: self.label(index),
+                relation: group_text(&group.iter().map(|r| (*r).clone()).collect::<Vec<_>>()),
+                reason,
+            };
             match self.choose(&group)? {
                 Choice::Chosen(chosen) => {
                     let parent = self.cand(index).package.name().to_owned();
                     if self.selected.contains_key(self.cand(chosen).package.name()) {
                         // Another version of that name is marked and does not satisfy this relation.
-                        return Err(ResolveError::Unsatisfiable {
-                            arch: self.u.arch.clone(),
-                            chain: self.chain(index),
-                            package: self.label(index),
-                            relation: group_text(
-                                &group.iter().map(|r| (*r).clone()).collect::<Vec<_>>(),
-                            ),
-                            reason: format!(
-                                "another version is already marked: {}",
-                                self.label(self.selected[self.cand(chosen).package.name()])
-                            ),
-                        });
+                        return Err(unsatisfiable(format!(
+                            "another version is already marked: {}",
+                            self.label(self.selected[self.cand(chosen).package.name()])
+                        )));
                     }
                     self.mark(chosen, Some(parent));
                     let groups = self.dependency_groups(chosen)?;
@@ -607,17 +606,7 @@ impl<'u> State<'u> {
                     );
                 }
                 Choice::Upgrade(name) => return Ok(Some(Outcome::Upgrade(name))),
-                Choice::Unsatisfiable(reason) => {
-                    return Err(ResolveError::Unsatisfiable {
-                        arch: self.u.arch.clone(),
-                        chain: self.chain(index),
-                        package: self.label(index),
-                        relation: group_text(
-                            &group.iter().map(|r| (*r).clone()).collect::<Vec<_>>(),
-                        ),
-                        reason,
-                    });
-                }
+                Choice::Unsatisfiable(reason) => return Err(unsatisfiable(reason)),
             }
         }
         Ok(None)
