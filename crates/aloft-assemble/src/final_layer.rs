@@ -101,7 +101,15 @@ pub struct FinalLayer {
     nodes: BTreeMap<String, Node>,
     /// The paths `files:` wrote.
     from_files: std::collections::BTreeSet<String>,
+    /// The package layers' symbolic links (path -> target as written), which every path
+    /// given to this layer is resolved through.
+    links: BTreeMap<String, String>,
+    /// The package layers' directories, to tell a link to a directory from others.
+    dirs: BTreeSet<String>,
 }
+
+/// Links followed while resolving one path, past which it is taken as a loop (ELOOP).
+const MAX_LINK_HOPS: usize = 40;
 
 fn image_path(origin: &aloft_manifest::Origin, path: &str) -> Result<String, AssembleError> {
     match path::image_path(path) {
@@ -121,12 +129,23 @@ impl FinalLayer {
     /// Accounts, homes and merged-/usr links.
     pub fn new(accounts: &AccountFiles, tree: &InstalledTree<'_>, epoch: u64) -> FinalLayer {
         let mut layer = FinalLayer::default();
+        for (path, _, record) in tree.entries() {
+            match &record.kind {
+                FileKind::Symlink { target } => {
+                    layer.links.insert(path.to_owned(), target.clone());
+                }
+                FileKind::Dir => {
+                    layer.dirs.insert(path.to_owned());
+                }
+                _ => {}
+            }
+        }
         for (path, text) in [
             ("etc/passwd", &accounts.passwd),
             ("etc/group", &accounts.group),
         ] {
-            layer.nodes.insert(
-                path.to_owned(),
+            layer.insert(
+                path,
                 Node::File(
                     Meta::root(0o644, epoch),
                     Contents::Bytes(text.clone().into_bytes()),
@@ -141,7 +160,7 @@ impl FinalLayer {
                     gid: u64::from(*gid),
                     mtime: epoch,
                 };
-                layer.nodes.insert(home, Node::Dir(meta));
+                layer.insert(&home, Node::Dir(meta));
             }
         }
         for dir in path::MERGED_USR_DIRS {
@@ -150,27 +169,109 @@ impl FinalLayer {
             let usr_dir = path::merged_usr_target(dir);
             let has_usr_dir = matches!(tree.get(&usr_dir), Some((_, r)) if r.kind == FileKind::Dir);
             if !has_link && has_usr_dir {
-                layer.nodes.insert(
-                    dir.to_owned(),
-                    Node::Symlink(Meta::root(0o777, epoch), usr_dir),
-                );
+                layer.insert(dir, Node::Symlink(Meta::root(0o777, epoch), usr_dir));
             }
         }
         layer
     }
 
+    /// The symbolic link at `path`, this layer's over the package layers'.
+    fn link_at(&self, path: &str) -> Option<&str> {
+        match self.nodes.get(path) {
+            Some(Node::Symlink(_, target)) => Some(target),
+            Some(_) => None,
+            None => self.links.get(path).map(String::as_str),
+        }
+    }
+
+    /// `path` with every link among its parents followed, as the kernel follows them
+    /// when a program creates `path` (the last component is not followed). A path that
+    /// goes through /var/run lands under /run, where base-files points it, instead of
+    /// making a second /var/run.
+    pub fn resolve(&self, path: &str) -> String {
+        self.resolve_with(path, false)
+    }
+
+    /// `path` with every link followed, the last component's too (chown, chmod).
+    fn resolve_all(&self, path: &str) -> String {
+        self.resolve_with(path, true)
+    }
+
+    fn resolve_with(&self, path: &str, follow_last: bool) -> String {
+        let mut done: Vec<String> = Vec::new();
+        let mut todo: std::collections::VecDeque<String> = path
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let mut hops = 0;
+        while let Some(component) = todo.pop_front() {
+            match component.as_str() {
+                "." => continue,
+                ".." => {
+                    done.pop();
+                    continue;
+                }
+                _ => {}
+            }
+            let candidate = if done.is_empty() {
+                component.clone()
+            } else {
+                format!("{}/{component}", done.join("/"))
+            };
+            let follow = !todo.is_empty() || follow_last;
+            if follow
+                && hops < MAX_LINK_HOPS
+                && let Some(target) = self.link_at(&candidate)
+            {
+                hops += 1;
+                if target.starts_with('/') {
+                    done.clear();
+                }
+                for part in target.split('/').rev().filter(|c| !c.is_empty()) {
+                    todo.push_front(part.to_owned());
+                }
+                continue;
+            }
+            done.push(component);
+        }
+        done.join("/")
+    }
+
+    /// Whether `path` (resolved) is a directory of this layer or of a package layer.
+    fn is_dir(&self, path: &str) -> bool {
+        match self.nodes.get(path) {
+            Some(node) => matches!(node, Node::Dir(_)),
+            None => self.dirs.contains(path),
+        }
+    }
+
+    /// Puts `node` at `path` resolved through the image's links. A directory asked for
+    /// where a link to a directory already is (`mkdir -p /var/run`) changes nothing, as
+    /// `mkdir -p` and `install -d` change nothing there.
+    fn insert(&mut self, path: &str, node: Node) {
+        let path = self.resolve(path);
+        if matches!(node, Node::Dir(_))
+            && self.link_at(&path).is_some()
+            && self.is_dir(&self.resolve_all(&path))
+        {
+            return;
+        }
+        self.nodes.insert(path, node);
+    }
+
     /// Adds (or replaces) a root-owned regular file.
     pub fn add_file(&mut self, path: &str, contents: Vec<u8>, mode: u32, epoch: u64) {
-        self.nodes.insert(
-            path.to_owned(),
+        self.insert(
+            path,
             Node::File(Meta::root(mode, epoch), Contents::Bytes(contents)),
         );
     }
 
     /// Adds (or replaces) a symbolic link.
     pub fn add_symlink(&mut self, path: &str, target: &str, epoch: u64) {
-        self.nodes.insert(
-            path.to_owned(),
+        self.insert(
+            path,
             Node::Symlink(Meta::root(0o777, epoch), target.to_owned()),
         );
     }
@@ -200,18 +301,16 @@ impl FinalLayer {
             };
             match spec.kind {
                 PathKind::Directory => {
-                    self.nodes.insert(path, Node::Dir(meta(0o755)));
+                    self.insert(&path, Node::Dir(meta(0o755)));
                 }
                 PathKind::EmptyFile => {
-                    self.nodes
-                        .insert(path, Node::File(meta(0o644), Contents::Bytes(Vec::new())));
+                    self.insert(&path, Node::File(meta(0o644), Contents::Bytes(Vec::new())));
                 }
                 PathKind::Symlink => {
-                    self.nodes
-                        .insert(path, Node::Symlink(meta(0o777), source()?));
+                    self.insert(&path, Node::Symlink(meta(0o777), source()?));
                 }
                 PathKind::Hardlink => {
-                    let target = image_path(&located.origin, &source()?)?;
+                    let target = self.resolve(&image_path(&located.origin, &source()?)?);
                     let exists = self.nodes.contains_key(&target)
                         || matches!(tree.get(&target), Some((_, r)) if matches!(r.kind, FileKind::File { .. }));
                     if !exists {
@@ -222,7 +321,7 @@ impl FinalLayer {
                             ),
                         });
                     }
-                    self.nodes.insert(path, Node::Hardlink(meta(0o644), target));
+                    self.insert(&path, Node::Hardlink(meta(0o644), target));
                 }
                 PathKind::Permissions => {
                     let change = OwnerMode {
@@ -252,12 +351,12 @@ impl FinalLayer {
 
     /// Whether `files:` wrote `path` (so a later effect must leave it alone).
     pub fn written_by_files(&self, path: &str) -> bool {
-        self.from_files.contains(path)
+        self.from_files.contains(&self.resolve(path))
     }
 
     /// What this layer has at `path`, for effects that read the image as a program would.
     pub fn entry(&self, path: &str) -> Option<LayerEntry<'_>> {
-        self.nodes.get(path).map(|node| match node {
+        self.nodes.get(&self.resolve(path)).map(|node| match node {
             Node::File(..) => LayerEntry::File,
             Node::Symlink(_, target) => LayerEntry::Symlink(target),
             Node::Dir(_) | Node::Hardlink(..) => LayerEntry::Other,
@@ -266,17 +365,17 @@ impl FinalLayer {
 
     /// Whether this layer has an entry at `path`.
     pub fn has(&self, path: &str) -> bool {
-        self.nodes.contains_key(path)
+        self.nodes.contains_key(&self.resolve(path))
     }
 
     /// Adds (or replaces) a directory.
     pub fn add_dir(&mut self, path: &str, meta: Meta) {
-        self.nodes.insert(path.to_owned(), Node::Dir(meta));
+        self.insert(path, Node::Dir(meta));
     }
 
     /// The contents of a regular file this layer writes from memory.
     pub fn file_contents(&self, path: &str) -> Option<&[u8]> {
-        match self.nodes.get(path) {
+        match self.nodes.get(&self.resolve(path)) {
             Some(Node::File(_, Contents::Bytes(bytes))) => Some(bytes),
             _ => None,
         }
@@ -285,7 +384,7 @@ impl FinalLayer {
     /// The contents of the regular file this layer writes at `path`, whether generated or
     /// copied from the host by `files:` (read now).
     pub fn read_file(&self, path: &str) -> std::io::Result<Option<Vec<u8>>> {
-        match self.nodes.get(path) {
+        match self.nodes.get(&self.resolve(path)) {
             Some(Node::File(_, Contents::Bytes(bytes))) => Ok(Some(bytes.clone())),
             Some(Node::File(_, Contents::Host { path: host, .. })) => fs_err::read(host).map(Some),
             _ => Ok(None),
@@ -305,6 +404,8 @@ impl FinalLayer {
         packages: &[PackageInput],
         epoch: u64,
     ) -> Result<(), AssembleError> {
+        // chown and chmod follow a link given as the operand.
+        let path = &self.resolve_all(path);
         let mut targets = vec![path.to_owned()];
         if recursive {
             targets.extend(tree.below(path).into_iter().map(str::to_owned));
@@ -391,7 +492,7 @@ impl FinalLayer {
                 Node::File(meta, Contents::Bytes(bytes))
             }
         };
-        self.nodes.insert(target.to_owned(), node);
+        self.insert(target, node);
         Ok(())
     }
 
@@ -434,15 +535,16 @@ impl FinalLayer {
         #[cfg(not(unix))]
         let host_mode = 0o644;
         let file_type = metadata.file_type();
+        let dest = self.resolve(&dest);
         self.from_files.insert(dest.clone());
         if file_type.is_symlink() {
             let target = fs_err::read_link(source).map_err(|e| io(source, e))?;
-            self.nodes.insert(
-                dest,
+            self.insert(
+                &dest,
                 Node::Symlink(meta(0o777), target.to_string_lossy().into_owned()),
             );
         } else if file_type.is_dir() {
-            self.nodes.insert(dest.clone(), Node::Dir(meta(0o755)));
+            self.insert(&dest, Node::Dir(meta(0o755)));
             let mut children: Vec<_> = fs_err::read_dir(source)
                 .map_err(|e| io(source, e))?
                 .map(|entry| entry.map(|e| e.file_name()))
@@ -455,8 +557,8 @@ impl FinalLayer {
             }
         } else if file_type.is_file() {
             let default = if host_mode & 0o111 != 0 { 0o755 } else { 0o644 };
-            self.nodes.insert(
-                dest,
+            self.insert(
+                &dest,
                 Node::File(
                     meta(spec.mode.unwrap_or(default)),
                     Contents::Host {
@@ -474,6 +576,30 @@ impl FinalLayer {
         Ok(())
     }
 
+    /// The entries keyed by their paths resolved through the links as they are at the end:
+    /// an entry made before a later step turned one of its parents into a link (base-files
+    /// makes /var/run a link to /run) moves to where the link points, and a directory that
+    /// is now a link to one is dropped; so no path is written twice.
+    fn settled(&self) -> BTreeMap<String, &Node> {
+        let mut out: BTreeMap<String, &Node> = BTreeMap::new();
+        for (path, node) in &self.nodes {
+            let resolved = self.resolve(path);
+            let is_dir = matches!(node, Node::Dir(_));
+            if resolved != *path && is_dir && self.link_at(&resolved).is_some() {
+                continue;
+            }
+            if is_dir
+                && out
+                    .get(&resolved)
+                    .is_some_and(|n| !matches!(n, Node::Dir(_)))
+            {
+                continue;
+            }
+            out.insert(resolved, node);
+        }
+        out
+    }
+
     /// Writes the layer, sorted by path, parents first.
     pub fn write(
         &self,
@@ -487,12 +613,14 @@ impl FinalLayer {
             dir: PathBuf::from("."),
             source,
         };
-        for (path, node) in &self.nodes {
+        let nodes = self.settled();
+        for (path, node) in &nodes {
+            let (path, node) = (path.as_str(), *node);
             for ancestor in path::ancestors(path) {
                 if writer.has_dir(ancestor) {
                     continue;
                 }
-                let meta = match self.nodes.get(ancestor) {
+                let meta = match nodes.get(ancestor) {
                     Some(Node::Dir(meta)) => *meta,
                     _ => match tree.get(ancestor) {
                         Some((_, record)) if record.kind == FileKind::Dir => Meta {

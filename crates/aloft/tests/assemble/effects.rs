@@ -459,3 +459,70 @@ fn system_users_from_sysusers_and_scripts_get_deterministic_ids() {
     let again = digest_line(&assemble(&ctx, "manifests/svc.yaml", "b.tar", &[]));
     assert_eq!(first, again);
 }
+
+/// Paths are resolved through the image's own links, as the kernel resolves them for a
+/// script: base-files' postinst turns /var/run into a link to /run, and what another
+/// package's postinst makes under /var/run lands under /run, whether it ran before or
+/// after; `files:` under a linked directory too. No path is written twice in a layer
+/// (docker refuses such a layer: "duplicates of file paths not supported").
+#[test]
+fn effects_follow_the_images_links_and_write_each_path_once() {
+    let base = "#!/bin/sh\nset -e\nmigrate_directory() {\n  if [ ! -L \"$DPKG_ROOT$1\" ]; then\n    rmdir \"$DPKG_ROOT$1\"\n    ln -s \"$2\" \"$DPKG_ROOT$1\"\n  fi\n}\nif [ \"$1\" = configure ] && [ -z \"$2\" ]; then\n  migrate_directory /var/run /run\nfi\n";
+    let early = "#!/bin/sh\nset -e\ninstall -d -m 2775 -o daemon -g tty /var/run/aa-daemon\n";
+    let late = "#!/bin/sh\nset -e\nmkdir -p /var/run\nmkdir -p /var/run/zz\ntouch /var/run/zz/ready\nchown daemon /var/run/zz\nln -sf /srv/data /opt/app/data\n";
+    let ctx = ctx_with(vec![
+        FixturePackage::new("basefs", "1")
+            .entry(dir("var/run"))
+            .entry(dir("run"))
+            .entry(dir("srv/data"))
+            .control_file("postinst", base.as_bytes()),
+        FixturePackage::new("aa-daemon", "1")
+            .entry(dir("opt/app"))
+            .control_file("postinst", early.as_bytes()),
+        FixturePackage::new("zz-daemon", "1").control_file("postinst", late.as_bytes()),
+    ]);
+    host_files(&ctx);
+    ctx.manifest(
+        "links",
+        &["base-files", "base-passwd", "basefs", "aa-daemon", "zz-daemon"],
+        "archs: [amd64]\nfiles:\n  - {source: ../host/app.conf, path: /var/run/app.conf}\n  - {source: ../host/app.conf, path: /opt/app/data/app.conf}\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/links.yaml"]));
+    digest_line(&assemble(
+        &ctx,
+        "manifests/links.yaml",
+        "l.tar",
+        &["--locked"],
+    ));
+    let image = read_archive(&ctx.path("l.tar"));
+    let platform = image.platform();
+    for layer in &platform.layers {
+        let mut seen = BTreeSet::new();
+        for path in layer.paths() {
+            assert!(
+                seen.insert(path),
+                "`{path}` twice in `{}`",
+                layer.created_by
+            );
+        }
+    }
+    let last = platform.layers.last().unwrap();
+    assert_eq!(last.get("var/run").link.as_deref(), Some("/run"));
+    let under_var_run: Vec<&str> = last
+        .paths()
+        .into_iter()
+        .filter(|p| p.starts_with("var/run/"))
+        .collect();
+    assert!(under_var_run.is_empty(), "{under_var_run:?}");
+    let meta = |path: &str| {
+        let e = last.get(path);
+        (e.kind, e.mode, e.uid, e.gid)
+    };
+    use tar::EntryType::{Directory, Regular};
+    assert_eq!(meta("run/aa-daemon"), (Directory, 0o2775, 1, 5));
+    assert_eq!(meta("run/zz"), (Directory, 0o755, 1, 0));
+    assert_eq!(meta("run/zz/ready").0, Regular);
+    assert_eq!(last.text("run/app.conf"), "listen = 8080\n");
+    assert_eq!(last.get("opt/app/data").link.as_deref(), Some("/srv/data"));
+    assert_eq!(last.text("srv/data/app.conf"), "listen = 8080\n");
+}
