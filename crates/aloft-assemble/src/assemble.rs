@@ -208,6 +208,11 @@ pub fn assemble_image(
         packages,
         environment: &manifest.environment,
         architecture: &platform.architecture,
+        debian_architecture: packages
+            .iter()
+            .map(|p| p.architecture.as_str())
+            .find(|arch| *arch != "all")
+            .unwrap_or(&platform.architecture),
         epoch: options.epoch,
     };
     let effects = apply_effects(&effect_context, &mut final_layer, &mut accounts)?;

@@ -77,7 +77,10 @@ pub struct PackageFiles {
     pub package: String,
     /// Its paths.
     pub files: Vec<FileRecord>,
-    /// Its `postinst` (read, never run: aloft does its effects natively).
+    /// Its `preinst` (read, never run: aloft does its effects natively).
+    #[serde(default)]
+    pub preinst: Option<String>,
+    /// Its `postinst` (read, never run).
     #[serde(default)]
     pub postinst: Option<String>,
     /// Its `control` paragraph (what /var/lib/dpkg/status.d records).
@@ -144,6 +147,7 @@ pub fn write_package(
     Ok(PackageFiles {
         package: package.name.clone(),
         files,
+        preinst: control.text("preinst").map(str::to_owned),
         postinst: control.text("postinst").map(str::to_owned),
         control: status,
         copyright,

@@ -5,6 +5,7 @@ use brush_parser::ast;
 use brush_parser::word::{Parameter, ParameterExpr, ParameterTestType, SpecialParameter};
 use brush_parser::word::{WordPiece, WordPieceWithSource};
 
+use crate::FileKind;
 use crate::pattern::{self, Trim};
 use crate::shell::{Positional, Shell, Status, Value};
 
@@ -55,6 +56,27 @@ impl FieldBuilder {
             self.push(c, quoted);
         }
     }
+}
+
+/// What `seq [FIRST [STEP]] LAST` prints (integers only), one number a line.
+fn seq(args: &[&str]) -> Option<String> {
+    let numbers: Vec<i64> = args.iter().map(|a| a.parse().ok()).collect::<Option<_>>()?;
+    let (first, step, last) = match numbers.as_slice() {
+        [last] => (1, 1, *last),
+        [first, last] => (*first, 1, *last),
+        [first, step, last] => (*first, *step, *last),
+        _ => return None,
+    };
+    if step == 0 || (last - first) / step > 10_000 {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut n = first;
+    while (step > 0 && n <= last) || (step < 0 && n >= last) {
+        out.push(n.to_string());
+        n += step;
+    }
+    Some(out.join("\n"))
 }
 
 /// Segments as one string (fields joined by a space); an unknown segment is the error.
@@ -622,6 +644,22 @@ impl<'p> Shell<'p, '_> {
                 };
                 Ok(rest.join(" "))
             }
+            ["dpkg", "--print-architecture"] => self
+                .ctx
+                .native_architecture
+                .map(str::to_owned)
+                .ok_or_else(|| "the image's architecture is not known".to_owned()),
+            // Maintainer scripts run as root.
+            ["id", "-u" | "-g" | "-ru" | "-rg"] => Ok("0".to_owned()),
+            ["id", "-un" | "-gn"] | ["whoami"] => Ok("root".to_owned()),
+            // Containers run on Linux.
+            ["uname"] | ["uname", "-s"] => Ok("Linux".to_owned()),
+            ["readlink", path] => match self.abs(path).map(|p| self.file(&p, false)) {
+                Ok(Some(FileKind::Symlink(target))) => Ok(target),
+                Ok(_) => Ok(String::new()),
+                Err(why) => Err(why),
+            },
+            ["seq", rest @ ..] => seq(rest).ok_or_else(unknown),
             ["basename", path] => Ok(crate::paths::basename(path).to_owned()),
             ["dirname", path] if path.starts_with('/') => {
                 Ok(crate::paths::parent(&crate::paths::normalize(path)).to_owned())

@@ -31,31 +31,40 @@ mod shell;
 pub use error::ScriptError;
 pub use model::{
     Account, AccountOracle, AccountTool, Call, Context, FileKind, FileOracle, Located, NewGroup,
-    NewUser, Reading, Skipped, Slave, Why,
+    NewUser, Reading, Script, Skipped, Slave, Why,
 };
 
 /// Nesting past which a script is refused (real scripts stay far below; the tokenizer and
 /// the parser recurse per level).
 const MAX_NESTING: usize = 100;
 
-/// Reads what `text`, a postinst, does on a fresh install of `ctx.package`.
+/// Reads what `text`, a postinst, does on a fresh install of `ctx.package`
+/// (`postinst configure ""`).
 ///
 /// # Errors
 /// When `text` is not valid shell (or nests absurdly deep): the error names the package and
 /// the line (0 if the parser panicked, which `brush-parser` should not but may do).
 pub fn read_postinst(text: &str, ctx: &Context<'_>) -> Result<Reading, ScriptError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(text, ctx))).unwrap_or_else(
-        |_| {
+    read_script(Script::Postinst, text, ctx)
+}
+
+/// Reads what `text`, maintainer script `script`, does on a fresh install of
+/// `ctx.package`: `preinst install` or `postinst configure ""`.
+///
+/// # Errors
+/// As [`read_postinst`].
+pub fn read_script(script: Script, text: &str, ctx: &Context<'_>) -> Result<Reading, ScriptError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(script, text, ctx)))
+        .unwrap_or_else(|_| {
             Err(ScriptError::new(
                 ctx.package,
                 0,
                 "the shell parser panicked".to_owned(),
             ))
-        },
-    )
+        })
 }
 
-fn read(text: &str, ctx: &Context<'_>) -> Result<Reading, ScriptError> {
+fn read(script: Script, text: &str, ctx: &Context<'_>) -> Result<Reading, ScriptError> {
     let too_deep = |line| {
         ScriptError::new(
             ctx.package,
@@ -89,7 +98,7 @@ fn read(text: &str, ctx: &Context<'_>) -> Result<Reading, ScriptError> {
         };
         ScriptError::new(ctx.package, line, e.to_string())
     })?;
-    let mut sh = shell::Shell::new(ctx, bash);
+    let mut sh = shell::Shell::new(ctx, script, bash);
     sh.run_program(&program);
     Ok(sh.out)
 }

@@ -45,15 +45,32 @@ pub struct Context<'a> {
     /// account, so `if ! getent passwd x; then adduser ...` is then skipped. Accounts the
     /// script creates itself are known afterwards either way.
     pub accounts: AccountOracle<'a>,
+    /// The package's architecture (`$DPKG_MAINTSCRIPT_ARCH`: `amd64`, or `all`), if known.
+    pub architecture: Option<&'a str>,
+    /// The image's architecture (`dpkg --print-architecture`), if known.
+    pub native_architecture: Option<&'a str>,
 }
 
 impl<'a> Context<'a> {
-    /// A context with a file oracle; accounts are unknown.
+    /// A context with a file oracle; accounts and architectures are unknown.
     pub fn new(package: &'a str, files: FileOracle<'a>) -> Self {
         Self {
             package,
             files,
             accounts: UNKNOWN_ACCOUNTS,
+            architecture: None,
+            native_architecture: None,
+        }
+    }
+
+    /// The same context, with the package's architecture (`all` or the image's) and the
+    /// image's, so that `$DPKG_MAINTSCRIPT_ARCH` and `$(dpkg --print-architecture)` are known.
+    #[must_use]
+    pub fn with_architectures(self, package: &'a str, native: &'a str) -> Self {
+        Self {
+            architecture: Some(package),
+            native_architecture: Some(native),
+            ..self
         }
     }
 
@@ -69,6 +86,40 @@ impl fmt::Debug for Context<'_> {
         f.debug_struct("Context")
             .field("package", &self.package)
             .finish_non_exhaustive()
+    }
+}
+
+/// Which maintainer script is read, and so with which arguments dpkg runs it on a fresh
+/// install.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Script {
+    /// `preinst install`, before the package is unpacked.
+    Preinst,
+    /// `postinst configure ""`, once it is unpacked and its dependencies configured.
+    Postinst,
+}
+
+impl Script {
+    /// `preinst` or `postinst` (`$DPKG_MAINTSCRIPT_NAME`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Script::Preinst => "preinst",
+            Script::Postinst => "postinst",
+        }
+    }
+
+    /// The arguments dpkg passes on a fresh install.
+    pub(crate) fn arguments(self) -> &'static [&'static str] {
+        match self {
+            Script::Preinst => &["install"],
+            Script::Postinst => &["configure", ""],
+        }
+    }
+}
+
+impl fmt::Display for Script {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

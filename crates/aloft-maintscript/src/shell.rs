@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use brush_parser::ast;
 
 use crate::paths;
-use crate::{Call, Context, FileKind, Located, Reading, Skipped, Why};
+use crate::{Call, Context, FileKind, Located, Reading, Script, Skipped, Why};
 
 /// Simple commands evaluated before giving up (guards against runaway recursion).
 const BUDGET: usize = 100_000;
@@ -114,25 +114,35 @@ pub(crate) struct Shell<'p, 'c> {
 }
 
 impl<'p, 'c> Shell<'p, 'c> {
-    pub(crate) fn new(ctx: &'c Context<'c>, bash: bool) -> Self {
+    pub(crate) fn new(ctx: &'c Context<'c>, script: Script, bash: bool) -> Self {
         let mut vars = HashMap::new();
         for (name, value) in [
             ("DPKG_ROOT", ""),
-            ("DPKG_MAINTSCRIPT_NAME", "postinst"),
+            ("DPKG_MAINTSCRIPT_NAME", script.name()),
             ("DPKG_MAINTSCRIPT_PACKAGE", ctx.package),
             ("IFS", " \t\n"),
         ] {
             vars.insert(name.to_owned(), Value::Set(value.to_owned()));
         }
-        // Set only by dpkg-reconfigure, never on an install.
-        vars.insert("DEBCONF_RECONFIGURE".to_owned(), Value::Unset);
+        let arch = match ctx.architecture {
+            Some(arch) => Value::Set(arch.to_owned()),
+            None => Value::Unknown("the package's architecture is not known".to_owned()),
+        };
+        vars.insert("DPKG_MAINTSCRIPT_ARCH".to_owned(), arch);
+        // Set only by dpkg-reconfigure or by hand, never by dpkg on an install.
+        for name in ["DEBCONF_RECONFIGURE", "DEBCONF_USE_CDEBCONF"] {
+            vars.insert(name.to_owned(), Value::Unset);
+        }
         Self {
             ctx,
             vars,
-            positional: Positional::Known(vec![
-                Value::Set("configure".to_owned()),
-                Value::Set(String::new()),
-            ]),
+            positional: Positional::Known(
+                script
+                    .arguments()
+                    .iter()
+                    .map(|a| Value::Set((*a).to_owned()))
+                    .collect(),
+            ),
             functions: HashMap::new(),
             overlay: HashMap::new(),
             cwd: Ok("/".to_owned()),

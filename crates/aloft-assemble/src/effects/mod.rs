@@ -206,6 +206,8 @@ pub(crate) struct EffectContext<'a> {
     pub(crate) environment: &'a BTreeMap<String, String>,
     /// The platform's (OCI) architecture.
     pub(crate) architecture: &'a str,
+    /// The image's Debian architecture (`dpkg --print-architecture`).
+    pub(crate) debian_architecture: &'a str,
     /// SOURCE_DATE_EPOCH: the mtime of everything written.
     pub(crate) epoch: u64,
 }

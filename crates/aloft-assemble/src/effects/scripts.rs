@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use aloft_maintscript::{Account, Call, Context, FileKind as ScriptFileKind, read_postinst};
+use aloft_maintscript::{Account, Call, Context, FileKind as ScriptFileKind, Script, read_script};
 
 use crate::effects::system_accounts::{AccountDb, AccountRequest, apply_request};
 use crate::effects::{
@@ -86,16 +86,31 @@ pub(super) fn apply(
         record,
     } = out;
     let files_of = oracle(tree);
-    let mut scripts: Vec<&PackageFiles> = files.iter().filter(|p| p.postinst.is_some()).collect();
-    scripts.sort_by(|a, b| a.package.cmp(&b.package));
+    // dpkg runs every preinst as it unpacks, and the postinsts once all is unpacked.
+    let mut scripts: Vec<(Script, &PackageFiles, &str)> = Vec::new();
+    for script in [Script::Preinst, Script::Postinst] {
+        let mut of_kind: Vec<(Script, &PackageFiles, &str)> = files
+            .iter()
+            .filter_map(|p| {
+                let text = match script {
+                    Script::Preinst => p.preinst.as_deref(),
+                    Script::Postinst => p.postinst.as_deref(),
+                }?;
+                Some((script, p, text))
+            })
+            .collect();
+        of_kind.sort_by(|a, b| a.1.package.cmp(&b.1.package));
+        scripts.extend(of_kind);
+    }
     let mut choices: BTreeMap<String, Vec<Choice>> = BTreeMap::new();
     let mut copies: Vec<(String, String, String)> = Vec::new();
     let mut enmods: Vec<(String, String, String, String)> = Vec::new();
     let mut fs_calls: Vec<(String, usize, Call)> = Vec::new();
-    for package in scripts {
-        let Some(text) = &package.postinst else {
-            continue;
-        };
+    for (script, package, text) in scripts {
+        let package_arch = packages
+            .iter()
+            .find(|p| p.name == package.package)
+            .map_or(cx.debian_architecture, |p| p.architecture.as_str());
         // `getent passwd NAME` and friends see the accounts as they are at this point.
         let (passwd, group) = (
             accounts.passwd().to_owned(),
@@ -107,15 +122,17 @@ pub(super) fn apply(
                 Account::Group(name) => account_id(&group, name).is_some(),
             })
         };
-        let context = Context::new(&package.package, &files_of).with_accounts(&known);
-        let reading = match read_postinst(text, &context) {
+        let context = Context::new(&package.package, &files_of)
+            .with_accounts(&known)
+            .with_architectures(package_arch, cx.debian_architecture);
+        let reading = match read_script(script, text, &context) {
             Ok(reading) => reading,
             Err(err) => {
                 record.not_applied(
                     &package.package,
                     NotApplied {
                         line: err.line(),
-                        what: "postinst".into(),
+                        what: script.name().into(),
                         why: format!("cannot be read: {err}"),
                     },
                 );
@@ -200,6 +217,9 @@ pub(super) fn apply(
                 | Call::StatOverride { .. } => {
                     fs_calls.push((package.package.clone(), call.line, call.value.clone()));
                 }
+                // Removing what is not there (`rm -f` of an old conffile) changes nothing.
+                Call::Remove { path, .. } | Call::Rmdir { path }
+                    if tree.get(&rel(path)).is_none() && !layer.has(&rel(path)) => {}
                 other => record.not_applied(
                     &package.package,
                     NotApplied {
@@ -277,7 +297,16 @@ fn apply_file_calls(
         if let Some(target) = target
             && generated.contains(&rel(target))
         {
-            not_applied(record, format!("aloft writes {target} itself"));
+            // /etc/passwd and /etc/group: base-passwd's preinst writes its masters when
+            // they are missing; aloft writes them from the same masters and the manifest.
+            record.add(
+                package,
+                AppliedEffect {
+                    effect: "native".into(),
+                    detail: format!("{target} is written by aloft, not by the script"),
+                    paths: vec![target.clone()],
+                },
+            );
             continue;
         }
         let (effect, path) = match call {

@@ -119,6 +119,25 @@ pub(super) fn ucfr(args: &[String]) -> Result<Effect, Why> {
     }])
 }
 
+/// `dpkg-divert`: with `--no-rename` (merged-/usr's bookkeeping in preinsts) or as a
+/// query it changes no file, only dpkg's database, which the image does not carry.
+/// A diversion that moves a file is not modelled.
+pub(super) fn dpkg_divert(args: &[String]) -> Result<Effect, Why> {
+    let has = |flag: &str| args.iter().any(|a| a == flag);
+    let query = ["--list", "--listpackage", "--truename"]
+        .iter()
+        .any(|q| has(q));
+    if query || has("--no-rename") || (has("--remove") && !has("--rename")) {
+        return Effect::ok(vec![Call::Ignored {
+            command: format!("dpkg-divert {}", args.join(" ")),
+            reason: "dpkg's diversion database (no file is moved)".to_owned(),
+        }]);
+    }
+    Err(unsupported(
+        "a diversion that moves a file (`dpkg-divert --rename`) is not applied",
+    ))
+}
+
 pub(super) fn dpkg_statoverride(args: &[String]) -> Result<Effect, Why> {
     let mut action = None;
     let mut update = false;

@@ -10,7 +10,7 @@ mod files;
 mod queries;
 
 use self::accounts::{adduser, gpasswd, groupadd, useradd, usermod};
-use self::debian_tools::{dpkg_statoverride, ucfr, update_alternatives};
+use self::debian_tools::{dpkg_divert, dpkg_statoverride, ucfr, update_alternatives};
 use crate::classify::{ignored_reason, is_query};
 use crate::getopt;
 use crate::redirect::Cmd;
@@ -242,6 +242,7 @@ impl<'p> Shell<'p, '_> {
             "chown" | "chgrp" => self.chown(name, args),
             "chmod" => self.chmod(args),
             "dpkg-statoverride" => dpkg_statoverride(args),
+            "dpkg-divert" => dpkg_divert(args),
             "adduser" | "addgroup" => adduser(name, args),
             "useradd" => useradd(args),
             "groupadd" => groupadd(args),

@@ -103,6 +103,7 @@ impl<'p> Shell<'p, '_> {
                     }
                 }
             }
+            ["--print-architecture"] => Status::OK,
             [first, ..]
                 if matches!(
                     *first,

@@ -1,7 +1,7 @@
 //! Hand-written scripts for what the fixtures do not show.
 
 use aloft_maintscript::{
-    Account, AccountTool, Call, Context, NewGroup, NewUser, Why, read_postinst,
+    Account, AccountTool, Call, Context, NewGroup, NewUser, Script, Why, read_postinst, read_script,
 };
 
 use crate::image::{Image, calls, dump, effects, ignored, skipped};
@@ -876,4 +876,99 @@ if id caddy >/dev/null 2>&1; then usermod -aG www-data caddy; fi
         }
     );
     assert!(reading.skipped.is_empty(), "{}", dump(&reading));
+}
+
+/// openjdk-21-jre-headless's postinst lowers the priority of its alternatives only for a
+/// foreign architecture: `$DPKG_MAINTSCRIPT_ARCH` against `$(dpkg --print-architecture)`.
+const JAVA_ALTERNATIVES: &str = r#"#!/bin/sh
+set -e
+basedir=/usr/lib/jvm/java-21-openjdk-amd64
+priority=2111
+case "$1" in
+configure)
+    if [ "$DPKG_MAINTSCRIPT_ARCH" != $(dpkg --print-architecture) ]; then
+        priority=$(expr $priority - 1)
+    fi
+    for i in java keytool; do
+        update-alternatives --install /usr/bin/$i $i $basedir/bin/$i $priority
+    done
+    if [ "$(id -u)" != 0 ]; then
+        exit 1
+    fi
+    touch /etc/java-ok
+esac
+"#;
+
+#[test]
+fn the_architectures_and_id_u_are_known_when_given() {
+    let image = Image::base();
+    let files = |p: &str| image.lookup(p);
+    let ctx = Context::new("openjdk-21-jre-headless", &files).with_architectures("amd64", "amd64");
+    let reading = read_postinst(JAVA_ALTERNATIVES, &ctx).unwrap();
+    assert_eq!(
+        skipped(&reading),
+        Vec::<(usize, String)>::new(),
+        "{}",
+        dump(&reading)
+    );
+    let installs: Vec<(String, i64)> = calls(&reading)
+        .into_iter()
+        .filter_map(|c| match c {
+            Call::AlternativeInstall { name, priority, .. } => Some((name, priority)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(installs, [(s("java"), 2111), (s("keytool"), 2111)]);
+    assert!(calls(&reading).contains(&touch("/etc/java-ok")));
+
+    // Without them the condition is not decided, and nothing is guessed.
+    let unknown = Context::new("openjdk-21-jre-headless", &files);
+    let reading = read_postinst(JAVA_ALTERNATIVES, &unknown).unwrap();
+    assert!(
+        reading
+            .calls
+            .iter()
+            .all(|c| !matches!(c.value, Call::AlternativeInstall { .. })),
+        "{}",
+        dump(&reading)
+    );
+    assert!(!skipped(&reading).is_empty());
+}
+
+/// mariadb-server's preinst makes its user on `preinst install`; the postinst does not.
+const PREINST_ACCOUNT: &str = r#"#!/bin/bash
+set -e
+if [ "$1" = "install" ] || [ "$1" = "upgrade" ]; then
+  if ! getent group mysql >/dev/null; then
+    addgroup --system mysql >/dev/null
+  fi
+  if ! getent passwd mysql >/dev/null; then
+    adduser --system --disabled-login --ingroup mysql --no-create-home --home /nonexistent --gecos "MariaDB Server" --shell /bin/false mysql >/dev/null
+  fi
+fi
+case "$DPKG_MAINTSCRIPT_NAME" in
+  preinst) touch /etc/preinst-ran ;;
+  postinst) touch /etc/postinst-ran ;;
+esac
+"#;
+
+#[test]
+fn a_preinst_is_read_with_install() {
+    let image = Image::base();
+    let files = |p: &str| image.lookup(p);
+    let accounts = |_: Account<'_>| Some(false);
+    let ctx = Context::new("mariadb-server", &files).with_accounts(&accounts);
+    let reading = read_script(Script::Preinst, PREINST_ACCOUNT, &ctx).unwrap();
+    let made: Vec<String> = calls(&reading)
+        .into_iter()
+        .filter_map(|c| match c {
+            Call::AddGroup(g) => Some(format!("group {}", g.name)),
+            Call::AddUser(u) => Some(format!("user {}", u.name)),
+            Call::Touch { path } => Some(path),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(made, ["group mysql", "user mysql", "/etc/preinst-ran"]);
+    let reading = read_postinst(PREINST_ACCOUNT, &ctx).unwrap();
+    assert_eq!(calls(&reading), [touch("/etc/postinst-ran")]);
 }

@@ -49,7 +49,8 @@ fn localtime_follows_tz_and_is_recorded() {
             "{name}: {effects}"
         );
     }
-    // Without zone files, no /etc/localtime and an empty record.
+    // Without zone files, no /etc/localtime and no localtime effect (base-passwd's copy of
+    // its masters is recorded as done natively).
     ctx.manifest(
         "nozones",
         &["base-files", "base-passwd"],
@@ -67,7 +68,14 @@ fn localtime_follows_tz_and_is_recorded() {
     let last = platform.layers.last().unwrap();
     assert!(last.find("etc/localtime").is_none());
     let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
-    assert_eq!(effects["packages"], json!({}));
+    let kinds: Vec<&str> = effects["packages"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|list| list.as_array().unwrap())
+        .map(|e| e["effect"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["native", "native"], "{effects}");
 }
 
 /// The first PEM certificate after `# mozilla/<name>` in aloft-assemble's test data.
@@ -525,4 +533,80 @@ fn effects_follow_the_images_links_and_write_each_path_once() {
     assert_eq!(last.text("run/app.conf"), "listen = 8080\n");
     assert_eq!(last.get("opt/app/data").link.as_deref(), Some("/srv/data"));
     assert_eq!(last.text("srv/data/app.conf"), "listen = 8080\n");
+}
+
+/// Preinsts are read (`preinst install`, before every postinst): mariadb-server makes its
+/// `mysql` user there. `$DPKG_MAINTSCRIPT_ARCH` and `$(dpkg --print-architecture)` are the
+/// package's and the image's: openjdk's postinst installs its alternatives at full priority
+/// only when they are equal, and only then is `/usr/bin/java` made (amd64 and arm64).
+#[test]
+fn preinsts_are_read_and_the_architecture_is_known() {
+    let preinst = "#!/bin/bash\nset -e\nif [ \"$1\" = \"install\" ] || [ \"$1\" = \"upgrade\" ]; then\n  if ! getent group mysql >/dev/null; then\n    addgroup --system mysql >/dev/null\n  fi\n  if ! getent passwd mysql >/dev/null; then\n    adduser --system --disabled-login --ingroup mysql --no-create-home --home /nonexistent --gecos \"MariaDB Server\" --shell /bin/false mysql >/dev/null\n  fi\nfi\n";
+    let postinst = "#!/bin/sh\nset -e\nchown mysql:mysql /var/lib/mysql\n";
+    let java = |arch: &str| {
+        let postinst = format!(
+            "#!/bin/sh\nset -e\npriority=2111\nif [ \"$DPKG_MAINTSCRIPT_ARCH\" != $(dpkg --print-architecture) ]; then\n  priority=$(expr $priority - 1)\nfi\nupdate-alternatives --install /usr/bin/java java /usr/lib/jvm/java-21-openjdk-{arch}/bin/java $priority\n"
+        );
+        FixturePackage::new("jre", "21")
+            .arch(arch)
+            .file(
+                &format!("usr/lib/jvm/java-21-openjdk-{arch}/bin/java"),
+                b"\x7fELF java",
+                0o755,
+            )
+            .control_file("postinst", postinst.as_bytes())
+    };
+    let ctx = ctx_with(vec![
+        FixturePackage::new("dbserver", "1")
+            .arch("all")
+            .entry(dir("var/lib/mysql"))
+            .control_file("preinst", preinst.as_bytes())
+            .control_file("postinst", postinst.as_bytes()),
+        java("amd64"),
+        java("arm64"),
+    ]);
+    ctx.manifest(
+        "db",
+        &["base-files", "base-passwd", "dbserver", "jre"],
+        "archs: [amd64, arm64]\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/db.yaml"]));
+    digest_line(&assemble(
+        &ctx,
+        "manifests/db.yaml",
+        "db.tar",
+        &["--locked"],
+    ));
+    let image = read_archive(&ctx.path("db.tar"));
+    for platform in image.platforms() {
+        let arch = platform.arch().to_owned();
+        let last = platform.layers.last().unwrap();
+        let passwd = last.text("etc/passwd");
+        let mysql = passwd
+            .lines()
+            .find(|l| l.starts_with("mysql:"))
+            .unwrap_or_else(|| panic!("{arch}: no mysql user:\n{passwd}"));
+        assert_eq!(
+            mysql,
+            "mysql:*:999:999:MariaDB Server:/nonexistent:/bin/false"
+        );
+        let data = last.get("var/lib/mysql");
+        assert_eq!((data.uid, data.gid), (999, 999), "{arch}");
+        assert_eq!(
+            last.get("etc/alternatives/java").link.as_deref(),
+            Some(format!("/usr/lib/jvm/java-21-openjdk-{arch}/bin/java").as_str()),
+            "{arch}"
+        );
+        assert_eq!(
+            last.get("usr/bin/java").link.as_deref(),
+            Some("/etc/alternatives/java")
+        );
+        let effects: Value =
+            serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+        assert!(
+            effects["not_applied"].get("jre").is_none()
+                && effects["not_applied"].get("dbserver").is_none(),
+            "{arch}: {effects}"
+        );
+    }
 }
