@@ -13,6 +13,7 @@ use crate::config::image_config;
 use crate::effects::{EffectContext, apply_effects, apply_late_effects};
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree};
+use crate::image_check::{CheckInput, ImageFinding, check_image};
 use crate::layer_writer::{LayerCompression, LayerWriter};
 use crate::package::{PackageFiles, PackageInput, read_package_files, write_package};
 use crate::plan::{LayerPlan, plan_layers};
@@ -49,6 +50,9 @@ pub struct LayerReport {
 pub struct AssembledImage {
     /// The image.
     pub image: PlatformImage,
+    /// What the image check found missing (see `image_check`): warnings, or errors for a
+    /// strict build.
+    pub findings: Vec<ImageFinding>,
     /// Per layer, what was built or reused.
     pub layers: Vec<LayerReport>,
     /// Every installed package's dpkg record and copyright file, by name.
@@ -164,6 +168,16 @@ fn run_as_ids(user: Option<&str>) -> (u64, u64) {
     (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
 }
 
+/// The multiarch triplet and ELF machine of an OCI architecture aloft knows.
+fn image_abi(architecture: &str) -> Option<(&'static str, u16)> {
+    match architecture {
+        "amd64" => Some(("x86_64-linux-gnu", 62)),
+        "arm64" => Some(("aarch64-linux-gnu", 183)),
+        // Others (arm's two ABIs share one OCI architecture): libraries are not checked.
+        _ => None,
+    }
+}
+
 /// Assembles one platform's image from its packages (the lock's, for this arch).
 pub fn assemble_image(
     platform: aloft_oci::Platform,
@@ -233,6 +247,15 @@ pub fn assemble_image(
         _ => None,
     };
     final_layer.apply_paths(&manifest.paths, &tree, packages, options.epoch)?;
+    let abi = image_abi(&platform.architecture);
+    let findings = check_image(&CheckInput {
+        tree: &tree,
+        layer: &final_layer,
+        manifest,
+        accounts: &accounts,
+        triplet: abi.map(|(triplet, _)| triplet),
+        machine: abi.map(|(_, machine)| machine),
+    });
     let write_error = |source| AssembleError::Write {
         what: "the final layer".into(),
         dir: options.cache.tmp_dir(),
@@ -269,6 +292,7 @@ pub fn assemble_image(
 
     let config = image_config(manifest, accounts.run_as.clone(), services_entrypoint);
     Ok(AssembledImage {
+        findings,
         image: PlatformImage {
             platform,
             config,

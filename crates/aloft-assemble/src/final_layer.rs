@@ -106,6 +106,8 @@ pub struct FinalLayer {
     links: BTreeMap<String, String>,
     /// The package layers' directories, to tell a link to a directory from others.
     dirs: BTreeSet<String>,
+    /// The directories the /etc/ld.so.cache aloft wrote adds to ld.so's search.
+    library_dirs: Vec<String>,
 }
 
 /// Links followed while resolving one path, past which it is taken as a loop (ELOOP).
@@ -193,7 +195,7 @@ impl FinalLayer {
     }
 
     /// `path` with every link followed, the last component's too (chown, chmod).
-    fn resolve_all(&self, path: &str) -> String {
+    pub(crate) fn resolve_all(&self, path: &str) -> String {
         self.resolve_with(path, true)
     }
 
@@ -342,6 +344,32 @@ impl FinalLayer {
             }
         }
         Ok(())
+    }
+
+    /// Records the directories the ld.so.cache this layer holds adds to ld.so's search.
+    pub(crate) fn set_library_dirs(&mut self, dirs: Vec<String>) {
+        self.library_dirs = dirs;
+    }
+
+    /// The directories the ld.so.cache of this layer adds (none without a cache).
+    pub(crate) fn library_dirs(&self) -> &[String] {
+        &self.library_dirs
+    }
+
+    /// Owner and group of every entry this layer writes (links included), by path.
+    pub(crate) fn owners(&self) -> Vec<(String, u64, u64)> {
+        self.settled()
+            .into_iter()
+            .map(|(path, node)| {
+                let meta = match node {
+                    Node::Dir(meta)
+                    | Node::File(meta, _)
+                    | Node::Symlink(meta, _)
+                    | Node::Hardlink(meta, _) => meta,
+                };
+                (path, meta.uid, meta.gid)
+            })
+            .collect()
     }
 
     /// Every path this layer writes so far.

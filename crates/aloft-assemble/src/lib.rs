@@ -20,7 +20,9 @@ mod checks;
 mod config;
 mod effects;
 mod error;
+mod exec_facts;
 mod final_layer;
+mod image_check;
 mod layer_writer;
 mod package;
 pub mod path;
@@ -34,6 +36,7 @@ pub use assemble::{
 pub use cache::{CachedLayer, LAYER_FORMAT, LayerCache, layer_format, layer_key};
 pub use effects::{AppliedEffect, EFFECTS_PATH, EffectsRecord, NotApplied, subject_hash};
 pub use error::AssembleError;
+pub use image_check::ImageFinding;
 pub use layer_writer::{
     FinishedLayer, GZIP_LEVEL, LayerCompression, LayerWriter, Meta, ZSTD_LEVEL,
 };

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AssembleError;
+use crate::exec_facts::{self, ExecFacts};
 use crate::layer_writer::{LayerWriter, Meta};
 use crate::path;
 
@@ -68,6 +69,9 @@ pub struct FileRecord {
     pub uid: u64,
     /// Group.
     pub gid: u64,
+    /// An ELF file's or a script's facts for the image check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec: Option<ExecFacts>,
 }
 
 /// Every path one package installs, in its data.tar's order.
@@ -210,6 +214,7 @@ fn write_entry<R: Read>(
         mtime: header.mtime().map_err(|e| data_error(package, e))?,
     };
     let io = |e| data_error(package, e);
+    let mut exec = None;
     let record_kind = match kind {
         tar::EntryType::Directory => {
             // The merged-/usr link stands for it (base-files ships `bin -> usr/bin`).
@@ -222,16 +227,30 @@ fn write_entry<R: Read>(
         tar::EntryType::Regular | tar::EntryType::Continuous => {
             let pax = xattrs(package, &mut entry)?;
             let size = entry.size();
-            if path == capture.path && size <= CAPTURE_LIMIT {
-                let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+            // The first bytes tell an ELF file (read whole, for the image check) or a
+            // script; the layer gets the same bytes either way.
+            let mut prefix = Vec::with_capacity(exec_facts::PREFIX_LEN);
+            (&mut entry)
+                .take(exec_facts::PREFIX_LEN as u64)
+                .read_to_end(&mut prefix)
+                .map_err(io)?;
+            let whole = (path == capture.path && size <= CAPTURE_LIMIT)
+                || (exec_facts::is_elf(&prefix) && size <= exec_facts::ELF_LIMIT);
+            if whole {
+                let mut bytes = prefix;
+                bytes.reserve(usize::try_from(size).unwrap_or(0));
                 entry.read_to_end(&mut bytes).map_err(io)?;
                 layer
                     .file(&path, meta, size, bytes.as_slice(), &pax)
                     .map_err(io)?;
-                *capture.into = Some(String::from_utf8_lossy(&bytes).into_owned());
+                if path == capture.path {
+                    *capture.into = Some(String::from_utf8_lossy(&bytes).into_owned());
+                }
+                exec = exec_facts::elf_facts(&bytes);
             } else {
+                exec = exec_facts::script_facts(&prefix, meta.mode);
                 layer
-                    .file(&path, meta, size, &mut entry, &pax)
+                    .file(&path, meta, size, prefix.as_slice().chain(&mut entry), &pax)
                     .map_err(io)?;
             }
             FileKind::File { size }
@@ -301,6 +320,7 @@ fn write_entry<R: Read>(
         mode: meta.mode,
         uid: meta.uid,
         gid: meta.gid,
+        exec,
     }))
 }
 

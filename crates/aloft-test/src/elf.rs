@@ -13,16 +13,34 @@ const SHDR: usize = 64;
 
 /// The bytes of a shared object for `machine`, with `soname` as its DT_SONAME.
 pub fn shared_object(machine: u16, soname: Option<&str>) -> Vec<u8> {
+    dynamic_object(machine, soname, &[], None)
+}
+
+/// A shared object that also needs `needed` (DT_NEEDED, in order) and searches `runpath`
+/// (DT_RUNPATH, `$ORIGIN` allowed).
+pub fn dynamic_object(
+    machine: u16,
+    soname: Option<&str>,
+    needed: &[&str],
+    runpath: Option<&str>,
+) -> Vec<u8> {
     let mut dynstr = vec![0u8];
-    let soname_offset = dynstr.len() as u64;
-    if let Some(name) = soname {
-        dynstr.extend_from_slice(name.as_bytes());
-        dynstr.push(0);
-    }
     let mut dynamic = Vec::new();
-    if soname.is_some() {
-        dynamic.extend_from_slice(&14u64.to_le_bytes()); // DT_SONAME
-        dynamic.extend_from_slice(&soname_offset.to_le_bytes());
+    let mut entry = |tag: u64, text: &str, dynstr: &mut Vec<u8>| {
+        let offset = dynstr.len() as u64;
+        dynstr.extend_from_slice(text.as_bytes());
+        dynstr.push(0);
+        dynamic.extend_from_slice(&tag.to_le_bytes());
+        dynamic.extend_from_slice(&offset.to_le_bytes());
+    };
+    for name in needed {
+        entry(1, name, &mut dynstr); // DT_NEEDED
+    }
+    if let Some(name) = soname {
+        entry(14, name, &mut dynstr); // DT_SONAME
+    }
+    if let Some(path) = runpath {
+        entry(29, path, &mut dynstr); // DT_RUNPATH
     }
     dynamic.extend_from_slice(&[0; 16]); // DT_NULL
     let shstrtab = b"\0.dynstr\0.dynamic\0.shstrtab\0";

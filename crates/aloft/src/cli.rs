@@ -237,6 +237,11 @@ pub struct AssembleArgs {
     /// How layers are compressed; the digest depends on it (the diff_ids do not).
     #[arg(long, value_enum, default_value_t = CompressionArg::Gzip)]
     pub compression: CompressionArg,
+    /// Fail, writing nothing, when the image check finds something missing (an ELF
+    /// library, a script interpreter, the entrypoint, an owner); without it they are
+    /// warnings.
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub repo: RepoArgs,
 }

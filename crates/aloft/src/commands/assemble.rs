@@ -200,6 +200,7 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
         compression: args.compression.layer_compression(),
     };
     let platforms = assemble_platforms(&settings, &lock, &deb_cache, &options)?;
+    check_findings(args, &settings, &platforms)?;
     let (image, sboms) = build_with_sboms(args, &settings, &lock, &platforms, epoch)?;
     let summaries = summaries_of(&settings.archs, &platforms);
     let layers: Vec<_> = platforms.into_iter().map(|p| p.layers).collect();
@@ -332,10 +333,40 @@ fn fetch_packages(
 /// One architecture's assembled image and what went into it.
 struct Platform {
     image: aloft_oci::PlatformImage,
+    /// What the image check found missing.
+    findings: Vec<aloft_assemble::ImageFinding>,
     packages: Vec<aloft_assemble::InstalledPackage>,
     layers: Vec<aloft_assemble::LayerReport>,
     /// How many packages the lock installs for it.
     package_count: usize,
+}
+
+/// Prints what the image check found, per architecture; with `--strict`, fails on it.
+fn check_findings(
+    args: &AssembleArgs,
+    settings: &AssembleSettings,
+    platforms: &[Platform],
+) -> Result<()> {
+    let mut lines = Vec::new();
+    for (arch, platform) in settings.archs.iter().zip(platforms) {
+        for finding in &platform.findings {
+            lines.push(format!("{arch}: {finding}"));
+        }
+    }
+    if args.strict && !lines.is_empty() {
+        return Err(miette!(
+            help = "fix the manifest, or build without --strict to get the image with warnings",
+            "The image check found {} problem{}:\n  {}",
+            lines.len(),
+            if lines.len() == 1 { "" } else { "s" },
+            lines.join("\n  ")
+        ))
+        .wrap_err_with(|| format!("`{}` is not written (--strict)", args.output.display()));
+    }
+    for line in &lines {
+        tracing::warn!("{line}");
+    }
+    Ok(())
 }
 
 /// The image of each selected architecture, in order.
@@ -374,6 +405,7 @@ fn assemble_platforms(
             })?;
         platforms.push(Platform {
             image: assembled.image,
+            findings: assembled.findings,
             packages: assembled.packages,
             layers: assembled.layers,
             package_count: packages.len(),

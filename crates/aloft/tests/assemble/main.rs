@@ -12,6 +12,7 @@ mod compression;
 mod effects;
 mod expect;
 mod image;
+mod image_check;
 mod interruptions;
 mod layer_cache;
 mod ld_so_cache;

@@ -484,6 +484,13 @@ pub(super) fn apply(
         return Ok(());
     }
     layer.add_file(CACHE_PATH, cache_file::write(&entries), 0o644, epoch);
+    layer.set_library_dirs(
+        order
+            .iter()
+            .filter(|d| !defaults.contains(&d.dir))
+            .map(|d| d.dir.clone())
+            .collect(),
+    );
     for (package, (dirs, count)) in used {
         record.add(
             &package,
