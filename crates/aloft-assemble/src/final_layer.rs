@@ -262,6 +262,13 @@ impl FinalLayer {
         self.nodes.insert(path, node);
     }
 
+    /// Removes what this layer has at `path` (nothing of a package layer).
+    pub fn remove(&mut self, path: &str) {
+        let path = self.resolve(path);
+        self.nodes.remove(&path);
+        self.from_files.remove(&path);
+    }
+
     /// Adds (or replaces) a root-owned regular file.
     pub fn add_file(&mut self, path: &str, contents: Vec<u8>, mode: u32, epoch: u64) {
         self.insert(

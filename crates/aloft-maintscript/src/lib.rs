@@ -30,8 +30,8 @@ mod shell;
 
 pub use error::ScriptError;
 pub use model::{
-    Account, AccountOracle, AccountTool, Call, Context, FileKind, FileOracle, Located, NewGroup,
-    NewUser, Reading, Script, Skipped, Slave, Why,
+    Account, AccountOracle, AccountTool, ApacheKind, Call, Context, FileKind, FileOracle, Located,
+    NewGroup, NewUser, Reading, Script, Skipped, Slave, Why,
 };
 
 /// Nesting past which a script is refused (real scripts stay far below; the tokenizer and

@@ -89,6 +89,17 @@ impl fmt::Debug for Context<'_> {
     }
 }
 
+/// What an Apache tool enables: `a2enmod`, `a2enconf`, `a2ensite`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ApacheKind {
+    /// `mods-available/NAME.load` (and `.conf`).
+    Module,
+    /// `conf-available/NAME.conf`.
+    Conf,
+    /// `sites-available/NAME.conf`.
+    Site,
+}
+
 /// Which maintainer script is read, and so with which arguments dpkg runs it on a fresh
 /// install.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -303,6 +314,27 @@ pub enum Call {
         sapi: String,
         /// The module, e.g. `mbstring`.
         module: String,
+    },
+    /// `a2enmod`, `a2enconf`, `a2ensite` NAME (or `apache2_invoke enmod NAME` of
+    /// apache2-maintscript-helper): enable an Apache module, configuration or site.
+    ApacheEnable {
+        /// Module, configuration or site.
+        kind: ApacheKind,
+        /// Its name, without `.load`/`.conf`.
+        name: String,
+    },
+    /// `a2dismod`, `a2disconf`, `a2dissite` NAME.
+    ApacheDisable {
+        /// Module, configuration or site.
+        kind: ApacheKind,
+        /// Its name.
+        name: String,
+    },
+    /// `apache2_switch_mpm MPM` (apache2-maintscript-helper): disable the enabled MPM and
+    /// enable `mpm_MPM`.
+    ApacheSwitchMpm {
+        /// The MPM, without `mpm_` (`prefork`).
+        mpm: String,
     },
     /// `ln [-s] TARGET LINK` (`link` is where the link is made, after `ln`'s directory rule).
     Link {

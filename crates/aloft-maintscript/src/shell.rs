@@ -70,6 +70,10 @@ pub(crate) enum Func<'p> {
     Script(&'p ast::FunctionBody),
     /// `php_invoke` from php-maintscript-helper.
     PhpInvoke,
+    /// apache2-maintscript-helper's `apache2_invoke CMD NAME [ACTION]`.
+    ApacheInvoke,
+    /// apache2-maintscript-helper's `apache2_switch_mpm MPM`.
+    ApacheSwitchMpm,
     /// A helper function without effects (`php_msg`).
     NoOp,
     /// Possibly (re)defined by code that was skipped.

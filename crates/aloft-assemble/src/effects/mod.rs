@@ -3,6 +3,7 @@
 //! names, and every effect applied is recorded, per package, in
 //! `/usr/share/aloft/effects.json` inside the image ([`EFFECTS_PATH`]).
 
+mod apache;
 mod busybox;
 mod ca_certificates;
 mod ld_so_cache;

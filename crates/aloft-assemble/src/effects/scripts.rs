@@ -106,6 +106,7 @@ pub(super) fn apply(
     let mut copies: Vec<(String, String, String)> = Vec::new();
     let mut enmods: Vec<(String, String, String, String)> = Vec::new();
     let mut fs_calls: Vec<(String, usize, Call)> = Vec::new();
+    let mut apache_calls: Vec<(String, usize, Call)> = Vec::new();
     for (script, package, text) in scripts {
         let package_arch = packages
             .iter()
@@ -217,6 +218,11 @@ pub(super) fn apply(
                 | Call::StatOverride { .. } => {
                     fs_calls.push((package.package.clone(), call.line, call.value.clone()));
                 }
+                Call::ApacheEnable { .. }
+                | Call::ApacheDisable { .. }
+                | Call::ApacheSwitchMpm { .. } => {
+                    apache_calls.push((package.package.clone(), call.line, call.value.clone()));
+                }
                 // Removing what is not there (`rm -f` of an old conffile) changes nothing.
                 Call::Remove { path, .. } | Call::Rmdir { path }
                     if tree.get(&rel(path)).is_none() && !layer.has(&rel(path)) => {}
@@ -242,6 +248,7 @@ pub(super) fn apply(
     apply_enmods(layer, tree, &inis, &enmods, epoch, record);
     apply_alternatives(layer, tree, &choices, epoch, record);
     apply_file_calls(layer, tree, packages, accounts, &fs_calls, epoch, record)?;
+    super::apache::apply(layer, tree, packages, &apache_calls, epoch, record)?;
     Ok(())
 }
 

@@ -300,6 +300,16 @@ impl<'p> Shell<'p, '_> {
                         .insert("php_invoke".to_owned(), Func::PhpInvoke);
                     self.functions.insert("php_msg".to_owned(), Func::NoOp);
                 }
+                if paths::basename(file) == "apache2-maintscript-helper" {
+                    for (name, func) in [
+                        ("apache2_invoke", Func::ApacheInvoke),
+                        ("apache2_switch_mpm", Func::ApacheSwitchMpm),
+                        ("apache2_msg", Func::NoOp),
+                        ("apache2_reload", Func::NoOp),
+                    ] {
+                        self.functions.insert(name.to_owned(), func);
+                    }
+                }
                 self.last = Status::OK;
             }
             Ok([]) => self.last = Status::Known(2),

@@ -4,8 +4,8 @@ use super::files::octal;
 use super::{Effect, options, unsupported};
 use crate::getopt::{self, Arg, long, opt};
 use crate::paths;
-use crate::shell::{Shell, Status};
-use crate::{Call, FileKind, Slave, Why};
+use crate::shell::{Func, Shell, Status};
+use crate::{ApacheKind, Call, FileKind, Slave, Why};
 
 pub(super) fn update_alternatives(args: &[String]) -> Result<Effect, Why> {
     let mut install: Option<Call> = None;
@@ -117,6 +117,99 @@ pub(super) fn ucfr(args: &[String]) -> Result<Effect, Why> {
         package: package.clone(),
         dest: paths::normalize(dest),
     }])
+}
+
+/// `a2enmod`/`a2enconf`/`a2ensite` and their `a2dis*` counterparts, as the tools parse
+/// their arguments (`-q` quiet, `-m` maintainer mode, `-f` force; `-p` purges state only).
+pub(super) fn apache_tool(tool: &str, args: &[String]) -> Result<Effect, Why> {
+    let (enable, kind) = match tool {
+        "a2enmod" => (true, ApacheKind::Module),
+        "a2enconf" => (true, ApacheKind::Conf),
+        "a2ensite" => (true, ApacheKind::Site),
+        "a2dismod" => (false, ApacheKind::Module),
+        "a2disconf" => (false, ApacheKind::Conf),
+        _ => (false, ApacheKind::Site),
+    };
+    let mut names = Vec::new();
+    let mut purge = false;
+    for arg in args {
+        match arg.as_str() {
+            "-q" | "--quiet" | "-m" | "--maintmode" | "-f" | "--force" => {}
+            "-p" | "--purge" => purge = true,
+            flag if flag.starts_with('-') => {
+                return Err(unsupported(format!("`{tool} {flag}` is not modelled")));
+            }
+            name => names.push(
+                name.trim_end_matches(".load")
+                    .trim_end_matches(".conf")
+                    .to_owned(),
+            ),
+        }
+    }
+    if names.is_empty() {
+        return Err(unsupported(format!(
+            "`{tool}` without a name asks interactively"
+        )));
+    }
+    if names.iter().any(|n| n.contains(['*', '?', '['])) {
+        return Err(unsupported(format!(
+            "`{tool}` with a wildcard is not modelled"
+        )));
+    }
+    if purge {
+        return Effect::ok(Vec::new());
+    }
+    Effect::ok(
+        names
+            .into_iter()
+            .map(|name| {
+                if enable {
+                    Call::ApacheEnable { kind, name }
+                } else {
+                    Call::ApacheDisable { kind, name }
+                }
+            })
+            .collect(),
+    )
+}
+
+/// apache2-maintscript-helper's functions on a fresh install: `apache2_invoke enmod|enconf|
+/// ensite NAME` enables; its `dis*` forms act only on a removal; `apache2_switch_mpm MPM`.
+pub(super) fn apache_helper(func: &Func<'_>, args: &[String]) -> Result<Option<Call>, Why> {
+    if matches!(func, Func::ApacheSwitchMpm) {
+        return match args {
+            [mpm] => Ok(Some(Call::ApacheSwitchMpm {
+                mpm: mpm.trim_start_matches("mpm_").to_owned(),
+            })),
+            _ => Err(unsupported("`apache2_switch_mpm` takes one MPM")),
+        };
+    }
+    let [command, name, rest @ ..] = args else {
+        return Err(unsupported("`apache2_invoke` takes a command and a name"));
+    };
+    if rest.len() > 1 {
+        return Err(unsupported(
+            "`apache2_invoke` takes at most an action after the name",
+        ));
+    }
+    let kind = match command.as_str() {
+        "enmod" | "dismod" => ApacheKind::Module,
+        "enconf" | "disconf" => ApacheKind::Conf,
+        "ensite" | "dissite" => ApacheKind::Site,
+        other => {
+            return Err(unsupported(format!(
+                "`apache2_invoke {other}` is not modelled"
+            )));
+        }
+    };
+    if command.starts_with("dis") {
+        // Only on a removal (APACHE2_MAINTSCRIPT_METHOD=remove or purge).
+        return Ok(None);
+    }
+    Ok(Some(Call::ApacheEnable {
+        kind,
+        name: name.clone(),
+    }))
 }
 
 /// `dpkg-divert`: with `--no-rename` (merged-/usr's bookkeeping in preinsts) or as a

@@ -10,7 +10,7 @@ mod files;
 mod queries;
 
 use self::accounts::{adduser, gpasswd, groupadd, useradd, usermod};
-use self::debian_tools::{dpkg_divert, dpkg_statoverride, ucfr, update_alternatives};
+use self::debian_tools::{apache_tool, dpkg_divert, dpkg_statoverride, ucfr, update_alternatives};
 use crate::classify::{ignored_reason, is_query};
 use crate::getopt;
 use crate::redirect::Cmd;
@@ -130,6 +130,18 @@ impl<'p> Shell<'p, '_> {
                 self.unknown(why);
                 Flow::Next
             }
+            Func::ApacheInvoke | Func::ApacheSwitchMpm => {
+                match args {
+                    Ok(args) => match debian_tools::apache_helper(&func, &args) {
+                        Ok(Some(call)) => self.emit(cmd.line, call),
+                        Ok(None) => {}
+                        Err(why) => self.skip(cmd.line, &cmd.text, why),
+                    },
+                    Err(why) => self.skip(cmd.line, &cmd.text, Why::Undecidable(why)),
+                }
+                self.last = Status::OK;
+                Flow::Next
+            }
             Func::PhpInvoke => {
                 match args.as_deref() {
                     Ok([action, version, sapi, module]) if action == "enmod" => {
@@ -243,6 +255,9 @@ impl<'p> Shell<'p, '_> {
             "chmod" => self.chmod(args),
             "dpkg-statoverride" => dpkg_statoverride(args),
             "dpkg-divert" => dpkg_divert(args),
+            "a2enmod" | "a2enconf" | "a2ensite" | "a2dismod" | "a2disconf" | "a2dissite" => {
+                apache_tool(name, args)
+            }
             "adduser" | "addgroup" => adduser(name, args),
             "useradd" => useradd(args),
             "groupadd" => groupadd(args),

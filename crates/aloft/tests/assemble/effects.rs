@@ -610,3 +610,111 @@ fn preinsts_are_read_and_the_architecture_is_known() {
         );
     }
 }
+
+/// a2enmod, a2enconf, a2ensite (apache2's postinst) and apache2-maintscript-helper's
+/// `apache2_switch_mpm` and `apache2_invoke enmod` (a module package's postinst), with the
+/// tools' semantics: relative links from *-enabled, `.conf` beside a module's `.load`,
+/// `# Depends:` enabled first, `# Conflicts:` refused, maintainer-mode markers.
+#[test]
+fn apache_modules_confs_and_sites_are_enabled_as_a2enmod_does() {
+    let server = "#!/bin/sh\nset -e\nis_fresh_install()\n{\n\tif [ -z \"$2\" ] ; then\n\t\treturn 0\n\tfi\n\treturn 1\n}\nif [ \"$1\" = configure ]; then\n  if is_fresh_install $@; then\n    a2enmod -m -q mpm_event\n    for module in authz_host dir; do\n      a2enmod -m -q $module\n    done\n    a2enconf -m -q security\n    if [ ! -L /etc/apache2/sites-enabled/000-default.conf -a ! -f /etc/apache2/sites-enabled/000-default.conf ]; then\n      a2ensite -q 000-default\n    fi\n    a2enmod -q nosuchmod || true\n  fi\nfi\n";
+    let module = "#!/bin/sh\nset -e\nif [ -e /usr/share/apache2/apache2-maintscript-helper ] ; then\n  . /usr/share/apache2/apache2-maintscript-helper\n  apache2_switch_mpm prefork\n  apache2_invoke enmod php8.4\nfi\n";
+    let avail = |name: &str, text: &str| {
+        file(
+            &format!("etc/apache2/mods-available/{name}"),
+            text.as_bytes(),
+            0o644,
+        )
+    };
+    let ctx = ctx_with(vec![
+        FixturePackage::new("webserver", "2.4")
+            .entry(dir("etc/apache2/mods-enabled"))
+            .entry(dir("etc/apache2/conf-enabled"))
+            .entry(dir("etc/apache2/sites-enabled"))
+            .entry(avail("mpm_event.load", "# Conflicts: mpm_worker mpm_prefork\nLoadModule mpm_event_module x\n"))
+            .entry(avail("mpm_event.conf", "<IfModule mpm_event_module>\n</IfModule>\n"))
+            .entry(avail("mpm_prefork.load", "# Conflicts: mpm_event mpm_worker\nLoadModule mpm_prefork_module x\n"))
+            .entry(avail("authz_core.load", "LoadModule authz_core_module x\n"))
+            .entry(avail("authz_host.load", "# Depends: authz_core\nLoadModule authz_host_module x\n"))
+            .entry(avail("dir.load", "LoadModule dir_module x\n"))
+            .entry(avail("dir.conf", "DirectoryIndex index.html\n"))
+            .file("etc/apache2/conf-available/security.conf", b"ServerTokens OS\n", 0o644)
+            .file("etc/apache2/sites-available/000-default.conf", b"<VirtualHost *:80>\n</VirtualHost>\n", 0o644)
+            .file("usr/share/apache2/apache2-maintscript-helper", b"# sourced\n", 0o644)
+            .control_file("postinst", server.as_bytes()),
+        FixturePackage::new("modphp", "8.4")
+            .entry(avail("php8.4.load", "# Conflicts: mpm_event mpm_worker\n# Depends: mpm_prefork\nLoadModule php_module x\n"))
+            .entry(avail("php8.4.conf", "<FilesMatch \".+\\.php$\">\n</FilesMatch>\n"))
+            .control_file("postinst", module.as_bytes()),
+    ]);
+    ctx.manifest(
+        "web",
+        &["base-files", "base-passwd", "webserver", "modphp"],
+        "archs: [amd64]\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/web.yaml"]));
+    digest_line(&assemble(
+        &ctx,
+        "manifests/web.yaml",
+        "a.tar",
+        &["--locked"],
+    ));
+    let image = read_archive(&ctx.path("a.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    let link = |path: &str| last.get(path).link.clone().unwrap_or_default();
+    let enabled: Vec<&str> = last
+        .paths()
+        .into_iter()
+        .filter(|p| p.starts_with("etc/apache2/mods-enabled/"))
+        .collect();
+    assert_eq!(
+        enabled,
+        [
+            "etc/apache2/mods-enabled/authz_core.load",
+            "etc/apache2/mods-enabled/authz_host.load",
+            "etc/apache2/mods-enabled/dir.conf",
+            "etc/apache2/mods-enabled/dir.load",
+            "etc/apache2/mods-enabled/mpm_prefork.load",
+            "etc/apache2/mods-enabled/php8.4.conf",
+            "etc/apache2/mods-enabled/php8.4.load",
+        ],
+        "mpm_event switched to prefork for php"
+    );
+    assert_eq!(
+        link("etc/apache2/mods-enabled/dir.load"),
+        "../mods-available/dir.load"
+    );
+    assert_eq!(
+        link("etc/apache2/mods-enabled/php8.4.conf"),
+        "../mods-available/php8.4.conf"
+    );
+    assert_eq!(
+        link("etc/apache2/conf-enabled/security.conf"),
+        "../conf-available/security.conf"
+    );
+    assert_eq!(
+        link("etc/apache2/sites-enabled/000-default.conf"),
+        "../sites-available/000-default.conf"
+    );
+    assert!(
+        last.find("var/lib/apache2/module/enabled_by_maint/dir")
+            .is_some()
+    );
+    assert!(
+        last.find("var/lib/apache2/module/enabled_by_maint/mpm_event")
+            .is_none()
+    );
+    assert!(
+        last.find("var/lib/apache2/site/enabled_by_maint/000-default")
+            .is_some()
+    );
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    let not_applied = effects["not_applied"]["webserver"].as_array().unwrap();
+    assert!(
+        not_applied.iter().any(|n| n["what"] == "a2enmod nosuchmod"
+            && n["why"].as_str().unwrap().contains("does not exist")),
+        "{not_applied:?}"
+    );
+    assert!(effects["not_applied"].get("modphp").is_none(), "{effects}");
+}
