@@ -46,10 +46,15 @@ impl Shell<'_, '_> {
                 if self.functions.contains_key(name) {
                     return false;
                 }
+                // `exit N` (N != 0): the install would fail there, so that path is taken
+                // not to run, as everywhere else.
+                let failing_exit = name == "exit"
+                    && matches!(args.as_slice(), [code] if code.parse::<i32>().is_ok_and(|c| c != 0));
                 matches!(
                     name,
                     "echo" | "printf" | "true" | ":" | "false" | "[" | "test"
-                ) || ignored_reason(name).is_some()
+                ) || failing_exit
+                    || ignored_reason(name).is_some()
                     || is_query(name, &args)
             }
             ast::Command::Compound(compound, redirects) => {

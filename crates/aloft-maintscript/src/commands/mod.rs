@@ -176,7 +176,8 @@ impl<'p> Shell<'p, '_> {
         match name {
             "false" | "echo" | "printf" | "wait" | "alias" | "unalias" | "kill" | "getopts"
             | "cd" | "umask" | "read" => return self.regular_builtin(cmd, name, args),
-            "[" | "test" | "command" | "type" | "hash" | "which" | "getent" | "id" | "dpkg" => {
+            "[" | "test" | "command" | "type" | "hash" | "which" | "getent" | "id" | "dpkg"
+            | "su" | "runuser" => {
                 return Some(self.query(cmd, name, args));
             }
             _ => {}

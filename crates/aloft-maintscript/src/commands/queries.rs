@@ -60,8 +60,55 @@ impl<'p> Shell<'p, '_> {
                 }
             }
             "dpkg" => self.dpkg(cmd, args),
+            "su" | "runuser" => self.su_ownership_test(cmd, args),
             _ => {
                 self.why = format!("`{}` is not a query", cmd.shown);
+                Status::Unknown
+            }
+        }
+    }
+
+    /// `su [-s SHELL] USER -c "test -O P && test -G P"` (postgresql-common's way to ask
+    /// whether a directory is the user's): false when this install made USER, since no
+    /// file can be owned by a user that did not exist; undecided otherwise. Any other
+    /// command run as another user is not modelled.
+    fn su_ownership_test(&mut self, cmd: &Cmd<'_>, args: &[String]) -> Status {
+        let mut user = None;
+        let mut command = None;
+        let mut rest = args.iter();
+        while let Some(arg) = rest.next() {
+            match arg.as_str() {
+                "-s" | "--shell" | "-g" | "--group" => {
+                    rest.next();
+                }
+                "-c" | "--command" => command = rest.next(),
+                "-" | "-l" | "--login" | "-p" | "-m" | "--preserve-environment" | "--" => {}
+                other if other.starts_with('-') => {}
+                other => user = user.or(Some(other)),
+            }
+        }
+        let words: Vec<&str> = command
+            .map(|c| c.split_whitespace().collect())
+            .unwrap_or_default();
+        let only_ownership_tests = !words.is_empty()
+            && words.split(|w| *w == "&&").all(|test| {
+                matches!(test, ["test", "-O" | "-G", path] | ["[", "-O" | "-G", path, "]"] if path.starts_with('/'))
+            });
+        match user {
+            Some(user)
+                if only_ownership_tests
+                    && self.accounts_made.contains(&(false, user.to_owned())) =>
+            {
+                Status::FAIL
+            }
+            _ => {
+                // Not a question: what it does is not known, so it is listed.
+                self.skip(
+                    cmd.line,
+                    &cmd.text,
+                    unsupported("a command run as another user (`su`, `runuser`) is not modelled"),
+                );
+                self.why = format!("`{}` runs a command as another user", cmd.shown);
                 Status::Unknown
             }
         }

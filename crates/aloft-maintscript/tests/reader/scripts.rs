@@ -972,3 +972,49 @@ fn a_preinst_is_read_with_install() {
     let reading = read_postinst(PREINST_ACCOUNT, &ctx).unwrap();
     assert_eq!(calls(&reading), [touch("/etc/postinst-ran")]);
 }
+
+/// postgresql-common's postinst: a user it made owns nothing yet, so its ownership test
+/// run through `su` fails and the `chown` runs; a check whose failing branch only exits
+/// is not a skipped construct; any other `su -c` is listed, not dropped.
+const SU_OWNERSHIP: &str = r#"#!/bin/sh
+set -e
+if [ "$1" = configure ]; then
+    if ! getent passwd postgres > /dev/null; then
+        adduser --system --quiet --home /var/lib/postgresql --no-create-home --shell /bin/bash --group postgres
+    fi
+    if [ "`id -u postgres`" -eq 0 ]; then
+        echo "The postgres system user must not have uid 0 (root)." >&2
+        exit 1
+    fi
+    mkdir -p /var/lib/postgresql
+    su -s /bin/sh postgres -c "test -O /var/lib/postgresql &&
+            test -G /var/lib/postgresql" || \
+        chown postgres:postgres /var/lib/postgresql
+    su postgres -c "initdb -D /var/lib/postgresql/data"
+fi
+"#;
+
+#[test]
+fn su_ownership_tests_of_a_new_user_fail() {
+    let image = Image::base();
+    let files = |p: &str| image.lookup(p);
+    let accounts = |_: Account<'_>| Some(false);
+    let ctx = Context::new("postgresql-common", &files).with_accounts(&accounts);
+    let reading = read_postinst(SU_OWNERSHIP, &ctx).unwrap();
+    let chowns: Vec<Call> = calls(&reading)
+        .into_iter()
+        .filter(|c| matches!(c, Call::Chown { .. }))
+        .collect();
+    assert_eq!(
+        chowns,
+        [Call::Chown {
+            owner: Some(s("postgres")),
+            group: Some(s("postgres")),
+            path: s("/var/lib/postgresql"),
+            recursive: false,
+        }]
+    );
+    let skipped = skipped(&reading);
+    assert_eq!(skipped.len(), 1, "{}", dump(&reading));
+    assert!(skipped[0].1.contains("initdb"), "{skipped:?}");
+}
