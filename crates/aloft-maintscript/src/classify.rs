@@ -110,11 +110,27 @@ pub(crate) fn ignored_reason(name: &str) -> Option<&'static str> {
         | "invoke-rc.d" | "service" | "start-stop-daemon" | "initctl" => "service management",
         n if n.starts_with("db_") => "debconf",
         "ldconfig" => "the dynamic linker cache",
+        "update-ca-certificates" => "the CA bundle and its links are made natively",
         "systemd-sysusers" => "sysusers.d is applied from the image's files",
         "systemd-tmpfiles" => "tmpfiles.d is applied from the image's files",
         "dpkg-trigger" => "trigger activation (the trigger's effect is an end-state rule)",
         "dpkg-maintscript-helper" => "dpkg-maintscript-helper acts only on upgrades",
         "udevadm" | "update-initramfs" => "hardware and boot (no effect in an image)",
+        _ => return None,
+    })
+}
+
+/// Commands that make per-machine secrets or data on install: known, and deliberately not
+/// done at build time (an image would ship one key pair to every container, or data its
+/// users must own); the reason says what to do instead.
+pub(crate) fn runtime_only_reason(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "make-ssl-cert" | "ssh-keygen" | "openssl" => {
+            "it generates a key pair at install time; a key baked into an image is shared by every container: make it when the container starts"
+        }
+        "pg_createcluster" | "initdb" | "mariadb-install-db" | "mysql_install_db" => {
+            "it initialises a database at install time; an image ships none: initialise it when the container starts, into a volume"
+        }
         _ => return None,
     })
 }

@@ -11,7 +11,7 @@ mod queries;
 
 use self::accounts::{adduser, gpasswd, groupadd, useradd, usermod};
 use self::debian_tools::{apache_tool, dpkg_divert, dpkg_statoverride, ucfr, update_alternatives};
-use crate::classify::{ignored_reason, is_query};
+use crate::classify::{ignored_reason, is_query, runtime_only_reason};
 use crate::getopt;
 use crate::redirect::Cmd;
 use crate::shell::{Flow, Func, Positional, Shell, Status, Value};
@@ -215,6 +215,11 @@ impl<'p> Shell<'p, '_> {
         }
         if is_query(name, args) {
             self.unknown(format!("the exit status of `{}` is not known", cmd.shown));
+            return None;
+        }
+        if let Some(reason) = runtime_only_reason(name) {
+            self.skip(line, &cmd.text, unsupported(reason));
+            self.unknown(format!("`{}` was skipped", cmd.shown));
             return None;
         }
         self.skip(line, &cmd.text, Why::UnknownCommand);

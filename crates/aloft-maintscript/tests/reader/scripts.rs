@@ -1018,3 +1018,17 @@ fn su_ownership_tests_of_a_new_user_fail() {
     assert_eq!(skipped.len(), 1, "{}", dump(&reading));
     assert!(skipped[0].1.contains("initdb"), "{skipped:?}");
 }
+
+#[test]
+fn keys_and_databases_made_at_install_time_are_named_as_such() {
+    let reading = read(
+        "#!/bin/sh\nset -e\nmake-ssl-cert generate-default-snakeoil --force-overwrite\npg_createcluster 17 main\n",
+    );
+    let whys: Vec<String> = reading.skipped.iter().map(|s| s.why.to_string()).collect();
+    assert_eq!(whys.len(), 2, "{}", dump(&reading));
+    assert!(
+        whys[0].contains("key pair") && whys[0].contains("container starts"),
+        "{whys:?}"
+    );
+    assert!(whys[1].contains("initialises a database"), "{whys:?}");
+}
