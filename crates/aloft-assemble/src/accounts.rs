@@ -128,13 +128,10 @@ pub fn account_files(
                     .and_then(|l| l.split(':').nth(3))
                     .unwrap_or("0");
                 Some(format!("{uid}:{gid}"))
-            } else if wanted.split(':').all(|p| p.parse::<u32>().is_ok()) {
-                Some(wanted.clone())
             } else {
-                return Err(clash(
-                    &located.origin,
-                    format!("run-as `{wanted}` is no user of the image and not a number"),
-                ));
+                // A number, or a user a package's scripts make (postgres, redis):
+                // `resolve_run_as` settles it once the effects have run.
+                Some(wanted.clone())
             }
         }
     };
@@ -144,4 +141,39 @@ pub fn account_files(
         homes,
         run_as,
     })
+}
+
+/// Settles `run-as` against the image's final /etc/passwd: a user that a package's
+/// scripts or sysusers.d made becomes its `uid:gid`; numbers stay as they are.
+///
+/// # Errors
+/// When the name is no user of the image.
+pub fn resolve_run_as(
+    accounts: &mut AccountFiles,
+    origin: &aloft_manifest::Origin,
+) -> Result<(), AssembleError> {
+    let Some(wanted) = accounts.run_as.clone() else {
+        return Ok(());
+    };
+    if wanted.split(':').all(|p| p.parse::<u32>().is_ok()) {
+        return Ok(());
+    }
+    let entry = accounts
+        .passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|fields| fields.first() == Some(&wanted.as_str()));
+    match entry {
+        Some(fields) if fields.len() > 3 => {
+            accounts.run_as = Some(format!("{}:{}", fields[2], fields[3]));
+            Ok(())
+        }
+        _ => Err(AssembleError::Manifest {
+            origin: origin.to_string(),
+            message: format!(
+                "run-as `{wanted}` is no user of the image: not in accounts.users, base-passwd's \
+                 masters, nor made by a package's scripts or sysusers.d"
+            ),
+        }),
+    }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aloft_manifest::{Entrypoint, Located, Manifest};
 use aloft_oci::{Digest, Layer, PlatformImage};
 
-use crate::accounts::{GROUP_MASTER, PASSWD_MASTER, account_files};
+use crate::accounts::{GROUP_MASTER, PASSWD_MASTER, account_files, resolve_run_as};
 use crate::cache::{CachedLayer, LayerCache, layer_key};
 use crate::checks::check_tree;
 use crate::config::image_config;
@@ -230,6 +230,9 @@ pub fn assemble_image(
         epoch: options.epoch,
     };
     let effects = apply_effects(&effect_context, &mut final_layer, &mut accounts)?;
+    if let Some(run_as) = &manifest.accounts.run_as {
+        resolve_run_as(&mut accounts, &run_as.origin)?;
+    }
     final_layer.apply_files(&manifest.files, options.epoch)?;
     apply_late_effects(&effect_context, &mut final_layer, &mut accounts, effects)?;
     let services_entrypoint = match &manifest.entrypoint {

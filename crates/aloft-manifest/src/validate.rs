@@ -536,17 +536,29 @@ pub(crate) fn cross_checks(manifest: &Manifest) -> Result<()> {
             || run_as
                 .value
                 .split(':')
-                .all(|part| part.parse::<u32>().is_ok());
+                .all(|part| part.parse::<u32>().is_ok())
+            // A user a package makes (postgres): checked when the image is assembled.
+            || is_user_name(&run_as.value);
         if !known {
             return Err(ctx_for(&run_as.origin).invalid(
                 &run_as.origin,
                 "accounts.run-as",
                 format!(
-                    "`{}` is neither a user in `accounts.users` nor a numeric uid",
+                    "`{}` is neither a user name nor a numeric uid[:gid]",
                     run_as.value
                 ),
             ));
         }
     }
     Ok(())
+}
+
+/// A name `useradd` accepts by default: `[a-z_][a-z0-9_-]*`, at most 32 characters.
+fn is_user_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() <= 32
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }

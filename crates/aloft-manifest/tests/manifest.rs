@@ -141,7 +141,7 @@ fn invalid_values_name_the_field() {
             "0o7777",
         ),
         ("stop-signal: SIGFOO\n", "stop-signal", "SIGFOO"),
-        ("accounts: {run-as: nobody2}\n", "run-as", "nobody2"),
+        ("accounts: {run-as: Nobody!}\n", "run-as", "Nobody!"),
         (
             "entrypoint: {command: /a, services: {x: /b}}\n",
             "entrypoint",

@@ -565,10 +565,11 @@ fn preinsts_are_read_and_the_architecture_is_known() {
         java("amd64"),
         java("arm64"),
     ]);
+    // run-as names the user the preinst makes: settled once the scripts have run.
     ctx.manifest(
         "db",
         &["base-files", "base-passwd", "dbserver", "jre"],
-        "archs: [amd64, arm64]\n",
+        "archs: [amd64, arm64]\naccounts: {run-as: mysql}\n",
     );
     ok(&ctx.aloft(&["lock", "manifests/db.yaml"]));
     digest_line(&assemble(
@@ -601,6 +602,7 @@ fn preinsts_are_read_and_the_architecture_is_known() {
             last.get("usr/bin/java").link.as_deref(),
             Some("/etc/alternatives/java")
         );
+        assert_eq!(platform.config["config"]["User"], "999:999", "{arch}");
         let effects: Value =
             serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
         assert!(
@@ -609,6 +611,17 @@ fn preinsts_are_read_and_the_architecture_is_known() {
             "{arch}: {effects}"
         );
     }
+    // A name no account of the image has is an error naming the manifest line.
+    ctx.manifest(
+        "ghost",
+        &["base-files", "base-passwd", "dbserver"],
+        "archs: [amd64]\naccounts: {run-as: ghost}\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/ghost.yaml"]));
+    fails_with(
+        &assemble(&ctx, "manifests/ghost.yaml", "g.tar", &["--locked"]),
+        &["ghost.yaml", "run-as `ghost` is no user of the image"],
+    );
 }
 
 /// a2enmod, a2enconf, a2ensite (apache2's postinst) and apache2-maintscript-helper's

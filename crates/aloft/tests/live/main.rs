@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 mod digests;
 mod elf;
+mod examples;
 mod ld_so_cache;
 mod outdated;
 mod zstd;
@@ -629,7 +630,7 @@ fn serves_with_php_builtin_server(stem: &str, tag: &str) {
     ))
     .trim()
     .to_owned();
-    let body = answer_200(published_port(stem, &container));
+    let body = answer_200(published_port(stem, &container, 8080));
     run("docker", &["rm", "-f", &container]);
     let body = body.unwrap_or_else(|| panic!("{stem}: php -S did not answer"));
     assert!(
@@ -652,9 +653,9 @@ fn answer_200(port: u16) -> Option<String> {
     None
 }
 
-/// The host port docker published for the container's 8080.
-fn published_port(stem: &str, container: &str) -> u16 {
-    let line = stdout(&run("docker", &["port", container, "8080/tcp"]));
+/// The host port docker published for the container's `port`.
+fn published_port(stem: &str, container: &str, port: u16) -> u16 {
+    let line = stdout(&run("docker", &["port", container, &format!("{port}/tcp")]));
     line.lines()
         .next()
         .and_then(|l| l.rsplit(':').next())
@@ -729,7 +730,7 @@ fn web_images_serve_php_and_stop_promptly() {
         ))
         .trim()
         .to_owned();
-        let port = published_port(&stem, &container);
+        let port = published_port(&stem, &container, 8080);
         let logs = |container: &str| {
             let output = run("docker", &["logs", container]);
             format!(

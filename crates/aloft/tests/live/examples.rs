@@ -1,0 +1,172 @@
+//! The images of examples/ work as their users use them: each manifest is locked against
+//! the archive of the day, assembled, loaded into docker and run (examples/README.md).
+//! The images build one after another and run in parallel, sharing one .deb cache.
+
+use std::path::Path;
+
+use super::{answer_200, assemble, lock_ok, published_port, run, stdout, workspace_root};
+
+/// How a loaded image is used, given its ID.
+type UseCheck = fn(&str);
+
+/// Builds examples/STEM.yaml (amd64) and loads it; returns the docker image ID.
+fn build_and_load(root: &Path, stem: &str, out: &Path, cache: &Path) -> String {
+    let manifest = root.join("examples").join(format!("{stem}.yaml"));
+    let lockfile = out.join(format!("{stem}.lock.json"));
+    lock_ok(&manifest, &lockfile, cache);
+    let tar = out.join(format!("{stem}.tar"));
+    assemble(
+        &manifest,
+        &lockfile,
+        cache,
+        &["--arch", "amd64", "-o", tar.to_str().unwrap()],
+    );
+    let loaded = stdout(&run("docker", &["load", "-q", "-i", tar.to_str().unwrap()]));
+    loaded
+        .split_whitespace()
+        .last()
+        .unwrap_or_else(|| panic!("{stem}: docker load said {loaded:?}"))
+        .to_owned()
+}
+
+/// `docker exec` in `container`, polling until it succeeds (servers need a moment).
+fn exec_until_ok(container: &str, args: &[&str]) -> Result<String, String> {
+    let mut last = String::new();
+    for _ in 0..50 {
+        let mut all = vec!["exec", container];
+        all.extend_from_slice(args);
+        let output = std::process::Command::new("docker")
+            .args(&all)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if output.status.success() {
+            return Ok(stdout(&output));
+        }
+        last = String::from_utf8_lossy(&output.stderr).into_owned();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    Err(last)
+}
+
+fn logs(container: &str) -> String {
+    let output = std::process::Command::new("docker")
+        .args(["logs", container])
+        .output()
+        .map(|o| format!("{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr)))
+        .unwrap_or_default();
+    output.lines().rev().take(15).collect::<Vec<_>>().join("\n")
+}
+
+/// PostgreSQL: initdb as postgres (the image's run-as user) into a volume, start it,
+/// query it over the default socket directory.
+fn postgresql_initdb_starts_and_answers(image: &str) {
+    let volume = format!("aloft-pg-{}", std::process::id());
+    let mount = format!("{volume}:/var/lib/postgresql");
+    let init = std::process::Command::new("docker")
+        .args(["run", "--rm", "-v", &mount, "--entrypoint", "initdb", image])
+        .output()
+        .unwrap();
+    assert!(
+        init.status.success(),
+        "postgresql: initdb: {}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let container = stdout(&run("docker", &["run", "-d", "-v", &mount, image]))
+        .trim()
+        .to_owned();
+    let answer = exec_until_ok(
+        &container,
+        &["psql", "-tA", "-c", "select current_user || ' ' || 40 + 2"],
+    );
+    let log = logs(&container);
+    run("docker", &["rm", "-f", &container]);
+    run("docker", &["volume", "rm", &volume]);
+    let answer = answer.unwrap_or_else(|e| panic!("postgresql: psql: {e}\n{log}"));
+    assert_eq!(answer.trim(), "postgres 42", "{log}");
+    assert!(
+        log.contains("/var/run/postgresql/.s.PGSQL.5432"),
+        "postgresql: not listening on the default socket:\n{log}"
+    );
+}
+
+/// Apache with Debian's configuration serves Debian's default page.
+fn apache2_serves_the_default_page(image: &str) {
+    let container = stdout(&run("docker", &["run", "-d", "-p", "127.0.0.1::80", image]))
+        .trim()
+        .to_owned();
+    let page = answer_200(published_port("apache2", &container, 80));
+    let modules = std::process::Command::new("docker")
+        .args(["exec", &container, "apache2", "-t", "-D", "DUMP_MODULES"])
+        .output()
+        .map(|o| stdout(&o))
+        .unwrap_or_default();
+    let log = logs(&container);
+    run("docker", &["rm", "-f", &container]);
+    let page = page.unwrap_or_else(|| panic!("apache2: no page:\n{log}"));
+    assert!(
+        page.contains("Apache2 Debian Default Page"),
+        "apache2: {page:.200}"
+    );
+    for module in [
+        "mpm_event_module",
+        "authz_host_module",
+        "deflate_module",
+        "status_module",
+    ] {
+        assert!(
+            modules.contains(module),
+            "apache2: {module} not loaded:\n{modules}"
+        );
+    }
+}
+
+/// Redis answers PONG as the redis user.
+fn redis_answers_ping(image: &str) {
+    let container = stdout(&run("docker", &["run", "-d", image]))
+        .trim()
+        .to_owned();
+    let answer = exec_until_ok(&container, &["redis-cli", "ping"]);
+    let user = exec_until_ok(&container, &["redis-cli", "config", "get", "dir"]);
+    let log = logs(&container);
+    run("docker", &["rm", "-f", &container]);
+    assert_eq!(
+        answer
+            .unwrap_or_else(|e| panic!("redis: {e}\n{log}"))
+            .trim(),
+        "PONG"
+    );
+    assert!(
+        user.unwrap_or_default().contains("/var/lib/redis"),
+        "redis: not in its data directory:\n{log}"
+    );
+}
+
+#[test]
+#[cfg_attr(
+    not(aloft_live),
+    ignore = "live: set ALOFT_LIVE=1 (the real archive, docker, skopeo, a registry)"
+)]
+fn the_examples_work_as_built() {
+    let root = workspace_root();
+    let cache = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let checks: [(&str, UseCheck); 3] = [
+        ("postgresql", postgresql_initdb_starts_and_answers),
+        ("apache2", apache2_serves_the_default_page),
+        ("redis", redis_answers_ping),
+    ];
+    let images: Vec<String> = checks
+        .iter()
+        .map(|(stem, _)| build_and_load(&root, stem, out.path(), cache.path()))
+        .collect();
+    std::thread::scope(|scope| {
+        for ((_, check), image) in checks.iter().zip(&images) {
+            scope.spawn(move || check(image));
+        }
+    });
+    for image in &images {
+        let _ = std::process::Command::new("docker")
+            .args(["rmi", "-f", image])
+            .output();
+    }
+}
