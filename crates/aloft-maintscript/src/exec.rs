@@ -153,6 +153,11 @@ impl<'p> Shell<'p, '_> {
     fn run_pipeline(&mut self, pipeline: &'p ast::Pipeline) -> Flow {
         let flow = match pipeline.seq.as_slice() {
             [cmd] => self.run_command(cmd),
+            [ast::Command::Simple(find), ast::Command::Simple(xargs)]
+                if self.find_xargs(line_of(pipeline), find, xargs) =>
+            {
+                Flow::Next
+            }
             _ => {
                 if !self.is_inert_pipeline(pipeline) {
                     self.skip(

@@ -25,6 +25,7 @@ mod inert;
 mod model;
 mod paths;
 mod pattern;
+mod pipelines;
 mod redirect;
 mod shell;
 
@@ -101,6 +102,46 @@ fn read(script: Script, text: &str, ctx: &Context<'_>) -> Result<Reading, Script
     let mut sh = shell::Shell::new(ctx, script, bash);
     sh.run_program(&program);
     Ok(sh.out)
+}
+
+/// Helpers run inside helpers past this depth are not read.
+const MAX_HELPER_DEPTH: usize = 3;
+
+/// Reads a helper script of the image that a maintainer script runs with `args`: its
+/// calls are the caller's. `None` past [`MAX_HELPER_DEPTH`] or when it does not parse.
+pub(crate) fn read_helper(
+    text: &str,
+    ctx: &Context<'_>,
+    args: &[String],
+    depth: usize,
+) -> Option<Reading> {
+    if depth >= MAX_HELPER_DEPTH || too_deep_text(text).is_some() {
+        return None;
+    }
+    let first = text.lines().next().unwrap_or_default();
+    let bash = first.contains("bash");
+    let options = brush_parser::ParserOptions {
+        enable_extended_globbing: bash,
+        sh_mode: !bash,
+        ..Default::default()
+    };
+    let run = || {
+        let tokens =
+            brush_parser::uncached_tokenize_str(text, &options.tokenizer_options()).ok()?;
+        if too_deep_tokens(&tokens).is_some() {
+            return None;
+        }
+        let program = brush_parser::parse_tokens(&tokens, &options).ok()?;
+        let mut sh = shell::Shell::new(ctx, Script::Postinst, bash);
+        sh.helper_depth = depth + 1;
+        sh.positional =
+            shell::Positional::Known(args.iter().cloned().map(shell::Value::Set).collect());
+        sh.run_program(&program);
+        Some(sh.out)
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+        .ok()
+        .flatten()
 }
 
 fn last_line(text: &str) -> usize {

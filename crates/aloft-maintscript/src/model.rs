@@ -30,6 +30,10 @@ pub type AccountOracle<'a> = &'a dyn Fn(Account<'_>) -> Option<bool>;
 /// Answers `lstat` of an absolute, normalized path in the image: `None` when absent.
 pub type FileOracle<'a> = &'a dyn Fn(&str) -> Option<FileKind>;
 
+/// The text of a shell script of the image (an absolute path), when it is one: what a
+/// maintainer script runs of the image's own helpers is read the same way.
+pub type ScriptOracle<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 const UNKNOWN_ACCOUNTS: AccountOracle<'static> = &|_| None;
 
 /// What the reader may ask about the image the script runs in.
@@ -49,6 +53,8 @@ pub struct Context<'a> {
     pub architecture: Option<&'a str>,
     /// The image's architecture (`dpkg --print-architecture`), if known.
     pub native_architecture: Option<&'a str>,
+    /// The image's shell scripts, for helpers a maintainer script runs; none without it.
+    pub scripts: Option<ScriptOracle<'a>>,
 }
 
 impl<'a> Context<'a> {
@@ -60,6 +66,18 @@ impl<'a> Context<'a> {
             accounts: UNKNOWN_ACCOUNTS,
             architecture: None,
             native_architecture: None,
+            scripts: None,
+        }
+    }
+
+    /// The same context, able to read the image's shell scripts, so that a helper the
+    /// script runs (`/usr/share/mysql-common/configure-symlinks install ...`) is read with
+    /// its arguments.
+    #[must_use]
+    pub fn with_scripts(self, scripts: ScriptOracle<'a>) -> Self {
+        Self {
+            scripts: Some(scripts),
+            ..self
         }
     }
 

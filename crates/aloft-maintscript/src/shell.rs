@@ -115,6 +115,8 @@ pub(crate) struct Shell<'p, 'c> {
     pub(crate) depth: usize,
     /// Accounts created by earlier calls: (is a group, name).
     pub(crate) accounts_made: HashSet<(bool, String)>,
+    /// How deep in helper scripts this reading is (0: the maintainer script itself).
+    pub(crate) helper_depth: usize,
 }
 
 impl<'p, 'c> Shell<'p, 'c> {
@@ -159,6 +161,7 @@ impl<'p, 'c> Shell<'p, 'c> {
             subshells: 0,
             depth: 0,
             accounts_made: HashSet::new(),
+            helper_depth: 0,
         }
     }
 

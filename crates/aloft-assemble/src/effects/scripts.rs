@@ -18,6 +18,7 @@
 //! Every other command a script runs is recorded as not applied, with its line; nothing
 //! is guessed.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use aloft_maintscript::{Account, Call, Context, FileKind as ScriptFileKind, Script, read_script};
@@ -28,6 +29,7 @@ use crate::effects::{
     read_image_files,
 };
 use crate::error::AssembleError;
+use crate::exec_facts::ExecFacts;
 use crate::final_layer::{FinalLayer, InstalledTree, OwnerMode};
 use crate::package::{FileKind, PackageFiles, PackageInput};
 
@@ -107,6 +109,31 @@ pub(super) fn apply(
     let mut enmods: Vec<(String, String, String, String)> = Vec::new();
     let mut fs_calls: Vec<(String, usize, Call)> = Vec::new();
     let mut apache_calls: Vec<(String, usize, Call)> = Vec::new();
+    // The image's shell scripts that a maintainer script runs, read from their .debs once.
+    let helper_texts: RefCell<BTreeMap<String, Option<String>>> = RefCell::new(BTreeMap::new());
+    let helpers = |path: &str| -> Option<String> {
+        let path = rel(path);
+        if let Some(text) = helper_texts.borrow().get(&path) {
+            return text.clone();
+        }
+        let is_shell_script = tree.get(&path).is_some_and(|(_, record)| {
+            matches!(
+                &record.exec,
+                Some(ExecFacts::Script { interpreter, .. })
+                    if matches!(interpreter.as_str(), "/bin/sh" | "/usr/bin/sh" | "/bin/bash" | "/usr/bin/bash" | "/bin/dash" | "/usr/bin/dash")
+            )
+        });
+        let text = if is_shell_script {
+            read_image_files(tree, packages, [path.clone()])
+                .ok()
+                .and_then(|mut files| files.remove(&path))
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        } else {
+            None
+        };
+        helper_texts.borrow_mut().insert(path, text.clone());
+        text
+    };
     for (script, package, text) in scripts {
         let package_arch = packages
             .iter()
@@ -125,7 +152,8 @@ pub(super) fn apply(
         };
         let context = Context::new(&package.package, &files_of)
             .with_accounts(&known)
-            .with_architectures(package_arch, cx.debian_architecture);
+            .with_architectures(package_arch, cx.debian_architecture)
+            .with_scripts(&helpers);
         let reading = match read_script(script, text, &context) {
             Ok(reading) => reading,
             Err(err) => {

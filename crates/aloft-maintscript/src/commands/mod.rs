@@ -15,7 +15,7 @@ use crate::classify::{ignored_reason, is_query, runtime_only_reason};
 use crate::getopt;
 use crate::redirect::Cmd;
 use crate::shell::{Flow, Func, Positional, Shell, Status, Value};
-use crate::{Call, Why};
+use crate::{Call, FileKind, Why};
 
 /// What a known command does: its calls and its exit status.
 struct Effect {
@@ -171,7 +171,7 @@ impl<'p> Shell<'p, '_> {
     }
 
     /// Builtins and external commands; `None` leaves the status as set.
-    fn regular(&mut self, cmd: &Cmd<'p>, name: &str, args: &[String]) -> Option<Status> {
+    pub(crate) fn regular(&mut self, cmd: &Cmd<'p>, name: &str, args: &[String]) -> Option<Status> {
         let line = cmd.line;
         match name {
             "false" | "echo" | "printf" | "wait" | "alias" | "unalias" | "kill" | "getopts"
@@ -222,9 +222,44 @@ impl<'p> Shell<'p, '_> {
             self.unknown(format!("`{}` was skipped", cmd.shown));
             return None;
         }
+        if let Some(status) = self.run_helper(cmd, name, args) {
+            return Some(status);
+        }
         self.skip(line, &cmd.text, Why::UnknownCommand);
         self.unknown(format!("`{}` is not a known command", cmd.shown));
         None
+    }
+
+    /// A shell script of the image run as a command (`/usr/share/mysql-common/
+    /// configure-symlinks install mariadb /etc/mysql/mariadb.cnf`): read with its arguments,
+    /// its calls made here, what it does that is not read listed as this line's.
+    fn run_helper(&mut self, cmd: &Cmd<'p>, name: &str, args: &[String]) -> Option<Status> {
+        let scripts = self.ctx.scripts?;
+        let path = if name.starts_with('/') {
+            (self.file(name, true) == Some(FileKind::Executable)).then(|| name.to_owned())?
+        } else {
+            self.which(name)?
+        };
+        let text = scripts(&path)?;
+        let reading = crate::read_helper(&text, self.ctx, args, self.helper_depth)?;
+        for call in reading.calls {
+            self.note_account(&call.value);
+            self.emit(cmd.line, call.value);
+        }
+        let clean = reading.skipped.is_empty();
+        for skipped in reading.skipped {
+            self.skip(
+                cmd.line,
+                format!("{path}:{}: {}", skipped.line, skipped.text),
+                skipped.why,
+            );
+        }
+        if clean {
+            Some(Status::OK)
+        } else {
+            self.unknown(format!("`{}` was read in part", cmd.shown));
+            Some(Status::Unknown)
+        }
     }
 
     /// Remembers the accounts a call creates, for later `getent`/`id`.

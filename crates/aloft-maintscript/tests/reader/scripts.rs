@@ -1032,3 +1032,35 @@ fn keys_and_databases_made_at_install_time_are_named_as_such() {
     );
     assert!(whys[1].contains("initialises a database"), "{whys:?}");
 }
+
+/// mariadb-server's postinst gives its data directory to mysql through find | xargs: the
+/// end state is `chown -R`. Other pipelines stay listed.
+#[test]
+fn find_xargs_chown_is_a_recursive_chown() {
+    let reading = read(
+        "#!/bin/sh\nmysql_datadir=/var/lib/mysql\nfind $mysql_datadir ! -uid \"$(id -u mysql)\" -print0 | xargs -0 -r chown mysql\nfind /var/lib/x -follow -not -group mysql -print0 2>/dev/null | xargs -0 -r chgrp mysql\nfind /etc -name '*.bak' | xargs rm\n",
+    );
+    let chowns: Vec<Call> = calls(&reading)
+        .into_iter()
+        .filter(|c| matches!(c, Call::Chown { .. }))
+        .collect();
+    assert_eq!(
+        chowns,
+        [
+            Call::Chown {
+                owner: Some(s("mysql")),
+                group: None,
+                path: s("/var/lib/mysql"),
+                recursive: true,
+            },
+            Call::Chown {
+                owner: None,
+                group: Some(s("mysql")),
+                path: s("/var/lib/x"),
+                recursive: true,
+            },
+        ]
+    );
+    assert_eq!(skipped(&reading).len(), 1, "{}", dump(&reading));
+    assert!(skipped(&reading)[0].1.contains("*.bak"));
+}

@@ -731,3 +731,60 @@ fn apache_modules_confs_and_sites_are_enabled_as_a2enmod_does() {
     );
     assert!(effects["not_applied"].get("modphp").is_none(), "{effects}");
 }
+
+/// A helper script of the image that a maintainer script runs is read with its arguments:
+/// mysql-common's configure-symlinks installs the `my.cnf` alternative that mariadb-common
+/// asks for, which outranks mysql-common's own fallback.
+#[test]
+fn helper_scripts_the_image_ships_are_read_when_run() {
+    let helper = "#!/bin/sh\nset -e\ncase \"$1\" in\n  install)\n    variant=\"$2\"\n    my_cnf_path=\"$3\"\n    update-alternatives --install /etc/mysql/my.cnf my.cnf \"$my_cnf_path\" 200\n  ;;\n  remove)\n    update-alternatives --remove my.cnf \"$3\"\n  ;;\nesac\n";
+    let common = "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n  update-alternatives --install /etc/mysql/my.cnf my.cnf /etc/mysql/my.cnf.fallback 100\nfi\n";
+    let server = "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n  /usr/share/mysql-common/configure-symlinks install mariadb \"/etc/mysql/mariadb.cnf\"\nfi\n";
+    let ctx = ctx_with(vec![
+        FixturePackage::new("mysql-common", "1")
+            .arch("all")
+            .file(
+                "usr/share/mysql-common/configure-symlinks",
+                helper.as_bytes(),
+                0o755,
+            )
+            .file("etc/mysql/my.cnf.fallback", b"[mysqld]\n", 0o644)
+            .control_file("postinst", common.as_bytes()),
+        FixturePackage::new("mariadb-common", "1")
+            .arch("all")
+            .file(
+                "etc/mysql/mariadb.cnf",
+                b"!includedir /etc/mysql/mariadb.conf.d/\n",
+                0o644,
+            )
+            .control_file("postinst", server.as_bytes()),
+    ]);
+    ctx.manifest(
+        "db",
+        &[
+            "base-files",
+            "base-passwd",
+            "mysql-common",
+            "mariadb-common",
+        ],
+        "archs: [amd64]\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/db.yaml"]));
+    digest_line(&assemble(&ctx, "manifests/db.yaml", "h.tar", &["--locked"]));
+    let image = read_archive(&ctx.path("h.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    assert_eq!(
+        last.get("etc/alternatives/my.cnf").link.as_deref(),
+        Some("/etc/mysql/mariadb.cnf")
+    );
+    assert_eq!(
+        last.get("etc/mysql/my.cnf").link.as_deref(),
+        Some("/etc/alternatives/my.cnf")
+    );
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    assert!(
+        effects["not_applied"].get("mariadb-common").is_none(),
+        "{effects}"
+    );
+}

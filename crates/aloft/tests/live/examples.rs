@@ -57,35 +57,86 @@ fn logs(container: &str) -> String {
     output.lines().rev().take(15).collect::<Vec<_>>().join("\n")
 }
 
-/// PostgreSQL: initdb as postgres (the image's run-as user) into a volume, start it,
-/// query it over the default socket directory.
-fn postgresql_initdb_starts_and_answers(image: &str) {
-    let volume = format!("aloft-pg-{}", std::process::id());
-    let mount = format!("{volume}:/var/lib/postgresql");
-    let init = std::process::Command::new("docker")
-        .args(["run", "--rm", "-v", &mount, "--entrypoint", "initdb", image])
+/// A database image: `init` (its entrypoint replaced) makes the data in a fresh volume on
+/// `data_dir`; then the image runs on that volume and `query` is asked in it until it
+/// answers. Returns the answer and the server's log; the container and volume are gone.
+fn init_serve_and_query(
+    what: &str,
+    image: &str,
+    data_dir: &str,
+    init: &[&str],
+    query: &[&str],
+) -> (String, String) {
+    let volume = format!("aloft-{what}-{}", std::process::id());
+    let mount = format!("{volume}:{data_dir}");
+    let (entrypoint, args) = init.split_first().unwrap();
+    let mut argv = vec![
+        "run",
+        "--rm",
+        "-v",
+        &mount,
+        "--entrypoint",
+        entrypoint,
+        image,
+    ];
+    argv.extend_from_slice(args);
+    let made = std::process::Command::new("docker")
+        .args(&argv)
         .output()
         .unwrap();
     assert!(
-        init.status.success(),
-        "postgresql: initdb: {}",
-        String::from_utf8_lossy(&init.stderr)
+        made.status.success(),
+        "{what}: {entrypoint}: {}{}",
+        stdout(&made),
+        String::from_utf8_lossy(&made.stderr)
     );
     let container = stdout(&run("docker", &["run", "-d", "-v", &mount, image]))
         .trim()
         .to_owned();
-    let answer = exec_until_ok(
-        &container,
-        &["psql", "-tA", "-c", "select current_user || ' ' || 40 + 2"],
-    );
+    let answer = exec_until_ok(&container, query);
     let log = logs(&container);
     run("docker", &["rm", "-f", &container]);
     run("docker", &["volume", "rm", &volume]);
-    let answer = answer.unwrap_or_else(|e| panic!("postgresql: psql: {e}\n{log}"));
+    let answer = answer.unwrap_or_else(|e| panic!("{what}: {}: {e}\n{log}", query[0]));
+    (answer, log)
+}
+
+/// PostgreSQL: initdb as postgres (the image's run-as user) into a volume, start it,
+/// query it over the default socket directory.
+fn postgresql_initdb_starts_and_answers(image: &str) {
+    let (answer, log) = init_serve_and_query(
+        "postgresql",
+        image,
+        "/var/lib/postgresql",
+        &["initdb"],
+        &["psql", "-tA", "-c", "select current_user || ' ' || 40 + 2"],
+    );
     assert_eq!(answer.trim(), "postgres 42", "{log}");
     assert!(
         log.contains("/var/run/postgresql/.s.PGSQL.5432"),
         "postgresql: not listening on the default socket:\n{log}"
+    );
+}
+
+/// MariaDB: mariadb-install-db as mysql into a volume, start it, query it over the
+/// socket Debian's configuration names.
+fn mariadb_installs_starts_and_answers(image: &str) {
+    let (answer, log) = init_serve_and_query(
+        "mariadb",
+        image,
+        "/var/lib/mysql",
+        &[
+            "mariadb-install-db",
+            "--user=mysql",
+            "--datadir=/var/lib/mysql",
+            "--skip-test-db",
+        ],
+        &["mariadb", "-N", "-e", "select current_user(), 40 + 2"],
+    );
+    assert_eq!(answer.trim(), "mysql@localhost\t42", "{log}");
+    assert!(
+        log.contains("/run/mysqld/mysqld.sock"),
+        "mariadb: not on Debian's socket (my.cnf not read?):\n{log}"
     );
 }
 
@@ -150,8 +201,9 @@ fn the_examples_work_as_built() {
     let root = workspace_root();
     let cache = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let checks: [(&str, UseCheck); 3] = [
+    let checks: [(&str, UseCheck); 4] = [
         ("postgresql", postgresql_initdb_starts_and_answers),
+        ("mariadb", mariadb_installs_starts_and_answers),
         ("apache2", apache2_serves_the_default_page),
         ("redis", redis_answers_ping),
     ];
