@@ -27,6 +27,7 @@ import sys
 import tarfile
 import tempfile
 import io
+import re
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 args = sys.argv[1:]
@@ -95,8 +96,18 @@ unknown = collections.Counter()
 for package, entries in not_applied.items():
     for why in {cause(e["why"]) for e in entries}:
         reasons[why] += 1
-    for command in {e["what"].split()[0] for e in entries if e["why"] == "unknown command" and e["what"].split()}:
-        unknown[command] += 1
+    labels = set()
+    for entry in entries:
+        if entry["why"] != "unknown command":
+            continue
+        # Inside a helper the image ships: `/usr/sbin/update-shells:150: cmd ...`.
+        helper = re.match(r"^(/\S+):\d+: (.*)$", entry["what"], re.S)
+        text = helper.group(2) if helper else entry["what"]
+        if text.split():
+            label = text.split()[0] + (f" (in {helper.group(1)})" if helper else "")
+            labels.add(label)
+    for label in labels:
+        unknown[label] += 1
 print("\nwhy not applied (packages concerned):")
 for why, n in reasons.most_common(25):
     print(f"  {n:4d}  {why[:110]}")
