@@ -168,16 +168,6 @@ fn run_as_ids(user: Option<&str>) -> (u64, u64) {
     (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
 }
 
-/// The multiarch triplet and ELF machine of an OCI architecture aloft knows.
-fn image_abi(architecture: &str) -> Option<(&'static str, u16)> {
-    match architecture {
-        "amd64" => Some(("x86_64-linux-gnu", 62)),
-        "arm64" => Some(("aarch64-linux-gnu", 183)),
-        // Others (arm's two ABIs share one OCI architecture): libraries are not checked.
-        _ => None,
-    }
-}
-
 /// Assembles one platform's image from its packages (the lock's, for this arch).
 pub fn assemble_image(
     platform: aloft_oci::Platform,
@@ -250,14 +240,15 @@ pub fn assemble_image(
         _ => None,
     };
     final_layer.apply_paths(&manifest.paths, &tree, packages, options.epoch)?;
-    let abi = image_abi(&platform.architecture);
+    // Other platforms (arm's two ABIs share one OCI architecture): libraries unchecked.
+    let abi = crate::effects::abi(&platform.architecture);
     let findings = check_image(&CheckInput {
         tree: &tree,
         layer: &final_layer,
         manifest,
         accounts: &accounts,
-        triplet: abi.map(|(triplet, _)| triplet),
-        machine: abi.map(|(_, machine)| machine),
+        triplet: abi.as_ref().map(|abi| abi.triplet),
+        machine: abi.as_ref().map(|abi| abi.machine.0),
     });
     let write_error = |source| AssembleError::Write {
         what: "the final layer".into(),

@@ -283,3 +283,5 @@ pub(crate) fn apply_late_effects(
     out.layer.add_file(EFFECTS_PATH, json, 0o644, cx.epoch);
     Ok(out.record)
 }
+
+pub(crate) use ld_so_cache::abi;

@@ -47,6 +47,21 @@ impl Ctx {
     }
 }
 
+/// Makes the server send the amd64 Packages.xz (by hash) corrupted, once; its sha256.
+fn corrupt_amd64_index_once(ctx: &Ctx) -> String {
+    let xz = ctx
+        .repo
+        .root()
+        .join("dists/trixie/main/binary-amd64/Packages.xz");
+    let hash = aloft_fetch::sha256_hex(&std::fs::read(&xz).unwrap());
+    ctx.server.fault(
+        &format!("/dists/trixie/main/binary-amd64/by-hash/SHA256/{hash}"),
+        Fault::Corrupt,
+        1,
+    );
+    hash
+}
+
 fn locked_names(text: &str, arch: &str) -> Vec<String> {
     lock_json(text)["packages"][arch]
         .as_array()
@@ -280,16 +295,7 @@ fn expired_release_is_refused_unless_allowed() {
 fn corrupt_index_is_a_hash_mismatch_and_nothing_is_cached() {
     let ctx = Ctx::new();
     ctx.manifest("cli", &["php8.4-cli"], "archs: [amd64]\n");
-    let xz = ctx
-        .repo
-        .root()
-        .join("dists/trixie/main/binary-amd64/Packages.xz");
-    let hash = aloft_fetch::sha256_hex(&std::fs::read(&xz).unwrap());
-    ctx.server.fault(
-        &format!("/dists/trixie/main/binary-amd64/by-hash/SHA256/{hash}"),
-        Fault::Corrupt,
-        1,
-    );
+    let hash = corrupt_amd64_index_once(&ctx);
     fails_with(
         &ctx.aloft(&["lock", "manifests/cli.yaml"]),
         &["does not match its Release", "expected sha256", &hash],

@@ -2,8 +2,6 @@
 //! `snapshots/`; temp paths and the server's port redacted). A change of wording, of the
 //! source span or of the cause chain shows up here for review.
 
-use aloft_test::Fault;
-
 use super::common::{Ctx, failure};
 
 #[test]
@@ -53,16 +51,7 @@ fn resolution_errors() {
 fn fetch_faults() {
     let ctx = Ctx::new();
     ctx.manifest("cli", &["php8.4-cli"], "archs: [amd64]\n");
-    let xz = ctx
-        .repo
-        .root()
-        .join("dists/trixie/main/binary-amd64/Packages.xz");
-    let hash = aloft_fetch::sha256_hex(&std::fs::read(&xz).unwrap());
-    ctx.server.fault(
-        &format!("/dists/trixie/main/binary-amd64/by-hash/SHA256/{hash}"),
-        Fault::Corrupt,
-        1,
-    );
+    super::corrupt_amd64_index_once(&ctx);
     let corrupt = failure(&ctx, &ctx.aloft(&["lock", "manifests/cli.yaml"]));
     insta::assert_snapshot!("corrupt_index", corrupt);
 

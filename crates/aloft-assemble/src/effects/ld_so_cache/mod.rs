@@ -43,17 +43,18 @@ const MAX_LINKS: usize = 40;
 const MAX_INCLUDE_DEPTH: usize = 16;
 
 /// What ld.so needs to know about the platform.
-struct Abi {
+pub(crate) struct Abi {
     /// The multiarch triplet of the default directories.
-    triplet: &'static str,
+    pub(crate) triplet: &'static str,
     /// The entry flags ld.so accepts (exactly).
     flags: u32,
     /// The ELF machine (`e_machine`) of the platform's libraries.
-    machine: object::elf::Machine,
+    pub(crate) machine: object::elf::Machine,
 }
 
-/// The ABI of an OCI architecture, for the architectures aloft knows ld.so's flags of.
-fn abi(architecture: &str) -> Option<Abi> {
+/// The ABI of an OCI architecture, for the architectures aloft knows ld.so's flags of
+/// (the image check searches the same directories).
+pub(crate) fn abi(architecture: &str) -> Option<Abi> {
     match architecture {
         "amd64" => Some(Abi {
             triplet: "x86_64-linux-gnu",
