@@ -125,7 +125,7 @@ pub(crate) fn ignored_reason(name: &str) -> Option<&'static str> {
 /// users must own); the reason says what to do instead.
 pub(crate) fn runtime_only_reason(name: &str) -> Option<&'static str> {
     Some(match name {
-        "make-ssl-cert" | "ssh-keygen" | "openssl" => {
+        "make-ssl-cert" | "ssh-keygen" => {
             "it generates a key pair at install time; a key baked into an image is shared by every container: make it when the container starts"
         }
         "pg_createcluster" | "initdb" | "mariadb-install-db" | "mysql_install_db" => {
