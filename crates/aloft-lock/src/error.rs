@@ -60,7 +60,71 @@ pub enum LockError {
         #[source]
         source: Box<aloft_resolve::ResolveError>,
     },
+    /// A cached .deb of the lock cannot be opened.
+    #[error("Cannot read the .deb of `{package}` at `{}`", path.display())]
+    DebRead {
+        /// The lock entry's package.
+        package: String,
+        /// The cached .deb.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A .deb of the lock whose control member does not read.
+    #[error("Package `{package}`: cannot read the control of its .deb")]
+    Deb {
+        /// The lock entry's package.
+        package: String,
+        /// What is wrong with the .deb.
+        #[source]
+        source: Box<aloft_deb::Error>,
+    },
+    /// A lock entry whose .deb is another package (or version) than the entry says.
+    #[error(transparent)]
+    NotItsDeb(Box<DebMismatch>),
+    /// A lock whose packages are not what its manifest resolves to with them alone.
+    #[error(
+        "The lock `{}` does not hold what `{}` needs for {arch}: {reason}\n(resolved with the lock's packages as the only repository; run `aloft lock {}` to lock it again)",
+        lock.display(),
+        manifest.display(),
+        manifest.display()
+    )]
+    Unsatisfied {
+        /// The lockfile.
+        lock: PathBuf,
+        /// The manifest.
+        manifest: PathBuf,
+        /// Architecture.
+        arch: String,
+        /// What is missing, extra or broken.
+        reason: String,
+    },
     /// A worker thread panicked (a bug: the message says which step).
     #[error("{0} crashed")]
     Crashed(String),
+}
+
+/// A lock entry and its .deb disagreeing on a control field.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "The lock `{}` says {arch} package `{package}` has {field} `{locked}`, but its .deb `{}` declares `{declared}`; the lock was edited or its sha256 points at another package: run `aloft lock` again",
+    lock.display(),
+    deb.display()
+)]
+pub struct DebMismatch {
+    /// The lockfile.
+    pub lock: PathBuf,
+    /// Architecture.
+    pub arch: String,
+    /// The entry's package name.
+    pub package: String,
+    /// The control field that differs.
+    pub field: &'static str,
+    /// What the lock says.
+    pub locked: String,
+    /// What the .deb says.
+    pub declared: String,
+    /// The .deb.
+    pub deb: PathBuf,
 }

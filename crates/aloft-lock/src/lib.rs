@@ -11,8 +11,10 @@ mod error;
 mod outdated;
 pub mod repositories;
 mod resolve;
+mod verify;
 
-pub use error::LockError;
+pub use error::{DebMismatch, LockError};
 pub use outdated::{OutdatedReport, Update, outdated_report, render_outdated};
 pub use repositories::RepositoryOptions;
 pub use resolve::{LockTarget, Upgrade, resolve_lock};
+pub use verify::{LockedDebs, verify_locked_debs};

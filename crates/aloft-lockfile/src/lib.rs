@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 mod diff;
+mod validate;
 
 pub use diff::{ArchDiff, ChangedPackage, LockDiff, PackageEntry, RepositoryChange, diff};
+pub use validate::pool_path_problem;
 
 /// The format version written by this aloft.
 pub const LOCKFILE_VERSION: u32 = 1;
@@ -122,6 +124,18 @@ pub enum LockfileError {
         /// What is wrong.
         message: String,
     },
+    /// Well-formed JSON with an entry no aloft writes (edited by hand, or hostile).
+    #[error("`{}`:{line}: {entry}: {reason}", path.display())]
+    Entry {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the entry's bad field.
+        line: usize,
+        /// Which entry (`packages.amd64: \`tzdata\``).
+        entry: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Written by a different aloft.
     #[error("`{}` has lockfile_version {found}; this aloft reads version {LOCKFILE_VERSION}: run `aloft lock` again", path.display())]
     Version {
@@ -157,6 +171,7 @@ impl Lockfile {
                 found: lock.lockfile_version,
             });
         }
+        validate::validate(path, text, &lock)?;
         Ok(lock)
     }
 
@@ -220,7 +235,7 @@ mod tests {
                     repository: "debian/trixie".into(),
                     pool_path: "pool/main/t/tzdata/tzdata_2025b-4_all.deb".into(),
                     size: 1,
-                    sha256: "cd".into(),
+                    sha256: "cd".repeat(32),
                 }],
             )]),
         }
@@ -259,5 +274,65 @@ mod tests {
             msg.contains("version 9") || msg.contains("lockfile_version 9"),
             "{msg}"
         );
+    }
+
+    fn entry_error(edit: impl Fn(&mut Lockfile)) -> String {
+        let mut lock = sample();
+        edit(&mut lock);
+        Lockfile::parse(Path::new("x.lock.json"), &lock.to_text())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn hostile_entries_are_refused_by_name_and_line() {
+        let msg = entry_error(|lock| {
+            lock.packages.get_mut("amd64").unwrap()[0].pool_path = "../../../etc/passwd".into()
+        });
+        assert_eq!(
+            msg,
+            "`x.lock.json`:34: packages.amd64: `tzdata`: pool_path `../../../etc/passwd`: has an empty, `.` or `..` component"
+        );
+        let msg = entry_error(|lock| {
+            lock.packages.get_mut("amd64").unwrap()[0].pool_path =
+                "https://example.invalid/x.deb".into()
+        });
+        assert!(msg.contains("never a URL"), "{msg}");
+        let msg = entry_error(|lock| {
+            lock.packages.get_mut("amd64").unwrap()[0].sha256 = "../../escape".into()
+        });
+        assert!(msg.contains("sha256 `../../escape`: not a sha256"), "{msg}");
+        let msg = entry_error(|lock| {
+            let list = lock.packages.get_mut("amd64").unwrap();
+            list.push(list[0].clone());
+        });
+        assert!(
+            msg.contains("`tzdata`: name `tzdata`: listed twice for amd64"),
+            "{msg}"
+        );
+        let msg = entry_error(|lock| {
+            lock.packages.get_mut("amd64").unwrap()[0].repository = "elsewhere".into()
+        });
+        assert!(
+            msg.contains("repository `elsewhere`: no repository"),
+            "{msg}"
+        );
+        let msg = entry_error(|lock| {
+            lock.packages.get_mut("amd64").unwrap()[0].version = "garbage version!".into()
+        });
+        assert!(
+            msg.contains("version `garbage version!`: not a Debian version"),
+            "{msg}"
+        );
+        let msg = entry_error(|lock| {
+            lock.packages.get_mut("amd64").unwrap()[0].architecture = "arm64".into()
+        });
+        assert!(msg.contains("must be `amd64` or `all`"), "{msg}");
+        let msg = entry_error(|lock| {
+            let repo = lock.repositories[0].clone();
+            lock.repositories.push(repo);
+        });
+        assert!(msg.contains("listed twice"), "{msg}");
     }
 }

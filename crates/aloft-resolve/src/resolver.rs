@@ -404,7 +404,12 @@ impl<'u> State<'u> {
                     Some(why) => reasons.push(format!("provider `{}` {why}", self.label(provider))),
                 }
             }
-            if !self.u.has_package(&rel.name) && !self.u.providers.contains_key(&rel.name) {
+            if !self.excluded.contains(&rel.name)
+                && !self.u.has_package(&rel.name)
+                && !self.u.providers.contains_key(&rel.name)
+            {
+                // Missing, not excluded: only what the user excludes may be dropped.
+                all_excluded = false;
                 reasons.push(format!("`{}` is in no repository", rel.name));
             }
         }

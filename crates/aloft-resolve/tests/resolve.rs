@@ -217,6 +217,33 @@ fn unsatisfiable_prints_the_chain_from_the_request() {
 }
 
 #[test]
+fn a_dependency_in_no_repository_is_an_error_not_dropped() {
+    let repo = repo(
+        "main",
+        "trixie",
+        &[
+            "Package: app\nVersion: 1\nDepends: gone-lib",
+            "Package: alt\nVersion: 1\nDepends: gone-lib | also-gone",
+        ],
+    );
+    for root in ["app", "alt"] {
+        let got = names(&resolve_arch(
+            "amd64",
+            vec![repo.clone()],
+            &request(&[root]),
+        ));
+        assert!(
+            got[0].contains("Unsatisfiable") && got[0].contains("`gone-lib` is in no repository"),
+            "{root}: {got:?}"
+        );
+    }
+    // Excluding the missing name drops it, as the user asked.
+    let mut req = request(&["app"]);
+    req.exclude = vec!["gone-lib".to_owned()];
+    assert_eq!(names(&resolve_arch("amd64", vec![repo], &req)), ["app=1"]);
+}
+
+#[test]
 fn unknown_packages_get_suggestions() {
     let got = names(&resolve_arch(
         "amd64",

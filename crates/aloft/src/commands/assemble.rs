@@ -192,6 +192,7 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
     let settings = AssembleSettings::resolve(args)?;
     let lock = ensure_lock(args, &settings, quiet)?;
     let (deb_cache, downloaded) = fetch_packages(args, &settings, &lock, quiet)?;
+    verify_lock(&settings, &lock, &deb_cache)?;
     let epoch = source_date_epoch(&lock)?;
     let options = AssembleOptions {
         epoch,
@@ -328,6 +329,26 @@ fn fetch_packages(
     })?;
     bar.finish_and_clear();
     Ok((deb_cache, downloaded.into_inner()))
+}
+
+/// The lock must be what its .debs and its manifest say before it is built from: each
+/// .deb the package its entry names, the set the manifest's closure.
+fn verify_lock(settings: &AssembleSettings, lock: &Lockfile, deb_cache: &DebCache) -> Result<()> {
+    let deb_path = |sha256: &str| deb_cache.path(sha256);
+    let debs = aloft_lock::LockedDebs {
+        manifest_path: &settings.target.path,
+        manifest: &settings.target.manifest,
+        lock_path: &settings.target.lock_path,
+        lock,
+        deb_path: &deb_path,
+    };
+    let started = Instant::now();
+    aloft_lock::verify_locked_debs(&debs, &settings.archs, settings.jobs).into_diagnostic()?;
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "the lock agrees with its .debs and its manifest"
+    );
+    Ok(())
 }
 
 /// One architecture's assembled image and what went into it.

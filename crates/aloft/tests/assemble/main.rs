@@ -19,6 +19,7 @@ mod ld_so_cache;
 mod locked_and_arch;
 mod sbom;
 mod services;
+mod tampered_locks;
 
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;

@@ -21,7 +21,7 @@ fn greet(arch: &str) -> FixturePackage {
         .field("Source", "greet (2.0-1)")
         .field("Maintainer", "Debian Greeting Team <greet@example.org>")
         .field("Homepage", "https://greet.example.org/")
-        .depends("base-files, libc6 | libgreet-provider")
+        .depends("base-files, libc6 | base-passwd")
         .file(
             "usr/share/doc/libgreet1/copyright",
             COPYRIGHT.as_bytes(),
