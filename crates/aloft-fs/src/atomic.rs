@@ -39,7 +39,12 @@ fn parent_of(target: &Path) -> &Path {
 impl AtomicFile {
     /// Starts writing `target`: a temp file in its directory, which must exist (the rename
     /// is atomic only within one file system).
+    ///
+    /// An existing `target` must be a regular file (or a link to one): the rename would
+    /// replace a device such as `/dev/null` or `/dev/full` with a file, and a directory
+    /// is never the file a caller meant.
     pub fn create(target: &Path) -> io::Result<AtomicFile> {
+        check_replaceable(target)?;
         let dir = parent_of(target);
         let name = target.file_name().unwrap_or(std::ffi::OsStr::new("file"));
         let temp = tempfile::Builder::new()
@@ -105,6 +110,38 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
     file.commit(FILE_MODE)
 }
 
+/// Refuses to replace anything at `target` but a regular file.
+pub fn check_replaceable(target: &Path) -> io::Result<()> {
+    match std::fs::metadata(target) {
+        Ok(meta) if !meta.is_file() => Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "`{}` exists and is not a regular file ({}); aloft writes only where a file it made could be",
+                target.display(),
+                kind_of(&meta.file_type())
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn kind_of(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    }
+}
+
 /// `err` with what was being done and the path, as fs-err words it.
 fn with_path(err: io::Error, action: &str, path: &Path) -> io::Error {
     io::Error::new(
@@ -134,6 +171,18 @@ mod tests {
         drop(abandoned);
         assert!(!temp.exists());
         assert_eq!(fs_err::read(&target)?, b"one");
+        Ok(())
+    }
+
+    #[test]
+    fn devices_and_directories_are_never_replaced() -> io::Result<()> {
+        for (target, kind) in [("/dev/null", "a character device"), ("/tmp", "a directory")] {
+            let err = AtomicFile::create(Path::new(target)).err();
+            let text = err.map(|e| e.to_string()).unwrap_or_default();
+            assert!(text.contains(kind) && text.contains(target), "{text}");
+        }
+        use std::os::unix::fs::FileTypeExt;
+        assert!(fs_err::metadata("/dev/null")?.file_type().is_char_device());
         Ok(())
     }
 

@@ -15,6 +15,8 @@ mod atomic;
 mod pool;
 mod timestamp;
 
-pub use atomic::{AtomicFile, FILE_MODE, TEMP_SUFFIX, temp_prefix, write_atomic};
+pub use atomic::{
+    AtomicFile, FILE_MODE, TEMP_SUFFIX, check_replaceable, temp_prefix, write_atomic,
+};
 pub use pool::try_map_parallel;
 pub use timestamp::{rfc3339, rfc3339_of_epoch};

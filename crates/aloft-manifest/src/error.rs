@@ -38,6 +38,18 @@ pub enum ManifestError {
         #[source]
         source: std::io::Error,
     },
+    /// A device, FIFO or directory given as a manifest (`/dev/null`).
+    #[error("`{}` is not a regular file; a manifest is a YAML file", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A manifest (with its includes) that asks for no package: nothing to build.
+    #[error("`{}` asks for no packages: list them under `contents.packages`", path.display())]
+    NoPackages {
+        /// The manifest.
+        path: PathBuf,
+    },
     /// YAML syntax, a wrong type, or an unknown field.
     #[error("{}:{line}:{column}: {message}", file.display())]
     Syntax {

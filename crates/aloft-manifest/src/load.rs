@@ -70,6 +70,11 @@ pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
     let mut merged = Manifest::empty(path.to_path_buf());
     load_into(path, &mut Vec::new(), &mut files_read, &mut merged)?;
     merged.files_read = files_read;
+    if merged.packages.is_empty() {
+        return Err(ManifestError::NoPackages {
+            path: path.to_path_buf(),
+        });
+    }
     validate::cross_checks(&merged)?;
     Ok(merged)
 }
@@ -109,6 +114,12 @@ fn load_into(
         path: path.to_path_buf(),
         source,
     })?;
+    // Checked before reading: `/dev/zero` would never end, a FIFO would block.
+    if !canonical.is_file() {
+        return Err(ManifestError::NotAFile {
+            path: path.to_path_buf(),
+        });
+    }
     if stack.contains(&canonical) {
         let chain = stack
             .iter()

@@ -94,13 +94,61 @@ impl ManifestTarget {
         let lock_path = lockfile
             .map(Path::to_path_buf)
             .unwrap_or_else(|| default_lock_path(path, project.as_ref()));
-        Ok(ManifestTarget {
+        let target = ManifestTarget {
             path: path.to_path_buf(),
             manifest,
             project,
             archs,
             lock_path,
-        })
+        };
+        target.refuse_overwriting_an_input(&target.lock_path, "The lockfile")?;
+        Ok(target)
+    }
+
+    /// Every file the build reads besides the lock and the .debs: the manifest and its
+    /// includes, keyrings, `files:` sources (files or folders), `aloft.toml`.
+    fn inputs(&self) -> Vec<PathBuf> {
+        let manifest = &self.manifest;
+        let mut inputs: Vec<PathBuf> = manifest.files_read.iter().map(|f| f.path.clone()).collect();
+        for repo in &manifest.repositories {
+            if let aloft_manifest::RepositorySource::Url { keyring, .. } = &repo.value.source {
+                inputs.push(keyring.clone());
+            }
+        }
+        inputs.extend(manifest.files.iter().map(|f| f.value.source.clone()));
+        if let Some(project) = &self.project {
+            inputs.push(project.root.join("aloft.toml"));
+        }
+        inputs
+    }
+
+    /// Refuses `output` (named `what` in the error) when writing it would replace or
+    /// add to one of the build's own inputs (`-o manifests/app.yaml`, `--lockfile
+    /// keys/archive.asc`, an image written into a folder that `files:` copies).
+    pub fn refuse_overwriting_an_input(&self, output: &Path, what: &str) -> Result<()> {
+        let lock = (what != "The lockfile").then_some(&self.lock_path);
+        for input in self.inputs().iter().chain(lock) {
+            let clash = if input.is_dir() {
+                is_inside(output, input)
+            } else {
+                same_file(output, input)
+            };
+            if clash {
+                return Err(miette!(
+                    help = "write it somewhere else",
+                    "{what} `{}` would {} `{}`, which this build of `{}` reads",
+                    output.display(),
+                    if input.is_dir() {
+                        "be written into"
+                    } else {
+                        "replace"
+                    },
+                    input.display(),
+                    self.path.display()
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The directory the lock is in (lock paths of manifest files are relative to it).
@@ -110,5 +158,27 @@ impl ManifestTarget {
             .filter(|p| !p.as_os_str().is_empty())
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."))
+    }
+}
+
+/// Whether `a` and `b` are one existing file (by device and inode: links and `..` in
+/// either path do not hide it).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Whether `path` (which need not exist yet) would be inside the directory `dir`.
+fn is_inside(path: &Path, dir: &Path) -> bool {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match (parent.canonicalize(), dir.canonicalize()) {
+        (Ok(parent), Ok(dir)) => parent.starts_with(&dir) || same_file(path, &dir),
+        _ => false,
     }
 }

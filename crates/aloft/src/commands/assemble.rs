@@ -157,6 +157,10 @@ impl AssembleSettings {
                 output_parent.display()
             ));
         }
+        target.refuse_overwriting_an_input(&args.output, "The output")?;
+        if !is_layout_output(&args.output) {
+            aloft_fs::check_replaceable(&args.output).into_diagnostic()?;
+        }
         for arch in &args.arch {
             if !target.archs.contains(arch) {
                 return Err(miette!(

@@ -17,6 +17,7 @@ mod interruptions;
 mod layer_cache;
 mod ld_so_cache;
 mod locked_and_arch;
+mod output_paths;
 mod sbom;
 mod services;
 mod tampered_locks;

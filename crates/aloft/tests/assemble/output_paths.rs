@@ -1,0 +1,119 @@
+//! Where aloft writes: never over a device or a directory, never over one of the build's
+//! own inputs, and never from a manifest that is not a file with packages in it.
+
+use super::*;
+
+fn app_with_files() -> Ctx {
+    let ctx = ctx();
+    host_files(&ctx);
+    ctx.manifest(
+        "app",
+        APP,
+        "archs: [amd64]\nfiles:\n  - {source: ../host/static, path: /srv/static}\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/app.yaml"]));
+    ctx
+}
+
+#[test]
+fn an_output_that_is_a_device_is_refused_and_left_alone() {
+    let ctx = app_with_files();
+    fails_with(
+        &assemble(&ctx, "manifests/app.yaml", "/dev/null", &["--locked"]),
+        &["`/dev/null` exists and is not a regular file (a character device)"],
+    );
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+}
+
+#[test]
+fn an_output_that_is_an_input_of_the_build_is_refused() {
+    let ctx = app_with_files();
+    let manifest = std::fs::read(ctx.path("manifests/app.yaml")).unwrap();
+    let lock = ctx.lock_text("app");
+    for (output, input) in [
+        ("manifests/app.yaml", "manifests/app.yaml"),
+        // The same file by another name.
+        ("manifests/../manifests/app.yaml", "manifests/app.yaml"),
+        ("lockfiles/app.lock.json", "lockfiles/app.lock.json"),
+        ("keys/archive.asc", "keys/../keys/archive.asc"),
+        ("aloft.toml", "aloft.toml"),
+    ] {
+        fails_with(
+            &assemble(&ctx, "manifests/app.yaml", output, &["--locked"]),
+            &[
+                &format!("The output `{output}` would replace `"),
+                "which this build of `manifests/app.yaml` reads",
+            ],
+        );
+        assert!(ctx.path(input).exists());
+    }
+    fails_with(
+        &assemble(
+            &ctx,
+            "manifests/app.yaml",
+            "host/static/app.tar",
+            &["--locked"],
+        ),
+        &["would be written into `", "host/static`"],
+    );
+    assert!(!ctx.path("host/static/app.tar").exists());
+    assert_eq!(
+        std::fs::read(ctx.path("manifests/app.yaml")).unwrap(),
+        manifest
+    );
+    assert_eq!(ctx.lock_text("app"), lock);
+
+    fails_with(
+        &ctx.aloft(&[
+            "lock",
+            "manifests/app.yaml",
+            "--lockfile",
+            "manifests/app.yaml",
+        ]),
+        &["The lockfile `manifests/app.yaml` would replace `"],
+    );
+    assert_eq!(
+        std::fs::read(ctx.path("manifests/app.yaml")).unwrap(),
+        manifest
+    );
+}
+
+#[test]
+fn a_manifest_that_is_not_a_file_or_asks_for_nothing_is_refused() {
+    let ctx = ctx();
+    fails_with(
+        &ctx.aloft(&["assemble", "/dev/null", "-o", "app.tar"]),
+        &["`/dev/null` is not a regular file; a manifest is a YAML file"],
+    );
+    assert!(!Path::new("/dev/null.lock.json").exists());
+    std::fs::create_dir_all(ctx.path("manifests")).unwrap();
+    for (name, text) in [
+        ("empty", ""),
+        ("comment", "# nothing yet\n"),
+        (
+            "no-packages",
+            &format!(
+                "contents:\n  repositories:\n    - url: {}\n      suite: trixie\n      keyring: ../keys/archive.asc\n",
+                ctx.server.url()
+            ),
+        ),
+    ] {
+        let path = format!("manifests/{name}.yaml");
+        std::fs::write(ctx.path(&path), text).unwrap();
+        fails_with(
+            &ctx.aloft(&["lock", &path]),
+            &[&format!("`{path}` asks for no packages")],
+        );
+        assert!(!ctx.path(&format!("lockfiles/{name}.lock.json")).exists());
+    }
+    fails_with(
+        &ctx.aloft(&["lock", "manifests"]),
+        &["`manifests` is not a regular file"],
+    );
+}
