@@ -233,6 +233,8 @@ pub struct FinishedLayer {
     pub size: u64,
     /// Size of the uncompressed tar.
     pub tar_size: u64,
+    /// Removes `file` if the run is interrupted before it is persisted.
+    pub live: aloft_fs::LiveTemp,
 }
 
 type Sink = HashingWriter<ChunkedWriter<Compressor<HashingWriter<BufWriter<NamedTempFile>>>>>;
@@ -243,6 +245,7 @@ pub struct LayerWriter {
     epoch: u64,
     /// Directories written to this layer, so each appears once.
     dirs: HashSet<String>,
+    live: aloft_fs::LiveTemp,
 }
 
 impl LayerWriter {
@@ -255,8 +258,10 @@ impl LayerWriter {
     ) -> io::Result<LayerWriter> {
         fs_err::create_dir_all(dir)?;
         let file = tempfile::Builder::new()
-            .prefix(".tmp-layer-")
+            .prefix(&aloft_fs::temp_prefix(std::ffi::OsStr::new("layer")))
+            .suffix(aloft_fs::TEMP_SUFFIX)
             .tempfile_in(dir)?;
+        let live = aloft_fs::LiveTemp::register(file.path());
         let compressor =
             compression.compressor(HashingWriter::new(BufWriter::with_capacity(1 << 20, file)))?;
         let builder = tar::Builder::new(HashingWriter::new(ChunkedWriter::new(compressor)));
@@ -264,6 +269,7 @@ impl LayerWriter {
             builder,
             epoch,
             dirs: HashSet::new(),
+            live,
         })
     }
 
@@ -348,6 +354,7 @@ impl LayerWriter {
 
     /// Ends the tar, ends the compressed stream, flushes the file and returns the blob with its hashes.
     pub fn finish(self) -> io::Result<FinishedLayer> {
+        let live = self.live;
         let tar_sink = self.builder.into_inner()?;
         let (chunked, diff_id, tar_size) = tar_sink.finish();
         let hashing = chunked.finish()?.finish()?;
@@ -360,6 +367,7 @@ impl LayerWriter {
             diff_id,
             size,
             tar_size,
+            live,
         })
     }
 }

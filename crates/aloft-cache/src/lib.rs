@@ -119,6 +119,29 @@ impl Cache {
         Ok(())
     }
 
+    /// Removes the temp files and directories that killed runs left in the cache (see
+    /// [`aloft_fs::remove_stale_temps`]; a live run's are kept); returns how many.
+    pub fn remove_stale_temps(&self) -> usize {
+        let mut removed = aloft_fs::remove_stale_temps(&self.root);
+        let mut dirs: Vec<(PathBuf, u32)> = CacheBucket::ALL
+            .iter()
+            .map(|bucket| (self.bucket(*bucket), 0))
+            .collect();
+        // Entries sit at most a few levels down (`layers-v1/blobs/sha256/HEX`).
+        while let Some((dir, depth)) = dirs.pop() {
+            removed += aloft_fs::remove_stale_temps(&dir);
+            if depth >= 3 {
+                continue;
+            }
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    dirs.push((entry.path(), depth + 1));
+                }
+            }
+        }
+        removed
+    }
+
     /// Removes `buckets`, in every format version. Each directory is renamed aside
     /// first, so a concurrent run never sees half a bucket.
     pub fn clean(&self, buckets: &[CacheBucket]) -> std::io::Result<Cleaned> {

@@ -11,14 +11,7 @@ use tempfile::NamedTempFile;
 /// SBOMs, cache entries): umask-independent, so a build's outputs do not depend on it.
 pub const FILE_MODE: u32 = 0o644;
 
-/// How every temp file aloft makes ends; with [`temp_prefix`] it names aloft's own temp
-/// files, so leftovers of a killed run can be recognised.
-pub const TEMP_SUFFIX: &str = ".tmp";
-
-/// The temp-file prefix for a target named `name`: `.NAME.aloft-`.
-pub fn temp_prefix(name: &std::ffi::OsStr) -> String {
-    format!(".{}.aloft-", name.to_string_lossy())
-}
+use crate::temps::{LiveTemp, TEMP_SUFFIX, temp_prefix};
 
 /// A file being written beside `target`; [`AtomicFile::commit`] renames it into place,
 /// dropping it removes it.
@@ -26,6 +19,8 @@ pub fn temp_prefix(name: &std::ffi::OsStr) -> String {
 pub struct AtomicFile {
     temp: NamedTempFile,
     target: PathBuf,
+    /// Removes the temp file if the run is interrupted (dropped after `temp`).
+    _live: LiveTemp,
 }
 
 /// The directory holding `target` (`.` for a bare file name).
@@ -52,9 +47,11 @@ impl AtomicFile {
             .suffix(TEMP_SUFFIX)
             .tempfile_in(dir)
             .map_err(|e| with_path(e, "creating a temporary file in", dir))?;
+        let live = LiveTemp::register(temp.path());
         Ok(AtomicFile {
             temp,
             target: target.to_path_buf(),
+            _live: live,
         })
     }
 
@@ -81,7 +78,7 @@ impl AtomicFile {
 
     /// Syncs the bytes, sets `mode` and renames the temp file over the target.
     pub fn commit(self, mode: u32) -> io::Result<()> {
-        let AtomicFile { temp, target } = self;
+        let AtomicFile { temp, target, .. } = self;
         temp.as_file().sync_all()?;
         temp.as_file()
             .set_permissions(Permissions::from_mode(mode))
@@ -167,7 +164,8 @@ mod tests {
         abandoned.write_all(b"two")?;
         let temp = abandoned.temp_path().to_path_buf();
         let name = temp.file_name().map(|n| n.to_string_lossy().into_owned());
-        assert!(name.is_some_and(|n| n.starts_with(".out.json.aloft-") && n.ends_with(".tmp")));
+        let prefix = format!(".out.json.aloft-{}-", std::process::id());
+        assert!(name.is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".tmp")));
         drop(abandoned);
         assert!(!temp.exists());
         assert_eq!(fs_err::read(&target)?, b"one");

@@ -36,6 +36,7 @@ pub fn write_layout_dir(image: &BuiltImage, dir: &Path) -> Result<(), OciError> 
         .prefix(&prefix)
         .tempdir_in(&parent)
         .map_err(|e| OciError::io("creating a temporary directory in", &parent, e))?;
+    let _live = aloft_fs::LiveTemp::register(tmp.path());
     fill(image, tmp.path())?;
     set_mode(tmp.path(), DIR_MODE)?;
     sync_path(tmp.path())?;

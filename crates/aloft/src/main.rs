@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
     }));
     init_logging(cli.global.verbose, cli.global.quiet);
+    remove_temps_when_interrupted();
     match commands::run(cli) {
         Ok(code) => code,
         Err(report) => {
@@ -26,6 +27,33 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: remove this run's temp files (a half-written image
+/// beside `-o`, a layer being compressed, a .deb being downloaded) and exit as the
+/// signal would (128 + its number). What was complete stays: outputs and cache entries
+/// only ever appear by rename.
+fn remove_temps_when_interrupted() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        tracing::debug!(
+            "cannot handle signals; an interrupted run leaves its temp files to the next"
+        );
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let removed = aloft_fs::remove_live_temps();
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!(
+                    "aloft: interrupted; removed {removed} temporary file{}",
+                    if removed == 1 { "" } else { "s" }
+                );
+            }
+            std::process::exit(128 + signal);
+        }
+    });
 }
 
 fn init_logging(verbose: u8, quiet: bool) {

@@ -194,6 +194,7 @@ impl AssembleSettings {
 pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let settings = AssembleSettings::resolve(args)?;
+    sweep_stale_temps(args, &settings);
     let lock = ensure_lock(args, &settings, quiet)?;
     let (deb_cache, downloaded) = fetch_packages(args, &settings, &lock, quiet)?;
     verify_lock(&settings, &lock, &deb_cache)?;
@@ -244,6 +245,22 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Removes what killed runs left beside the output and in the cache (never a live
+/// run's temp files: see `aloft_fs::remove_stale_temps`).
+fn sweep_stale_temps(args: &AssembleArgs, settings: &AssembleSettings) {
+    let output_dir = args
+        .output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let removed = aloft_fs::remove_stale_temps(output_dir)
+        + aloft_fs::remove_stale_temps(&settings.target.lock_dir())
+        + settings.repo.cache.remove_stale_temps();
+    if removed > 0 {
+        tracing::info!("removed {removed} temporary files that interrupted runs left");
+    }
 }
 
 /// The lock: as it is when fresh; a stale or missing one is an error under `--locked`

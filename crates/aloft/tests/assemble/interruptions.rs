@@ -78,15 +78,13 @@ fn a_full_disk_while_writing_leaves_no_output_and_the_cache_intact() {
     );
 }
 
-/// A run killed while a .deb downloads leaves no output and no cache entry for it; the
-/// next run builds the image.
-#[test]
-fn a_killed_run_leaves_no_output_and_no_cache_entry() {
-    let ctx = locked_app();
-    let (hello, sha) = pool(&ctx, "hello");
+/// `app` assembling in the background, stopped in the download of hello's .deb (the
+/// server holds its answer for 5 s); returns the child and hello's cache temp file.
+fn assemble_stalled_in_a_download(ctx: &Ctx) -> (std::process::Child, PathBuf, String) {
+    let (hello, sha) = pool(ctx, "hello");
     ctx.server
-        .fault(&hello, Fault::Delay(std::time::Duration::from_secs(3)), 1);
-    let mut child = ctx
+        .fault(&hello, Fault::Delay(std::time::Duration::from_secs(5)), 1);
+    let child = ctx
         .command(env!("CARGO_BIN_EXE_aloft"))
         .args([
             "assemble",
@@ -95,7 +93,7 @@ fn a_killed_run_leaves_no_output_and_no_cache_entry() {
             "app.tar",
             "--locked",
         ])
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let started = std::time::Instant::now();
@@ -106,10 +104,70 @@ fn a_killed_run_leaves_no_output_and_no_cache_entry() {
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
+    let debs = ctx.cache.join("debs-v1/sha256");
+    let temps: Vec<String> = files_in(&debs)
+        .into_iter()
+        .filter(|f| f.starts_with(&format!(".{sha}.aloft-{}-", child.id())))
+        .collect();
+    assert_eq!(
+        temps.len(),
+        1,
+        "no download temp file: {:?}",
+        files_in(&debs)
+    );
+    (child, debs.join(&temps[0]), sha)
+}
+
+/// SIGTERM and SIGINT: the run removes its temp files and exits as the signal would.
+#[test]
+fn an_interrupted_run_removes_its_temp_files() {
+    for (signal, code) in [("TERM", 143), ("INT", 130)] {
+        let ctx = locked_app();
+        let (child, temp, sha) = assemble_stalled_in_a_download(&ctx);
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(code), "SIG{signal}");
+        assert!(
+            stderr(&output).contains("interrupted; removed 1 temporary file"),
+            "{}",
+            stderr(&output)
+        );
+        assert!(!temp.exists(), "SIG{signal} left {}", temp.display());
+        nothing_left(&ctx, "app.tar", Some(&sha), "hello");
+    }
+}
+
+/// kill -9 leaves the download's temp file; the next run removes it once it is stale,
+/// with other leftovers of dead runs beside the output, and keeps what is not stale.
+#[test]
+fn a_killed_run_leaves_no_output_and_the_next_run_sweeps_its_temp_files() {
+    let ctx = locked_app();
+    let (mut child, temp, sha) = assemble_stalled_in_a_download(&ctx);
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!ctx.path("app.tar").exists());
     assert!(!ctx.cache.join("debs-v1/sha256").join(&sha).exists());
+    assert!(temp.exists(), "kill -9 cannot remove anything");
+
+    // A dead run's half-written image beside the output, and one of a run that may be
+    // alive elsewhere (recent): PIDs above the kernel's maximum never exist here.
+    let stale = ctx.path(".app.tar.aloft-99999999-AbCdEf.tmp");
+    let recent = ctx.path(".app.tar.aloft-99999999-GhIjKl.tmp");
+    std::fs::write(&stale, b"half an image").unwrap();
+    std::fs::write(&recent, b"half an image").unwrap();
+    let old = std::time::SystemTime::now() - aloft_fs::STALE_AFTER - Duration::from_secs(1);
+    for path in [&stale, &temp] {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
     let digest = digest_line(&assemble(
         &ctx,
         "manifests/app.yaml",
@@ -117,4 +175,6 @@ fn a_killed_run_leaves_no_output_and_no_cache_entry() {
         &["--locked"],
     ));
     assert_eq!(digest, clean_digest(&ctx));
+    assert!(!temp.exists() && !stale.exists());
+    assert!(recent.exists(), "a recent temp file may be a live run's");
 }
