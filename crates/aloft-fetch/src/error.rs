@@ -81,6 +81,19 @@ pub enum FetchError {
         /// Now.
         now: String,
     },
+    /// A Release of another suite than the one asked for: a mirror serving an older
+    /// release's genuinely signed Release under this suite's name (a downgrade).
+    #[error(
+        "`{file}` is the Release of {found}, not of `{asked}`: the mirror serves another suite under this name (an older release would be a downgrade attack). Pass `--allow-other-suite` if that is intended"
+    )]
+    OtherSuite {
+        /// The Release file's URL.
+        file: String,
+        /// The suite the manifest asks for.
+        asked: String,
+        /// What the Release says (`Suite: oldstable, Codename: bookworm`).
+        found: String,
+    },
     /// `--offline` and nothing cached.
     #[error(
         "Repository `{repository}` is not in the cache and `--offline` forbids the network: run once without `--offline`"

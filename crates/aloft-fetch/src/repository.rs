@@ -38,6 +38,8 @@ pub struct FetchOptions {
     pub offline: bool,
     /// Accept a Release past its `Valid-Until` (or dated in the future).
     pub allow_expired: bool,
+    /// Accept a Release whose `Suite` and `Codename` both differ from the suite asked for.
+    pub allow_other_suite: bool,
     /// The time expiry is checked against.
     pub now: SystemTime,
 }
@@ -123,10 +125,7 @@ pub fn fetch_repository(
     }
     let release = Release::parse(&file, &signed.text).map_err(format_err(file.clone()))?;
     check_dates(spec, &release, options)?;
-    let suite = Some(spec.suite.as_str());
-    if release.suite.as_deref() != suite && release.codename.as_deref() != suite {
-        tracing::warn!(repository = %spec.name, suite = %spec.suite, release_suite = ?release.suite, codename = ?release.codename, "the Release names a different suite");
-    }
+    check_suite(spec, &release, &file, options)?;
     let mut indexes = Vec::new();
     for component in &spec.components {
         if !release.components.is_empty()
@@ -187,6 +186,34 @@ pub fn fetch_repository(
         inrelease_sha256: sha256_hex(&raw),
         signers: signed.signers,
         indexes,
+    })
+}
+
+/// The Release must be the suite asked for (as `Suite` or `Codename`, as apt's sources
+/// name either); one that names neither is taken at its word.
+fn check_suite(
+    spec: &RepositorySpec,
+    release: &Release,
+    file: &str,
+    options: &FetchOptions,
+) -> Result<(), FetchError> {
+    let asked = Some(spec.suite.as_str());
+    let names: Vec<String> = [("Suite", &release.suite), ("Codename", &release.codename)]
+        .into_iter()
+        .filter_map(|(field, value)| value.as_ref().map(|v| format!("{field}: {v}")))
+        .collect();
+    if names.is_empty() || release.suite.as_deref() == asked || release.codename.as_deref() == asked
+    {
+        return Ok(());
+    }
+    if options.allow_other_suite {
+        tracing::warn!(repository = %spec.name, suite = %spec.suite, "the Release names another suite ({}); used as --allow-other-suite says", names.join(", "));
+        return Ok(());
+    }
+    Err(FetchError::OtherSuite {
+        file: file.to_owned(),
+        asked: spec.suite.clone(),
+        found: names.join(", "),
     })
 }
 

@@ -68,6 +68,7 @@ impl Fixture {
         let options = FetchOptions {
             offline,
             allow_expired: false,
+            allow_other_suite: false,
             now: SystemTime::now(),
         };
         fetch_repository(

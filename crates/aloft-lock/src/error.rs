@@ -60,6 +60,18 @@ pub enum LockError {
         #[source]
         source: Box<aloft_resolve::ResolveError>,
     },
+    /// A Release older than the one the existing lock was made from.
+    #[error(
+        "Repository `{repository}`: the Release is dated {date}, before the {locked} of the one the lock was made from; the mirror is behind or replays an old Release (a rollback). Use an up-to-date mirror, or pass `--allow-older-release`"
+    )]
+    OlderRelease {
+        /// The repository.
+        repository: String,
+        /// The fetched Release's date.
+        date: String,
+        /// The lock's date for it.
+        locked: String,
+    },
     /// A cached .deb of the lock cannot be opened.
     #[error("Cannot read the .deb of `{package}` at `{}`", path.display())]
     DebRead {

@@ -29,6 +29,10 @@ pub struct RepositoryOptions {
     pub offline: bool,
     /// Accept a Release past its Valid-Until.
     pub allow_expired_release: bool,
+    /// Accept a Release of another suite than the one asked for.
+    pub allow_other_suite: bool,
+    /// Accept a Release older than the one the existing lock was made from.
+    pub allow_older_release: bool,
     /// Retries and backoff.
     pub http: HttpOptions,
 }
@@ -140,6 +144,7 @@ pub fn fetch_all(
     let fetch_options = FetchOptions {
         offline: options.offline,
         allow_expired: options.allow_expired_release,
+        allow_other_suite: options.allow_other_suite,
         now: SystemTime::now(),
     };
     std::thread::scope(|scope| {

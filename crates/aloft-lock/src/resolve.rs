@@ -57,6 +57,9 @@ pub fn resolve_lock(
     let (manifest, archs) = (target.manifest, target.archs);
     let specs = repositories::specs(manifest, options)?;
     let fetched = repositories::fetch_all(&specs, archs, options)?;
+    if let Some(lock) = existing {
+        refuse_rollback(target, lock, &fetched, options)?;
+    }
     let per_arch = repositories::packages_by_arch(manifest, &fetched, archs)?;
 
     let upgrade_set: HashSet<String> = upgrade.packages.iter().cloned().collect();
@@ -136,6 +139,42 @@ pub fn resolve_lock(
         repositories,
         packages: resolved,
     })
+}
+
+/// apt's rollback protection: a repository's Release may not be older than the one the
+/// existing lock was made from (a mirror replaying an old, genuinely signed Release would
+/// otherwise take packages back to versions with known holes).
+fn refuse_rollback(
+    target: &LockTarget<'_>,
+    lock: &Lockfile,
+    fetched: &[aloft_fetch::FetchedRepository],
+    options: &RepositoryOptions,
+) -> Result<(), LockError> {
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    for (repo, fetched) in target.manifest.repositories.iter().zip(fetched) {
+        let Some(locked) = lock
+            .repository(&repo.value.name)
+            .filter(|locked| locked.suite == repo.value.suite)
+        else {
+            continue;
+        };
+        let Ok(locked_date) = time::OffsetDateTime::parse(&locked.date, rfc3339) else {
+            continue;
+        };
+        if fetched.release.date >= locked_date {
+            continue;
+        }
+        let older = LockError::OlderRelease {
+            repository: repo.value.name.clone(),
+            date: fetched.release.date_rfc3339(),
+            locked: locked.date.clone(),
+        };
+        if !options.allow_older_release {
+            return Err(older);
+        }
+        tracing::warn!("{older}; used as --allow-older-release says");
+    }
+    Ok(())
 }
 
 /// The versions `lock` holds for `arch`, which the resolver prefers.

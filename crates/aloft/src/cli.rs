@@ -130,6 +130,13 @@ pub struct RepoArgs {
     /// Accept a Release past its Valid-Until (or dated in the future).
     #[arg(long)]
     pub allow_expired_release: bool,
+    /// Accept a Release whose Suite and Codename both differ from the suite asked for.
+    #[arg(long)]
+    pub allow_other_suite: bool,
+    /// Accept a Release dated before the one the existing lock was made from (a mirror
+    /// behind the one that made the lock; otherwise refused as a rollback).
+    #[arg(long)]
+    pub allow_older_release: bool,
 }
 
 #[derive(Debug, Args)]

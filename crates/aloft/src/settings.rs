@@ -22,6 +22,8 @@ pub fn repository_options(args: &RepoArgs, project: Option<&Project>) -> Result<
         cache: cache_dir(args.cache_dir.as_deref(), project)?,
         offline: args.offline,
         allow_expired_release: args.allow_expired_release,
+        allow_other_suite: args.allow_other_suite,
+        allow_older_release: args.allow_older_release,
         http: http_options(),
     })
 }

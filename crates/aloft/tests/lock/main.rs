@@ -291,6 +291,58 @@ fn expired_release_is_refused_unless_allowed() {
     ok(&ctx.aloft(&["lock", "manifests/cli.yaml", "--allow-expired-release"]));
 }
 
+/// bookworm's genuinely signed Release served under `dists/trixie/`: a downgrade.
+#[test]
+fn another_suites_release_under_this_name_is_refused_unless_allowed() {
+    let ctx = Ctx::new();
+    let mut bookworm = SuiteOptions::new("bookworm");
+    bookworm.suite = "oldstable".to_owned();
+    ctx.repo.add_suite(&bookworm, &packages());
+    let dists = ctx.repo.root().join("dists");
+    std::fs::remove_dir_all(dists.join("trixie")).unwrap();
+    std::fs::rename(dists.join("oldstable"), dists.join("trixie")).unwrap();
+    ctx.manifest("cli", &["php8.4-cli"], "");
+    fails_with(
+        &ctx.aloft(&["lock", "manifests/cli.yaml"]),
+        &[
+            "/dists/trixie/InRelease` is the Release of Suite: oldstable, Codename: bookworm, not of `trixie`",
+            "--allow-other-suite",
+        ],
+    );
+    assert!(!ctx.path("lockfiles/cli.lock.json").exists());
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml", "--allow-other-suite"]));
+}
+
+/// A Release older than the lock's: apt's rollback protection, for `lock` and
+/// `lock --upgrade` alike.
+#[test]
+fn a_release_older_than_the_locks_is_refused_unless_allowed() {
+    let ctx = Ctx::new();
+    ctx.manifest("cli", &["php8.4-cli"], "archs: [amd64]\n");
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml"]));
+    let lock = ctx.lock_text("cli");
+    let mut older = SuiteOptions::new("trixie");
+    older.date = SystemTime::now() - Duration::from_secs(2 * 86_400);
+    ctx.repo.add_suite(&older, &packages());
+    for extra in [&[][..], &["--upgrade"][..]] {
+        let mut args = vec!["lock", "manifests/cli.yaml"];
+        args.extend_from_slice(extra);
+        fails_with(
+            &ctx.aloft(&args),
+            &[
+                "Repository `",
+                "the Release is dated",
+                "before the",
+                "of the one the lock was made from",
+                "--allow-older-release",
+            ],
+        );
+        assert_eq!(ctx.lock_text("cli"), lock, "{extra:?}");
+    }
+    ok(&ctx.aloft(&["lock", "manifests/cli.yaml", "--allow-older-release"]));
+    assert_ne!(ctx.lock_text("cli"), lock, "the older Release is recorded");
+}
+
 #[test]
 fn corrupt_index_is_a_hash_mismatch_and_nothing_is_cached() {
     let ctx = Ctx::new();
