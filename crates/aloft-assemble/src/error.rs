@@ -54,6 +54,17 @@ pub enum AssembleError {
         /// The package that installs the link.
         link_package: String,
     },
+    /// Two things the image would have at one path (or a path below a file) that cannot
+    /// both hold: the layer would have the path twice and could not be extracted.
+    #[error("`{path}`: {first}, and {second}; change one of them")]
+    PathConflict {
+        /// The image path.
+        path: String,
+        /// What put the first thing there.
+        first: String,
+        /// What contradicts it.
+        second: String,
+    },
     /// A manifest entry that cannot be applied.
     #[error("{origin}: {message}")]
     Manifest {

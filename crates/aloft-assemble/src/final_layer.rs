@@ -101,6 +101,9 @@ pub struct FinalLayer {
     nodes: BTreeMap<String, Node>,
     /// The paths `files:` wrote.
     from_files: std::collections::BTreeSet<String>,
+    /// Who put a node there when it was a manifest entry (`` `paths:` at m.yaml:12:5 ``);
+    /// nodes without one are aloft's own (accounts, homes, effects).
+    sources: BTreeMap<String, String>,
     /// The package layers' symbolic links (path -> target as written), which every path
     /// given to this layer is resolved through.
     links: BTreeMap<String, String>,
@@ -262,6 +265,26 @@ impl FinalLayer {
         self.nodes.insert(path, node);
     }
 
+    /// [`FinalLayer::insert`] for a manifest entry (`source` names it): a directory where
+    /// another entry put a file or link, or a file or link where another entry put a
+    /// directory, is a contradiction in the manifest, refused with both entries named.
+    fn insert_from(&mut self, path: &str, node: Node, source: &str) -> Result<(), AssembleError> {
+        let resolved = self.resolve(path);
+        if let (Some(existing), Some(existing_source)) =
+            (self.nodes.get(&resolved), self.sources.get(&resolved))
+            && matches!(existing, Node::Dir(_)) != matches!(node, Node::Dir(_))
+        {
+            return Err(AssembleError::PathConflict {
+                path: format!("/{resolved}"),
+                first: format!("{} makes it {}", existing_source, kind_name(existing)),
+                second: format!("{source} makes it {}", kind_name(&node)),
+            });
+        }
+        self.sources.insert(resolved.clone(), source.to_owned());
+        self.insert(&resolved, node);
+        Ok(())
+    }
+
     /// Removes what this layer has at `path` (nothing of a package layer).
     pub fn remove(&mut self, path: &str) {
         let path = self.resolve(path);
@@ -308,15 +331,20 @@ impl FinalLayer {
                     message: format!("`{}` needs `source:`", spec.path),
                 })
             };
+            let from = format!("`paths:` at {}", located.origin);
             match spec.kind {
                 PathKind::Directory => {
-                    self.insert(&path, Node::Dir(meta(0o755)));
+                    self.insert_from(&path, Node::Dir(meta(0o755)), &from)?;
                 }
                 PathKind::EmptyFile => {
-                    self.insert(&path, Node::File(meta(0o644), Contents::Bytes(Vec::new())));
+                    self.insert_from(
+                        &path,
+                        Node::File(meta(0o644), Contents::Bytes(Vec::new())),
+                        &from,
+                    )?;
                 }
                 PathKind::Symlink => {
-                    self.insert(&path, Node::Symlink(meta(0o777), source()?));
+                    self.insert_from(&path, Node::Symlink(meta(0o777), source()?), &from)?;
                 }
                 PathKind::Hardlink => {
                     let target = self.resolve(&image_path(&located.origin, &source()?)?);
@@ -330,7 +358,7 @@ impl FinalLayer {
                             ),
                         });
                     }
-                    self.insert(&path, Node::Hardlink(meta(0o644), target));
+                    self.insert_from(&path, Node::Hardlink(meta(0o644), target), &from)?;
                 }
                 PathKind::Permissions => {
                     let change = OwnerMode {
@@ -572,14 +600,16 @@ impl FinalLayer {
         let file_type = metadata.file_type();
         let dest = self.resolve(&dest);
         self.from_files.insert(dest.clone());
+        let from = format!("`files:` at {}", located.origin);
         if file_type.is_symlink() {
             let target = fs_err::read_link(source).map_err(|e| io(source, e))?;
-            self.insert(
+            self.insert_from(
                 &dest,
                 Node::Symlink(meta(0o777), target.to_string_lossy().into_owned()),
-            );
+                &from,
+            )?;
         } else if file_type.is_dir() {
-            self.insert(&dest, Node::Dir(meta(0o755)));
+            self.insert_from(&dest, Node::Dir(meta(0o755)), &from)?;
             let mut children: Vec<_> = fs_err::read_dir(source)
                 .map_err(|e| io(source, e))?
                 .map(|entry| entry.map(|e| e.file_name()))
@@ -592,7 +622,7 @@ impl FinalLayer {
             }
         } else if file_type.is_file() {
             let default = if host_mode & 0o111 != 0 { 0o755 } else { 0o644 };
-            self.insert(
+            self.insert_from(
                 &dest,
                 Node::File(
                     meta(spec.mode.unwrap_or(default)),
@@ -601,7 +631,8 @@ impl FinalLayer {
                         size: metadata.len(),
                     },
                 ),
-            );
+                &from,
+            )?;
         } else {
             return Err(io(
                 source,
@@ -635,6 +666,52 @@ impl FinalLayer {
         out
     }
 
+    /// Every parent of an entry must be a directory (or a link that leads to one): an
+    /// entry below a file or below a link that loops would put one path in the layer
+    /// twice (a file, then a directory), which docker and GNU tar refuse to extract.
+    fn check_parents(
+        &self,
+        nodes: &BTreeMap<String, &Node>,
+        tree: &InstalledTree<'_>,
+    ) -> Result<(), AssembleError> {
+        let source_of = |path: &str| {
+            self.sources
+                .get(path)
+                .cloned()
+                .unwrap_or_else(|| "aloft (accounts, homes, maintainer-script effects)".to_owned())
+        };
+        for (path, node) in nodes {
+            for ancestor in path::ancestors(path) {
+                let blocker = match nodes.get(ancestor) {
+                    Some(Node::Dir(_)) => continue,
+                    Some(other) => format!("{} makes it {}", source_of(ancestor), kind_name(other)),
+                    None => match tree.get(ancestor) {
+                        Some((package, record))
+                            if !matches!(record.kind, FileKind::Dir | FileKind::Symlink { .. }) =>
+                        {
+                            format!("package `{package}` ships it as a file")
+                        }
+                        _ if self.link_at(ancestor).is_some() => {
+                            "a package makes it a symbolic link that does not lead to a directory"
+                                .to_owned()
+                        }
+                        _ => continue,
+                    },
+                };
+                return Err(AssembleError::PathConflict {
+                    path: format!("/{ancestor}"),
+                    first: blocker,
+                    second: format!(
+                        "{} puts {} at `/{path}` below it",
+                        source_of(path),
+                        kind_name(node)
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Writes the layer, sorted by path, parents first.
     pub fn write(
         &self,
@@ -649,6 +726,7 @@ impl FinalLayer {
             source,
         };
         let nodes = self.settled();
+        self.check_parents(&nodes, tree)?;
         for (path, node) in &nodes {
             let (path, node) = (path.as_str(), *node);
             for ancestor in path::ancestors(path) {
@@ -701,5 +779,15 @@ impl FinalLayer {
             }
         }
         Ok(())
+    }
+}
+
+/// What a node is, for messages.
+fn kind_name(node: &Node) -> &'static str {
+    match node {
+        Node::Dir(_) => "a directory",
+        Node::File(..) => "a file",
+        Node::Symlink(..) => "a symbolic link",
+        Node::Hardlink(..) => "a hard link",
     }
 }

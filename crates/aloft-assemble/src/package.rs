@@ -2,6 +2,7 @@
 //! dpkg database record (`var/lib/dpkg/status.d/<name>` and `<name>.md5sums`, the layout
 //! distroless uses and trivy, grype and syft read).
 
+use std::collections::HashSet;
 use std::io::{BufReader, Read};
 use std::path::PathBuf;
 
@@ -137,13 +138,19 @@ pub fn write_package(
     let mut copyright = None;
     let mut archive = tar::Archive::new(data);
     let entries = archive.entries().map_err(io_error)?;
+    // Regular files written so far: a hard link may only name one of them, or the layer
+    // could not be extracted (tar links to an earlier entry of the same archive).
+    let mut regular: HashSet<String> = HashSet::new();
     for entry in entries {
         let entry = entry.map_err(|e| data_error(package, e))?;
         let capture = Capture {
             path: &copyright_path,
             into: &mut copyright,
         };
-        if let Some(record) = write_entry(layer, package, entry, capture)? {
+        if let Some(record) = write_entry(layer, package, entry, capture, &regular)? {
+            if matches!(record.kind, FileKind::File { .. }) {
+                regular.insert(record.path.clone());
+            }
             files.push(record);
         }
     }
@@ -192,6 +199,7 @@ fn write_entry<R: Read>(
     package: &PackageInput,
     mut entry: tar::Entry<'_, R>,
     capture: Capture<'_>,
+    regular: &HashSet<String>,
 ) -> Result<Option<FileRecord>, AssembleError> {
     let kind = entry.header().entry_type();
     if matches!(
@@ -292,6 +300,15 @@ fn write_entry<R: Read>(
                     ));
                 }
             };
+            if !regular.contains(&target) {
+                return Err(unsafe_path(
+                    package,
+                    raw,
+                    format!(
+                        "hard link to `/{target}`, which is no regular file the package ships before it: the layer could not be extracted"
+                    ),
+                ));
+            }
             layer.hardlink(&path, &target, meta).map_err(io)?;
             FileKind::Hardlink { target }
         }

@@ -295,6 +295,18 @@ fn entries_that_could_escape_or_are_devices_are_refused() {
             DebEntryKind::CharDevice(1, 3),
             0o666,
         )),
+        FixturePackage::new("dangling", "1.0").entry(DebFile::new(
+            "usr/bin/tool2",
+            DebEntryKind::Hardlink("./usr/bin/tool".into()),
+            0o755,
+        )),
+        FixturePackage::new("tolink", "1.0")
+            .entry(DebFile::new("usr/bin", DebEntryKind::Dir, 0o755))
+            .entry(DebFile::new(
+                "usr/bin/ln-to-dir",
+                DebEntryKind::Hardlink("./usr/bin".into()),
+                0o755,
+            )),
     ]);
     refused(
         &ctx,
@@ -328,6 +340,16 @@ fn entries_that_could_escape_or_are_devices_are_refused() {
             "device nodes are not installed into images",
         ],
     );
+    for package in ["dangling", "tolink"] {
+        refused(
+            &ctx,
+            package,
+            &[
+                &format!("Package `{package}` ships `usr/bin/"),
+                "which is no regular file the package ships before it",
+            ],
+        );
+    }
 }
 
 #[test]

@@ -117,3 +117,54 @@ fn a_manifest_that_is_not_a_file_or_asks_for_nothing_is_refused() {
         &["`manifests` is not a regular file"],
     );
 }
+
+/// `paths:` and `files:` that contradict each other or a package: refused with both
+/// sides named, instead of a layer holding one path twice.
+#[test]
+fn paths_and_files_that_contradict_each_other_or_a_package_are_refused() {
+    let ctx = ctx();
+    write_mode(&ctx.path("host/app.conf"), b"x = 1\n", 0o644);
+    let cases: [(&str, &[&str]); 5] = [
+        (
+            "paths:\n  - {path: /data/f, type: empty-file}\n  - {path: /data/f/sub, type: directory}\n",
+            &[
+                "`/data/f`: `paths:` at manifests/clash.yaml:",
+                "makes it a file, and `paths:` at manifests/clash.yaml:",
+                "puts a directory at `/data/f/sub` below it",
+            ],
+        ),
+        (
+            "paths:\n  - {path: /srv/app.conf, type: directory}\nfiles:\n  - {source: ../host/app.conf, path: /srv/app.conf}\n",
+            &[
+                // `files:` are applied first, then `paths:`.
+                "`/srv/app.conf`: `files:` at manifests/clash.yaml:11:5 makes it a file, and `paths:` at manifests/clash.yaml:9:5 makes it a directory",
+            ],
+        ),
+        (
+            "paths:\n  - {path: /loop, type: symlink, source: /loop}\n  - {path: /loop/x, type: directory}\n",
+            &["`/loop`: `paths:` at", "makes it a symbolic link, and"],
+        ),
+        (
+            "paths:\n  - {path: /etc/passwd/x, type: directory}\n",
+            &[
+                "`/etc/passwd`: aloft (accounts",
+                "makes it a file, and `paths:` at",
+            ],
+        ),
+        (
+            "files:\n  - {source: ../host/app.conf, path: /usr/bin/pinger/app.conf}\n",
+            &[
+                "`/usr/bin/pinger`: package `hello` ships it as a file, and `files:` at",
+                "puts a file at `/usr/bin/pinger/app.conf` below it",
+            ],
+        ),
+    ];
+    for (extra, needles) in cases {
+        ctx.manifest("clash", APP, &format!("archs: [amd64]\n{extra}"));
+        fails_with(
+            &assemble(&ctx, "manifests/clash.yaml", "clash.tar", &[]),
+            needles,
+        );
+        assert!(!ctx.path("clash.tar").exists(), "{extra}");
+    }
+}
