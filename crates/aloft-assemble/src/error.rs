@@ -26,7 +26,7 @@ pub enum AssembleError {
         source: std::io::Error,
     },
     /// An entry a safe assembler refuses: `..`, an absolute hard link, a device node.
-    #[error("Package `{package}` ships `{path}`, which aloft refuses: {reason} (in `{}`)", deb.display())]
+    #[error("Package `{package}` ships `{}`, which aloft refuses: {reason} (in `{}`)", path.escape_debug(), deb.display())]
     UnsafeEntry {
         /// The package.
         package: String,
@@ -74,7 +74,7 @@ pub enum AssembleError {
         message: String,
     },
     /// A `files:` source that cannot be read.
-    #[error("{origin}: cannot read `files:` source `{}`", source_path.display())]
+    #[error("{origin}: cannot read `files:` source `{}`", source_path.display().to_string().escape_debug())]
     FileSource {
         /// Where in the manifest.
         origin: String,

@@ -617,8 +617,12 @@ impl FinalLayer {
                 .map_err(|e| io(source, e))?;
             children.sort();
             for name in children {
+                let child = source.join(&name);
+                if path::has_line_break(&name.to_string_lossy()) {
+                    return Err(io(&child, std::io::Error::other(path::LINE_BREAK)));
+                }
                 let child_dest = format!("{dest}/{}", name.to_string_lossy());
-                self.copy_host(located, &source.join(&name), child_dest, epoch)?;
+                self.copy_host(located, &child, child_dest, epoch)?;
             }
         } else if file_type.is_file() {
             let default = if host_mode & 0o111 != 0 { 0o755 } else { 0o644 };

@@ -17,10 +17,19 @@ pub fn clean(raw: &str) -> Result<Vec<&str>, String> {
         match part {
             "" | "." => {}
             ".." => return Err("`..` in the path would escape the image root".into()),
+            part if has_line_break(part) => return Err(LINE_BREAK.into()),
             part => parts.push(part),
         }
     }
     Ok(parts)
+}
+
+/// Why a name with a line break is refused.
+pub const LINE_BREAK: &str = "a line break in the name (dpkg refuses such names: md5sums and the package's file list are one name per line)";
+
+/// Whether `name` holds a newline or carriage return.
+pub fn has_line_break(name: &str) -> bool {
+    name.contains(['\n', '\r'])
 }
 
 /// The image path of a .deb member: cleaned, and merged-/usr applied. `None` for the
@@ -56,6 +65,13 @@ pub fn ancestors(path: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_breaks_are_refused() {
+        assert!(image_path("./usr/share/doc/a\nb").is_err());
+        assert!(image_path("./etc/x\r").is_err());
+        assert!(image_path("./usr/share/doc/a b").is_ok());
+    }
 
     #[test]
     fn cleans_and_merges_usr() {

@@ -15,9 +15,18 @@ pub struct HttpOptions {
     pub backoff: Duration,
     /// Connect timeout.
     pub connect_timeout: Duration,
-    /// Timeout for a whole response (headers and body).
-    pub timeout: Duration,
+    /// How long a server may keep us waiting: for the response headers, and beyond the
+    /// time the body needs at [`MIN_BYTES_PER_SECOND`]. A stalled mirror fails an
+    /// attempt after about this long instead of hanging.
+    pub stall_timeout: Duration,
 }
+
+/// The slowest transfer that still counts as progress: a body gets `stall_timeout` plus
+/// its size at this rate before the attempt is given up.
+pub const MIN_BYTES_PER_SECOND: u64 = 32 * 1024;
+
+/// A body of unknown size (InRelease) gets this long past `stall_timeout`.
+const UNKNOWN_SIZE_ALLOWANCE: Duration = Duration::from_secs(60);
 
 impl Default for HttpOptions {
     fn default() -> Self {
@@ -25,7 +34,7 @@ impl Default for HttpOptions {
             attempts: 4,
             backoff: Duration::from_millis(500),
             connect_timeout: Duration::from_secs(15),
-            timeout: Duration::from_secs(300),
+            stall_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -49,8 +58,8 @@ impl HttpClient {
     pub fn new(options: HttpOptions) -> HttpClient {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_connect(Some(options.connect_timeout))
-            .timeout_global(Some(options.timeout))
+            .timeout_connect(Some(options.connect_timeout.min(options.stall_timeout)))
+            .timeout_recv_response(Some(options.stall_timeout))
             .user_agent(concat!("aloft/", env!("CARGO_PKG_VERSION")))
             .build();
         HttpClient {
@@ -130,7 +139,16 @@ impl HttpClient {
                 .map(|_| ())
                 .map_err(|e| Attempt::Fatal(e.to_string()));
         }
-        let mut response = match self.agent.get(url).call() {
+        let body_time = expected_len.map_or(UNKNOWN_SIZE_ALLOWANCE, |len| {
+            Duration::from_secs(len / MIN_BYTES_PER_SECOND)
+        });
+        let request = self
+            .agent
+            .get(url)
+            .config()
+            .timeout_recv_body(Some(self.options.stall_timeout + body_time))
+            .build();
+        let mut response = match request.call() {
             Ok(response) => response,
             Err(err) => {
                 return Err(match err {

@@ -222,9 +222,9 @@ pub struct AssembleArgs {
     /// (`URL/archive/<archive>/<Release date>/<pool path>`).
     #[arg(long, env = "ALOFT_SNAPSHOT_MIRROR")]
     pub snapshot_mirror: Option<String>,
-    /// Layers built and downloads made at once [default: the number of CPUs].
-    #[arg(long, env = "ALOFT_JOBS")]
-    pub jobs: Option<usize>,
+    /// Layers built and downloads made at once, 1 to 64 [default: the number of CPUs].
+    #[arg(long, env = "ALOFT_JOBS", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
     /// The architecture `docker load` gets from an oci-archive [default: the host's if
     /// built, else the first].
     #[arg(long)]
@@ -249,6 +249,11 @@ pub struct AssembleArgs {
     /// warnings.
     #[arg(long)]
     pub strict: bool,
+    /// Let `files:` copy host files from outside the project (the directory holding
+    /// `aloft.toml`, else the manifest's directory); refused otherwise, so that a
+    /// manifest from elsewhere cannot copy `/etc/shadow` into an image.
+    #[arg(long)]
+    pub allow_outside_files: bool,
     #[command(flatten)]
     pub repo: RepoArgs,
 }

@@ -50,12 +50,16 @@ fn cache_dir(flag: Option<&Path>, project: Option<&Project>) -> Result<Cache> {
         .ok_or_else(|| miette!("No cache directory: set `--cache-dir`, `ALOFT_CACHE_DIR`, `XDG_CACHE_HOME` or `HOME`"))
 }
 
-/// Download settings; `ALOFT_HTTP_ATTEMPTS` and `ALOFT_HTTP_BACKOFF_MS` tune retries.
+/// Download settings; `ALOFT_HTTP_ATTEMPTS` and `ALOFT_HTTP_BACKOFF_MS` tune retries,
+/// `ALOFT_HTTP_TIMEOUT` (seconds, default 30) how long a stalled server is waited for.
 fn http_options() -> HttpOptions {
     let mut options = HttpOptions::default();
     let number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
     if let Some(attempts) = number("ALOFT_HTTP_ATTEMPTS") {
         options.attempts = u32::try_from(attempts.clamp(1, 20)).unwrap_or(4);
+    }
+    if let Some(seconds) = number("ALOFT_HTTP_TIMEOUT") {
+        options.stall_timeout = std::time::Duration::from_secs(seconds.clamp(1, 3600));
     }
     if let Some(ms) = number("ALOFT_HTTP_BACKOFF_MS") {
         options.backoff = std::time::Duration::from_millis(ms);
@@ -122,6 +126,44 @@ impl ManifestTarget {
             inputs.push(project.root.join("aloft.toml"));
         }
         inputs
+    }
+
+    /// The directory `files:` may copy from: the project root, else the manifest's.
+    fn files_root(&self) -> PathBuf {
+        match &self.project {
+            Some(project) => project.root.clone(),
+            None => self
+                .path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        }
+    }
+
+    /// Refuses a `files:` source outside [`ManifestTarget::files_root`] (links in its
+    /// parents followed): a manifest copies the project's files, not the host's.
+    pub fn refuse_files_outside_the_project(&self) -> Result<()> {
+        let root = self.files_root();
+        let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
+        for file in &self.manifest.files {
+            let source = &file.value.source;
+            // The source itself is copied as it is (a link stays a link); its parents
+            // are followed, as the copy follows them.
+            let parent = source.parent().unwrap_or(Path::new("."));
+            let Ok(parent) = parent.canonicalize() else {
+                continue; // A missing source is reported, with its line, when it is copied.
+            };
+            if !parent.starts_with(&canonical_root) {
+                return Err(miette!(
+                    help = "copy the file into the project, or pass --allow-outside-files",
+                    "{}: `files:` source `{}` is outside the project `{}`",
+                    file.origin,
+                    file.value.source_as_written,
+                    root.display()
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Refuses `output` (named `what` in the error) when writing it would replace or

@@ -158,6 +158,9 @@ impl AssembleSettings {
             ));
         }
         target.refuse_overwriting_an_input(&args.output, "The output")?;
+        if !args.allow_outside_files {
+            target.refuse_files_outside_the_project()?;
+        }
         if !is_layout_output(&args.output) {
             aloft_fs::check_replaceable(&args.output).into_diagnostic()?;
         }
@@ -175,10 +178,11 @@ impl AssembleSettings {
             .filter(|a| args.arch.is_empty() || args.arch.contains(a))
             .cloned()
             .collect();
-        let jobs = args
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-            .max(1);
+        let jobs = args.jobs.map_or_else(
+            // The machine's CPUs, within the bound an explicit --jobs has.
+            || std::thread::available_parallelism().map_or(2, |n| n.get().min(64)),
+            usize::from,
+        );
         Ok(AssembleSettings {
             target,
             repo,

@@ -4,6 +4,20 @@ use super::*;
 
 // 4. Bad input: clear errors, nothing half-written
 
+/// `assemble manifests/app.yaml -o app.tar --locked` with `env` set.
+fn assemble_app_with(ctx: &Ctx, env: &[(&str, &str)]) -> Output {
+    ctx.aloft_with(
+        &[
+            "assemble",
+            "manifests/app.yaml",
+            "-o",
+            "app.tar",
+            "--locked",
+        ],
+        env,
+    )
+}
+
 #[test]
 fn a_truncated_download_is_retried() {
     let ctx = locked_app();
@@ -30,6 +44,53 @@ fn a_server_error_is_retried() {
     assert_eq!(requests_of(&ctx.server, &hello), 2);
     assert!(stderr(&output).contains("HTTP 500"), "{}", stderr(&output));
     assert_eq!(digest, clean_digest(&ctx));
+}
+
+/// A server that stops answering: the attempt is given up after ALOFT_HTTP_TIMEOUT (1 s
+/// here; the server holds its answer 3 s) and retried, instead of hanging for minutes.
+#[test]
+fn a_stalled_server_times_out_and_is_retried() {
+    let ctx = locked_app();
+    let (hello, _) = pool(&ctx, "hello");
+    ctx.server
+        .fault(&hello, Fault::Delay(std::time::Duration::from_secs(3)), 1);
+    let output = assemble_app_with(&ctx, &[("ALOFT_HTTP_TIMEOUT", "1")]);
+    let digest = digest_line(&output);
+    assert_eq!(requests_of(&ctx.server, &hello), 2);
+    let text = stderr(&output);
+    assert!(
+        text.contains("download failed; retrying") && text.contains("imeout"),
+        "{text}"
+    );
+    assert_eq!(digest, clean_digest(&ctx));
+}
+
+/// A job count is bounded: thousands of connections at once would fail on DNS and
+/// sockets, not on the count.
+#[test]
+fn job_counts_outside_one_to_sixty_four_are_refused() {
+    let ctx = locked_app();
+    for (flag, env) in [(Some("10000"), None), (Some("0"), None), (None, Some("65"))] {
+        let mut args = vec!["assemble", "manifests/app.yaml", "-o", "app.tar"];
+        if let Some(jobs) = flag {
+            args.extend(["--jobs", jobs]);
+        }
+        let vars: Vec<(&str, &str)> = env.map(|jobs| ("ALOFT_JOBS", jobs)).into_iter().collect();
+        let output = ctx.aloft_with(&args, &vars);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("not in 1..=64"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    assert!(!ctx.path("app.tar").exists());
+    digest_line(&assemble(
+        &ctx,
+        "manifests/app.yaml",
+        "app.tar",
+        &["--jobs", "64"],
+    ));
 }
 
 #[test]
@@ -94,16 +155,7 @@ fn an_unreachable_mirror_is_reported() {
     let dead = ctx.server.url().to_owned();
     // The manifest's port closes: the old server is dropped.
     ctx.server = TestServer::serve(ctx.repo.root());
-    let output = ctx.aloft_with(
-        &[
-            "assemble",
-            "manifests/app.yaml",
-            "-o",
-            "app.tar",
-            "--locked",
-        ],
-        &[("ALOFT_HTTP_ATTEMPTS", "2")],
-    );
+    let output = assemble_app_with(&ctx, &[("ALOFT_HTTP_ATTEMPTS", "2")]);
     fails_with(
         &output,
         &[
@@ -300,6 +352,7 @@ fn entries_that_could_escape_or_are_devices_are_refused() {
             DebEntryKind::Hardlink("./usr/bin/tool".into()),
             0o755,
         )),
+        FixturePackage::new("newline", "1.0").file("usr/share/newline/a\nb", b"x", 0o644),
         FixturePackage::new("tolink", "1.0")
             .entry(DebFile::new("usr/bin", DebEntryKind::Dir, 0o755))
             .entry(DebFile::new(
@@ -338,6 +391,14 @@ fn entries_that_could_escape_or_are_devices_are_refused() {
         &[
             "Package `devnode` ships `dev/null`",
             "device nodes are not installed into images",
+        ],
+    );
+    refused(
+        &ctx,
+        "newline",
+        &[
+            "Package `newline` ships `usr/share/newline/a\\nb`",
+            "a line break in the name (dpkg refuses such names",
         ],
     );
     for package in ["dangling", "tolink"] {

@@ -168,3 +168,69 @@ fn paths_and_files_that_contradict_each_other_or_a_package_are_refused() {
         assert!(!ctx.path("clash.tar").exists(), "{extra}");
     }
 }
+
+/// `files:` copies the project's files, not the host's: a source outside the project
+/// (by `..` or through a link among its parents) needs `--allow-outside-files`.
+#[test]
+fn files_from_outside_the_project_need_a_flag() {
+    let ctx = ctx();
+    let outside = tempfile::tempdir().unwrap();
+    write_mode(&outside.path().join("secret"), b"not for images\n", 0o600);
+    std::fs::create_dir_all(ctx.path("host")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), ctx.path("host/escape")).unwrap();
+    let relative = pathdiff_from_manifests(&ctx, &outside.path().join("secret"));
+    for source in [relative.as_str(), "../host/escape/secret"] {
+        ctx.manifest(
+            "app",
+            APP,
+            &format!("archs: [amd64]\nfiles:\n  - {{source: {source}, path: /etc/secret}}\n"),
+        );
+        fails_with(
+            &assemble(&ctx, "manifests/app.yaml", "app.tar", &[]),
+            &[
+                "manifests/app.yaml:",
+                &format!("`files:` source `{source}` is outside the project"),
+                "--allow-outside-files",
+            ],
+        );
+        assert!(!ctx.path("app.tar").exists());
+        digest_line(&assemble(
+            &ctx,
+            "manifests/app.yaml",
+            "app.tar",
+            &["--allow-outside-files"],
+        ));
+        std::fs::remove_file(ctx.path("app.tar")).unwrap();
+    }
+}
+
+/// `path` relative to the project's `manifests/` directory (`../../..../secret`).
+fn pathdiff_from_manifests(ctx: &Ctx, path: &Path) -> String {
+    let depth = ctx.path("manifests").components().count() - 1;
+    format!(
+        "{}{}",
+        "../".repeat(depth),
+        path.strip_prefix("/").unwrap().display()
+    )
+}
+
+/// A host file whose name has a line break cannot be listed in status.d's md5sums.
+#[test]
+fn files_with_a_line_break_in_the_name_are_refused() {
+    let ctx = ctx();
+    write_mode(&ctx.path("host/static/a\nb.html"), b"x\n", 0o644);
+    ctx.manifest(
+        "app",
+        APP,
+        "archs: [amd64]\nfiles:\n  - {source: ../host/static, path: /srv/static}\n",
+    );
+    fails_with(
+        &assemble(&ctx, "manifests/app.yaml", "app.tar", &[]),
+        &[
+            "manifests/app.yaml:",
+            "host/static/a\\nb.html",
+            "a line break in the name",
+        ],
+    );
+    assert!(!ctx.path("app.tar").exists());
+}

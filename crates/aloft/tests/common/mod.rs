@@ -68,6 +68,7 @@ impl Ctx {
             "ALOFT_JOBS",
             "ALOFT_LOG",
             "ALOFT_HTTP_ATTEMPTS",
+            "ALOFT_HTTP_TIMEOUT",
             "XDG_CACHE_HOME",
             "SOURCE_DATE_EPOCH",
         ] {

@@ -120,6 +120,28 @@ fn locks_a_closure_and_is_byte_identical_on_rerun() {
     assert_eq!(ctx.lock_text("fpm"), first);
 }
 
+/// A lock is a file to commit: 0644 whatever the umask (the temp file it is renamed from
+/// is made 0600).
+#[test]
+fn the_lock_is_readable_by_all_under_a_strict_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let ctx = Ctx::new();
+    ctx.manifest("cli", &["php8.4-cli"], "archs: [amd64]\n");
+    let output = ctx
+        .command("sh")
+        .arg("-c")
+        .arg("umask 077; exec \"$0\" lock manifests/cli.yaml")
+        .arg(env!("CARGO_BIN_EXE_aloft"))
+        .output()
+        .unwrap();
+    ok(&output);
+    let mode = std::fs::metadata(ctx.path("lockfiles/cli.lock.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o644);
+}
+
 #[test]
 fn offline_uses_the_cache_and_fails_without_it() {
     let ctx = Ctx::new();
