@@ -103,3 +103,50 @@ fn cache_clean_empties_the_layers_or_everything() {
         &["--offline"],
     );
 }
+
+/// Four builds of one lock at once into one cold cache: every one succeeds with the
+/// clean digest (each .deb and layer is written to a temp file of its own and renamed),
+/// no temp file is left, and a warm build afterwards agrees.
+#[test]
+fn concurrent_builds_into_one_cache_agree_and_leave_it_sound() {
+    let ctx = locked_app();
+    let clean = clean_digest(&ctx);
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            ctx.command(env!("CARGO_BIN_EXE_aloft"))
+                .args([
+                    "assemble",
+                    "manifests/app.yaml",
+                    "-o",
+                    &format!("app-{i}.tar"),
+                    "--locked",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        assert_eq!(digest_line(&child.wait_with_output().unwrap()), clean);
+    }
+    for dir in [
+        "debs-v1/sha256",
+        "layers-v1/tmp",
+        "layers-v1/keys",
+        "layers-v1/blobs/sha256",
+    ] {
+        let leftovers: Vec<String> = files_in(&ctx.cache.join(dir))
+            .into_iter()
+            .filter(|f| f.starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "{dir}: {leftovers:?}");
+    }
+    let warm = assemble(&ctx, "manifests/app.yaml", "app.tar", &["--locked"]);
+    assert_eq!(digest_line(&warm), clean);
+    assert!(
+        stderr(&warm).contains("(0 .debs downloaded)"),
+        "{}",
+        stderr(&warm)
+    );
+}
