@@ -234,3 +234,26 @@ fn files_with_a_line_break_in_the_name_are_refused() {
     );
     assert!(!ctx.path("app.tar").exists());
 }
+
+/// What does not contradict is resolved as the kernel would: a file written below a
+/// `paths:` link lands where the link points, once, and the link stays a link.
+#[test]
+fn a_file_below_a_link_lands_where_the_link_points_once() {
+    let ctx = ctx();
+    write_mode(&ctx.path("host/app.conf"), b"x = 1\n", 0o644);
+    ctx.manifest(
+        "app",
+        APP,
+        "archs: [amd64]\npaths:\n  - {path: /srv/data, type: directory}\n  - {path: /data, type: symlink, source: /srv/data}\nfiles:\n  - {source: ../host/app.conf, path: /data/app.conf}\n",
+    );
+    digest_line(&assemble(&ctx, "manifests/app.yaml", "app.tar", &[]));
+    let image = read_archive(&ctx.path("app.tar"));
+    let platform = image.platform();
+    let last = platform.final_layer();
+    let paths = last.paths();
+    let unique: BTreeSet<&str> = paths.iter().copied().collect();
+    assert_eq!(unique.len(), paths.len(), "a path twice: {paths:?}");
+    assert_eq!(last.text("srv/data/app.conf"), "x = 1\n");
+    assert!(last.find("data/app.conf").is_none(), "{paths:?}");
+    assert!(last.find("data").is_some());
+}
