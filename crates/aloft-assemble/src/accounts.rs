@@ -11,6 +11,9 @@ pub const PASSWD_MASTER: &str = "usr/share/base-passwd/passwd.master";
 pub const GROUP_MASTER: &str = "usr/share/base-passwd/group.master";
 
 /// Used when no package ships base-passwd: just root, and nogroup for nobody.
+/// The home of an account that has none (`nobody`, `_apt`): never created.
+pub(crate) const NO_HOME: &str = "/nonexistent";
+
 const FALLBACK_PASSWD: &str = "root:*:0:0:root:/root:/usr/sbin/nologin\nnobody:*:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
 const FALLBACK_GROUP: &str = "root:*:0:\nnogroup:*:65534:\n";
 
@@ -113,7 +116,10 @@ pub fn account_files(
             u.username, u.uid, u.gid, u.homedir, u.shell
         ));
         users.push((u.username.clone(), u.uid));
-        homes.push((u.homedir.clone(), u.uid, u.gid));
+        // Debian's home that must not exist (adduser and useradd never make it).
+        if u.homedir != NO_HOME {
+            homes.push((u.homedir.clone(), u.uid, u.gid));
+        }
     }
     let run_as = match &accounts.run_as {
         None => None,

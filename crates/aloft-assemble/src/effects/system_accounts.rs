@@ -195,7 +195,7 @@ impl<'a> AccountDb<'a> {
             self.add_member(&user.name, extra)?;
         }
         let default_home = if adduser && user.system {
-            "/nonexistent".to_owned()
+            crate::accounts::NO_HOME.to_owned()
         } else {
             format!("/home/{}", user.name)
         };
@@ -223,7 +223,7 @@ impl<'a> AccountDb<'a> {
             (AccountTool::Adduser, None) => true,
             (AccountTool::Useradd, None) => false,
         };
-        let home = (create && home != "/nonexistent").then_some(home);
+        let home = (create && home != crate::accounts::NO_HOME).then_some(home);
         Ok(Some(Added { uid, gid, home }))
     }
 

@@ -364,3 +364,25 @@ fn rebuilds_are_byte_identical_whatever_the_cache_umask_zone_jobs_locale_paths_a
         .mode();
     assert_eq!(mode & 0o777, 0o644);
 }
+
+/// A manifest user whose home is `/nonexistent` (Debian's home that must not exist) gets
+/// none, as adduser and useradd leave it; another user's home is made and owned.
+#[test]
+fn a_nonexistent_home_is_never_made() {
+    let ctx = ctx();
+    ctx.manifest(
+        "app",
+        APP,
+        "archs: [amd64]\naccounts:\n  users:\n    - {username: svc, uid: 901, homedir: /nonexistent}\n    - {username: app, uid: 902}\n",
+    );
+    digest_line(&assemble(&ctx, "manifests/app.yaml", "app.tar", &[]));
+    let image = read_archive(&ctx.path("app.tar"));
+    let platform = image.platform();
+    let last = platform.final_layer();
+    assert!(
+        last.text("etc/passwd")
+            .contains("svc:*:901:901::/nonexistent:")
+    );
+    assert!(last.find("nonexistent").is_none(), "{:?}", last.paths());
+    assert_eq!(last.get("home/app").uid, 902);
+}
