@@ -17,4 +17,4 @@ pub use error::{DebMismatch, LockError};
 pub use outdated::{OutdatedReport, Update, outdated_report, render_outdated};
 pub use repositories::RepositoryOptions;
 pub use resolve::{LockTarget, Upgrade, resolve_lock};
-pub use verify::{LockedDebs, verify_locked_debs};
+pub use verify::{LockedControl, LockedDebs, read_locked_controls, verify_locked_debs};

@@ -47,12 +47,38 @@ pub fn verify_locked_debs(
 ) -> Result<(), LockError> {
     for arch in archs {
         let entries = debs.lock.packages.get(arch).map_or(&[][..], Vec::as_slice);
-        let packages = aloft_fs::try_map_parallel(entries, jobs, None, |entry| {
-            declared_package(debs, arch, entry)
-        })?;
+        let packages = read_locked_controls(debs, arch, jobs)?
+            .into_iter()
+            .map(|control| control.package)
+            .collect();
         check_closure(debs, arch, entries, packages)?;
     }
     Ok(())
+}
+
+/// A locked package as its .deb declares it.
+#[derive(Debug, Clone)]
+pub struct LockedControl {
+    /// The control paragraph, as an index entry (with the lock's Filename, Size, SHA256).
+    pub package: BinaryPackage,
+    /// `Installed-Size`, in bytes (dpkg's estimate of what it unpacks to).
+    pub installed_size: u64,
+}
+
+/// The control of each of `arch`'s locked .debs, in lock order, each checked against its
+/// entry (name, version, architecture, source), read on `jobs` threads.
+///
+/// # Errors
+/// As [`verify_locked_debs`], but for the closure.
+pub fn read_locked_controls(
+    debs: &LockedDebs<'_>,
+    arch: &str,
+    jobs: usize,
+) -> Result<Vec<LockedControl>, LockError> {
+    let entries = debs.lock.packages.get(arch).map_or(&[][..], Vec::as_slice);
+    aloft_fs::try_map_parallel(entries, jobs, None, |entry| {
+        declared_package(debs, arch, entry)
+    })
 }
 
 /// The package `entry`'s .deb declares, as an index paragraph, once it matches `entry`.
@@ -60,7 +86,7 @@ fn declared_package(
     debs: &LockedDebs<'_>,
     arch: &str,
     entry: &LockedPackage,
-) -> Result<BinaryPackage, LockError> {
+) -> Result<LockedControl, LockError> {
     let path = (debs.deb_path)(&entry.sha256);
     let label = format!("{} ({})", entry.pool_path, path.display());
     let deb_error = |source: aloft_deb::Error| LockError::Deb {
@@ -113,6 +139,12 @@ fn declared_package(
             package.source_version(),
         ),
     ];
+    let installed_size = aloft_deb::paragraphs(&label, &control)
+        .next()
+        .and_then(Result::ok)
+        .and_then(|fields| fields.get("Installed-Size"))
+        .and_then(|kib| kib.trim().parse::<u64>().ok())
+        .map_or(0, |kib| kib * 1024);
     for (field, locked, declared) in fields {
         if locked != declared {
             return Err(LockError::NotItsDeb(Box::new(DebMismatch {
@@ -126,7 +158,10 @@ fn declared_package(
             })));
         }
     }
-    Ok(package)
+    Ok(LockedControl {
+        package,
+        installed_size,
+    })
 }
 
 /// The manifest resolved with `packages` (the lock's, for `arch`) as the only candidates

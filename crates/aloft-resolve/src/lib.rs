@@ -6,11 +6,13 @@
 //! point; [`version_skew`] compares the architectures' closures; [`ResolveError`] names the package, relation and the chain that led to it.
 
 mod error;
+mod graph;
 mod resolver;
 mod skew;
 mod universe;
 
 pub use error::ResolveError;
+pub use graph::DependencyGraph;
 pub use resolver::{ResolveRequest, resolve_arch};
 pub use skew::{VersionSkew, version_skew};
 pub use universe::RepositoryPackages;

@@ -40,6 +40,10 @@ pub enum Command {
     Outdated(OutdatedArgs),
     /// Print (or write) the SBOM attached to an image aloft built.
     Sbom(SbomArgs),
+    /// Why a package is in the image, and what it costs: with PACKAGE, the chain from a
+    /// requested package, who needs it and what it alone brings in; without, every
+    /// package by size.
+    Why(WhyArgs),
 }
 
 /// An SBOM format `aloft sbom` reads.
@@ -76,6 +80,22 @@ pub struct OutdatedArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub repo: RepoArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WhyArgs {
+    /// The manifest (YAML); its lock must be up to date.
+    pub manifest: PathBuf,
+    /// The package to explain [default: list every package].
+    pub package: Option<String>,
+    /// The architecture [default: the manifest's first].
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// Its lock [default: as for `aloft lock`].
+    #[arg(long)]
+    pub lockfile: Option<PathBuf>,
     #[command(flatten)]
     pub repo: RepoArgs,
 }

@@ -6,14 +6,14 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use aloft_assemble::{AssembleOptions, LayerCache, PackageInput, assemble_image};
-use aloft_fetch::{DebCache, DebFetchOptions, DebRequest, HttpClient, fetch_debs};
+use aloft_fetch::DebCache;
 use aloft_lockfile::Lockfile;
 use aloft_oci::{ImageRef, ImageSpec, platform_for_debian_arch};
-use indicatif::{ProgressBar, ProgressStyle};
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
 
 use crate::cli::AssembleArgs;
 use crate::commands::assemble_sboms;
+use crate::commands::fetch::{FetchPlan, fetch_packages, locked_debs};
 use crate::commands::lock::{check_lock, write_lock};
 use aloft_lock::{RepositoryOptions, Upgrade};
 use aloft_oci::{AttachedEntry, DigestReport, Expected, LayerEntry, PlatformEntry, mismatch};
@@ -200,7 +200,14 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
     let settings = AssembleSettings::resolve(args)?;
     sweep_stale_temps(args, &settings);
     let lock = ensure_lock(args, &settings, quiet)?;
-    let (deb_cache, downloaded) = fetch_packages(args, &settings, &lock, quiet)?;
+    let plan = FetchPlan {
+        target: &settings.target,
+        repo: &settings.repo,
+        archs: &settings.archs,
+        jobs: settings.jobs,
+        snapshot_mirror: args.snapshot_mirror.as_deref(),
+    };
+    let (deb_cache, downloaded) = fetch_packages(&plan, &lock, quiet)?;
     verify_lock(&settings, &lock, &deb_cache)?;
     let epoch = source_date_epoch(&lock)?;
     let options = AssembleOptions {
@@ -277,96 +284,11 @@ fn ensure_lock(args: &AssembleArgs, settings: &AssembleSettings, quiet: bool) ->
     }
 }
 
-/// Every .deb of the selected archs, once, verified into the cache; returns the .deb
-/// bucket and how many were downloaded.
-fn fetch_packages(
-    args: &AssembleArgs,
-    settings: &AssembleSettings,
-    lock: &Lockfile,
-    quiet: bool,
-) -> Result<(DebCache, usize)> {
-    let mut requests: Vec<DebRequest> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for arch in &settings.archs {
-        for p in lock.packages.get(arch).into_iter().flatten() {
-            if seen.insert(p.sha256.clone()) {
-                requests.push(DebRequest {
-                    package: p.name.clone(),
-                    version: p.version.clone(),
-                    repository: p.repository.clone(),
-                    pool_path: p.pool_path.clone(),
-                    sha256: p.sha256.clone(),
-                    size: p.size,
-                });
-            }
-        }
-    }
-    let repo = &settings.repo;
-    let sources = if repo.offline {
-        aloft_fetch::DebSources::default()
-    } else {
-        aloft_lock::repositories::pool_sources(
-            &settings.target.manifest,
-            lock,
-            repo,
-            args.snapshot_mirror.as_deref(),
-        )
-        .into_diagnostic()?
-    };
-    let deb_cache = DebCache::new(&repo.cache);
-    let total: u64 = requests.iter().map(|r| r.size).sum();
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(total)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{msg:>12} [{bar:30}] {bytes}/{total_bytes} {eta}")
-            .into_diagnostic()?
-            .progress_chars("=> "),
-    );
-    bar.set_message("packages");
-    let downloaded = std::sync::atomic::AtomicUsize::new(0);
-    let client = HttpClient::new(repo.http.clone());
-    fetch_debs(
-        &client,
-        &deb_cache,
-        &requests,
-        &sources,
-        &DebFetchOptions {
-            offline: repo.offline,
-            jobs: settings.jobs,
-        },
-        &|request, fetched| {
-            if fetched {
-                downloaded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tracing::debug!(package = request.package, "downloaded");
-            }
-            bar.inc(request.size);
-        },
-    )
-    .into_diagnostic()
-    .wrap_err_with(|| {
-        format!(
-            "Cannot fetch the packages of `{}`",
-            settings.target.path.display()
-        )
-    })?;
-    bar.finish_and_clear();
-    Ok((deb_cache, downloaded.into_inner()))
-}
-
 /// The lock must be what its .debs and its manifest say before it is built from: each
 /// .deb the package its entry names, the set the manifest's closure.
 fn verify_lock(settings: &AssembleSettings, lock: &Lockfile, deb_cache: &DebCache) -> Result<()> {
     let deb_path = |sha256: &str| deb_cache.path(sha256);
-    let debs = aloft_lock::LockedDebs {
-        manifest_path: &settings.target.path,
-        manifest: &settings.target.manifest,
-        lock_path: &settings.target.lock_path,
-        lock,
-        deb_path: &deb_path,
-    };
+    let debs = locked_debs(&settings.target, lock, &deb_path);
     let started = Instant::now();
     aloft_lock::verify_locked_debs(&debs, &settings.archs, settings.jobs).into_diagnostic()?;
     tracing::debug!(

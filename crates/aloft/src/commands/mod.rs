@@ -4,9 +4,11 @@ mod assemble;
 mod assemble_sboms;
 mod cache;
 mod diff;
+mod fetch;
 mod lock;
 mod outdated;
 mod sbom;
+mod why;
 
 use std::process::ExitCode;
 
@@ -23,5 +25,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Diff(args) => diff::diff(&args),
         Command::Outdated(args) => outdated::outdated(&args),
         Command::Sbom(args) => sbom::sbom(&args),
+        Command::Why(args) => why::why(&args, cli.global.quiet),
     }
 }

@@ -21,6 +21,7 @@ mod output_paths;
 mod sbom;
 mod services;
 mod tampered_locks;
+mod why;
 
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
