@@ -6,6 +6,7 @@
 mod apache;
 mod busybox;
 mod ca_certificates;
+mod java_cacerts;
 mod ld_so_cache;
 mod localtime;
 mod scripts;
@@ -60,6 +61,21 @@ impl EffectsRecord {
             .entry(package.to_owned())
             .or_default()
             .push(item);
+    }
+
+    /// Records `effect` as doing natively all that `package`'s postinst is for (it runs a
+    /// program aloft does not run to make one file): what the reader could not decide
+    /// in the script is then no gap, and the script's own bookkeeping effects (state
+    /// markers) are dropped with it.
+    fn replace_script(&mut self, package: &str, effect: AppliedEffect) {
+        self.not_applied
+            .entry(package.to_owned())
+            .or_default()
+            .retain(|item| item.line == 0);
+        if self.not_applied.get(package).is_some_and(Vec::is_empty) {
+            self.not_applied.remove(package);
+        }
+        self.packages.insert(package.to_owned(), vec![effect]);
     }
 
     fn add(&mut self, package: &str, effect: AppliedEffect) {
@@ -238,10 +254,14 @@ const EARLY_EFFECTS: [Effect; 6] = [
     tmpfiles::apply,
 ];
 
-/// The effects that read what `files:` added: the CA bundle (local certificates under
-/// /usr/local/share/ca-certificates are trusted too) and /etc/ld.so.cache (libraries
-/// under /usr/local/lib are found too).
-const LATE_EFFECTS: [Effect; 2] = [ca_certificates::apply, ld_so_cache::apply];
+/// The effects that read what `files:` added: the CA bundle and Java's keystore made
+/// from it (local certificates under /usr/local/share/ca-certificates are trusted too)
+/// and /etc/ld.so.cache (libraries under /usr/local/lib are found too).
+const LATE_EFFECTS: [Effect; 3] = [
+    ca_certificates::apply,
+    java_cacerts::apply,
+    ld_so_cache::apply,
+];
 
 /// Applies [`EARLY_EFFECTS`]; [`apply_late_effects`] does the rest and writes the record.
 pub(crate) fn apply_effects(

@@ -182,6 +182,76 @@ fn the_ca_bundle_and_its_links_are_made() {
     );
 }
 
+/// ca-certificates-java's keystore: every `.pem` link of /etc/ssl/certs (system and
+/// local CAs) as a trusted certificate of a JKS keystore under `debian:<link name>`,
+/// protected by /etc/default/cacerts' storepass, dated the build's epoch; the postinst
+/// (which would run Java) leaves no gap and no marker behind.
+#[test]
+fn the_java_keystore_holds_every_ca_of_the_bundle() {
+    let accv = mozilla_root("ACCVRAIZ1.crt");
+    let local = mozilla_root("Actalis_Authentication_Root_CA.crt");
+    let ctx = ctx_with(vec![
+        FixturePackage::new("ca-certificates", "20250419")
+            .arch("all")
+            .file("usr/sbin/update-ca-certificates", b"#!/bin/sh\n", 0o755)
+            .file("usr/share/ca-certificates/mozilla/ACCVRAIZ1.crt", accv.as_bytes(), 0o644),
+        FixturePackage::new("ca-certificates-java", "20240118")
+            .arch("all")
+            .depends("ca-certificates")
+            .file("etc/ca-certificates/update.d/jks-keystore", b"#!/bin/sh\n", 0o755)
+            .file(
+                "etc/default/cacerts",
+                b"#storepass=''\ncacerts_updates=yes\nstorepass='s3cret!'\n",
+                0o600,
+            )
+            .control_file(
+                "postinst",
+                b"#!/bin/sh\nset -e\nstorepass='changeit'\nif [ -f /etc/default/cacerts ]; then\n    . /etc/default/cacerts\nfi\nif [ \"$1\" = configure ] && [ -z \"$2\" ]; then\n  touch /var/lib/ca-certificates-java/fresh\n  if [ \"$cacerts_updates\" = yes ]; then java -jar /usr/share/ca-certificates-java/ca-certificates-java.jar; fi\nfi\n",
+            ),
+    ]);
+    write_mode(&ctx.path("host/our-ca.crt"), local.as_bytes(), 0o644);
+    ctx.manifest(
+        "java",
+        &["base-files", "base-passwd", "ca-certificates-java"],
+        "archs: [amd64]\nfiles:\n  - {source: ../host/our-ca.crt, path: /usr/local/share/ca-certificates/our-ca.crt}\n",
+    );
+    digest_line(&assemble(&ctx, "manifests/java.yaml", "java.tar", &[]));
+    let image = read_archive(&ctx.path("java.tar"));
+    let platform = image.platform();
+    let last = platform.final_layer();
+    let entry = last.get("etc/ssl/certs/java/cacerts");
+    assert_eq!(entry.mode, 0o644);
+    let mut keystore = jks::KeyStore::with_options(jks::KeyStoreOptions {
+        ordered_aliases: true,
+        ..jks::KeyStoreOptions::default()
+    });
+    keystore
+        .load(entry.data.as_slice(), b"s3cret!")
+        .expect("a JKS keystore with the storepass of /etc/default/cacerts");
+    assert_eq!(
+        keystore.aliases(),
+        ["debian:accvraiz1.pem", "debian:our-ca.pem"]
+    );
+    let trusted = keystore
+        .get_trusted_certificate_entry("debian:accvraiz1.pem")
+        .unwrap();
+    assert_eq!(trusted.certificate.cert_type, "X.509");
+    assert_eq!(
+        trusted.creation_time,
+        UNIX_EPOCH + Duration::from_secs(EPOCH)
+    );
+    assert!(last.find("var/lib/ca-certificates-java/fresh").is_none());
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    assert_eq!(
+        effects["packages"]["ca-certificates-java"][0]["effect"],
+        "java cacerts"
+    );
+    assert!(
+        effects["not_applied"].get("ca-certificates-java").is_none(),
+        "{effects}"
+    );
+}
+
 /// Effects read from postinst scripts: update-alternatives (highest priority wins, slaves
 /// only where their path exists, the state file), ucf copies, and php modules enabled in
 /// every SAPI of the image with the ini's priority; what a script does that aloft does

@@ -192,6 +192,37 @@ fn redis_answers_ping(image: &str) {
     );
 }
 
+/// `java -version` from PATH, and a trust store of at least 100 CAs through
+/// `keytool -cacerts` (Java's default store: the JRE's lib/security/cacerts links to it).
+fn java_runs_and_trusts_the_bundle(image: &str) {
+    let version = run("docker", &["run", "--rm", image]);
+    let version = String::from_utf8_lossy(&version.stderr).into_owned() + &stdout(&version);
+    assert!(
+        version.contains("openjdk version \"21"),
+        "java -version: {version}"
+    );
+    let listed = stdout(&run(
+        "docker",
+        &[
+            "run",
+            "--rm",
+            "--entrypoint",
+            "keytool",
+            image,
+            "-list",
+            "-cacerts",
+            "-storepass",
+            "changeit",
+        ],
+    ));
+    let trusted = listed.matches("trustedCertEntry").count();
+    assert!(
+        listed.contains("Keystore type: JKS") && trusted >= 100,
+        "keytool -list -cacerts: {trusted} trusted entries\n{listed}"
+    );
+    assert!(listed.contains("debian:isrg_root_x1.pem,"), "{listed}");
+}
+
 #[test]
 #[cfg_attr(
     not(aloft_live),
@@ -201,11 +232,12 @@ fn the_examples_work_as_built() {
     let root = workspace_root();
     let cache = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let checks: [(&str, UseCheck); 4] = [
+    let checks: [(&str, UseCheck); 5] = [
         ("postgresql", postgresql_initdb_starts_and_answers),
         ("mariadb", mariadb_installs_starts_and_answers),
         ("apache2", apache2_serves_the_default_page),
         ("redis", redis_answers_ping),
+        ("java", java_runs_and_trusts_the_bundle),
     ];
     let images: Vec<String> = checks
         .iter()
