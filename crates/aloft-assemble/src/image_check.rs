@@ -14,7 +14,7 @@
 //! the build is strict. The facts come from the layers' index (`exec_facts`): no second
 //! pass over the .debs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use aloft_manifest::{Entrypoint, Manifest};
@@ -272,6 +272,21 @@ fn check_exec_facts(input: &CheckInput<'_>, findings: &mut Findings) {
         path.rsplit_once('/')
             .is_some_and(|(dir, _)| path_dirs.contains(&input.layer.resolve_all(dir)))
     };
+    // The file names each package ships: a library a package's own program loads from a
+    // private directory first (the JVM's lib/server/libjvm.so, by dlopen) satisfies its
+    // other libraries' DT_NEEDED by soname once loaded, wherever it is.
+    let mut shipped: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for (path, owner, record) in input.tree.entries() {
+        if matches!(record.kind, FileKind::File { .. }) {
+            let name = path.rsplit_once('/').map_or(path, |(_, name)| name);
+            shipped.entry(owner).or_default().insert(name);
+        }
+    }
+    let ships = |owner: &str, library: &str| {
+        shipped
+            .get(owner)
+            .is_some_and(|names| names.contains(library))
+    };
     for (path, owner, record) in input.tree.entries() {
         let Some(facts) = &record.exec else { continue };
         // A file the final layer replaced is not this one any more.
@@ -329,7 +344,8 @@ fn check_exec_facts(input: &CheckInput<'_>, findings: &mut Findings) {
                 for library in needed {
                     let found = dirs
                         .iter()
-                        .any(|dir| input.is_file(&format!("{dir}/{library}")));
+                        .any(|dir| input.is_file(&format!("{dir}/{library}")))
+                        || ships(owner, library);
                     if !found {
                         findings.add(
                             "library",

@@ -29,6 +29,18 @@ fn checked_packages() -> Vec<FixturePackage> {
                 &dynamic_object(EM_AARCH64, None, &["libfoo.so.1"], None),
                 0o644,
             )
+            // A private library the package's own program loads first (the JVM's
+            // lib/server/libjvm.so): its soname satisfies its siblings' DT_NEEDED.
+            .file(
+                "usr/lib/app/libattach.so",
+                &dynamic_object(EM_X86_64, None, &["libjvm.so"], None),
+                0o644,
+            )
+            .file(
+                "usr/lib/app/server/libjvm.so",
+                &shared_object(EM_X86_64, Some("libjvm.so")),
+                0o644,
+            )
             .file("usr/bin/tool", b"#!/usr/bin/env python3\nprint()\n", 0o755)
             .file("usr/bin/run.sh", b"#!/bin/sh\nexec app\n", 0o755)
             .file(
@@ -79,6 +91,7 @@ fn missing_libraries_interpreters_entrypoint_and_owners_are_named() {
     for absent in [
         "libfoo.so.1` is not",
         "libpriv.so",
+        "libjvm.so",
         "example.sh",
         "/usr/bin/make",
     ] {
