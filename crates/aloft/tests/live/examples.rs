@@ -223,6 +223,50 @@ fn java_runs_and_trusts_the_bundle(image: &str) {
     assert!(listed.contains("debian:isrg_root_x1.pem,"), "{listed}");
 }
 
+/// Node's TLS roots, ICU and user: what `node -e` reports in the image.
+fn node_runs_with_icu_and_the_bundle(image: &str) {
+    let script = "console.log([process.versions.node.split('.')[0], require('tls').rootCertificates.length, require('os').userInfo().username, new Intl.NumberFormat('de-DE').format(1234.5)].join(' '))";
+    let out = stdout(&run("docker", &["run", "--rm", image, "-e", script]));
+    let fields: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(fields.len(), 4, "node: {out}");
+    assert!(fields[1].parse::<usize>().unwrap_or(0) >= 100, "node: {out}");
+    assert_eq!(fields[2..], ["nonroot", "1.234,5"], "node: {out}");
+}
+
+/// Python's ssl loads the CA bundle; the standard library imports; UTF-8 throughout.
+fn python_runs_with_ssl_and_the_bundle(image: &str) {
+    let script = "import ssl, json, asyncio, email, http.client, sqlite3, sys, getpass; s = ssl.create_default_context().cert_store_stats(); print(sys.version_info[0], s['x509_ca'], getpass.getuser(), sys.getfilesystemencoding())";
+    let out = stdout(&run("docker", &["run", "--rm", image, "-c", script]));
+    let fields: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(fields.len(), 4, "python3: {out}");
+    assert_eq!(fields[0], "3", "python3: {out}");
+    assert!(fields[1].parse::<usize>().unwrap_or(0) >= 100, "python3: {out}");
+    assert_eq!(fields[2..], ["nonroot", "utf-8"], "python3: {out}");
+}
+
+/// A C++ program built on the host (exceptions, threads, iostreams: libstdc++ and
+/// libgcc_s) runs in the image, as distroless cc's users copy theirs in.
+fn a_cpp_program_runs_on_the_cc_runtime(image: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("hello.cpp");
+    std::fs::write(
+        &source,
+        "#include <iostream>\n#include <stdexcept>\n#include <thread>\nint main() {\n  int n = 0;\n  std::thread t([&] { try { throw std::runtime_error(\"x\"); } catch (const std::exception&) { n = 42; } });\n  t.join();\n  std::cout << \"hello from C++ \" << n << std::endl;\n}\n",
+    )
+    .unwrap();
+    let binary = dir.path().join("hello");
+    run(
+        "g++",
+        &["-O2", "-pthread", "-o", binary.to_str().unwrap(), source.to_str().unwrap()],
+    );
+    let mount = format!("{}:/app/hello:ro", binary.display());
+    let out = stdout(&run(
+        "docker",
+        &["run", "--rm", "-v", &mount, "--entrypoint", "/app/hello", image],
+    ));
+    assert_eq!(out.trim(), "hello from C++ 42");
+}
+
 #[test]
 #[cfg_attr(
     not(aloft_live),
@@ -232,12 +276,15 @@ fn the_examples_work_as_built() {
     let root = workspace_root();
     let cache = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let checks: [(&str, UseCheck); 5] = [
+    let checks: [(&str, UseCheck); 8] = [
         ("postgresql", postgresql_initdb_starts_and_answers),
         ("mariadb", mariadb_installs_starts_and_answers),
         ("apache2", apache2_serves_the_default_page),
         ("redis", redis_answers_ping),
         ("java", java_runs_and_trusts_the_bundle),
+        ("nodejs", node_runs_with_icu_and_the_bundle),
+        ("python3", python_runs_with_ssl_and_the_bundle),
+        ("cc", a_cpp_program_runs_on_the_cc_runtime),
     ];
     let images: Vec<String> = checks
         .iter()
