@@ -229,7 +229,10 @@ fn node_runs_with_icu_and_the_bundle(image: &str) {
     let out = stdout(&run("docker", &["run", "--rm", image, "-e", script]));
     let fields: Vec<&str> = out.split_whitespace().collect();
     assert_eq!(fields.len(), 4, "node: {out}");
-    assert!(fields[1].parse::<usize>().unwrap_or(0) >= 100, "node: {out}");
+    assert!(
+        fields[1].parse::<usize>().unwrap_or(0) >= 100,
+        "node: {out}"
+    );
     assert_eq!(fields[2..], ["nonroot", "1.234,5"], "node: {out}");
 }
 
@@ -240,7 +243,10 @@ fn python_runs_with_ssl_and_the_bundle(image: &str) {
     let fields: Vec<&str> = out.split_whitespace().collect();
     assert_eq!(fields.len(), 4, "python3: {out}");
     assert_eq!(fields[0], "3", "python3: {out}");
-    assert!(fields[1].parse::<usize>().unwrap_or(0) >= 100, "python3: {out}");
+    assert!(
+        fields[1].parse::<usize>().unwrap_or(0) >= 100,
+        "python3: {out}"
+    );
     assert_eq!(fields[2..], ["nonroot", "utf-8"], "python3: {out}");
 }
 
@@ -257,14 +263,111 @@ fn a_cpp_program_runs_on_the_cc_runtime(image: &str) {
     let binary = dir.path().join("hello");
     run(
         "g++",
-        &["-O2", "-pthread", "-o", binary.to_str().unwrap(), source.to_str().unwrap()],
+        &[
+            "-O2",
+            "-pthread",
+            "-o",
+            binary.to_str().unwrap(),
+            source.to_str().unwrap(),
+        ],
     );
     let mount = format!("{}:/app/hello:ro", binary.display());
     let out = stdout(&run(
         "docker",
-        &["run", "--rm", "-v", &mount, "--entrypoint", "/app/hello", image],
+        &[
+            "run",
+            "--rm",
+            "-v",
+            &mount,
+            "--entrypoint",
+            "/app/hello",
+            image,
+        ],
     ));
     assert_eq!(out.trim(), "hello from C++ 42");
+}
+
+/// nginx with Debian's configuration serves Debian's default page, workers as www-data.
+fn nginx_serves_the_default_page(image: &str) {
+    let container = stdout(&run("docker", &["run", "-d", "-p", "127.0.0.1::80", image]))
+        .trim()
+        .to_owned();
+    let page = answer_200(published_port("nginx", &container, 80));
+    let log = logs(&container);
+    run("docker", &["rm", "-f", &container]);
+    let page = page.unwrap_or_else(|| panic!("nginx: no page:\n{log}"));
+    assert!(page.contains("Welcome to nginx!"), "nginx: {page:.200}");
+}
+
+/// HAProxy with Debian's global section (chroot, user haproxy) and a user's frontend
+/// answers on it.
+fn haproxy_answers_with_debians_global_section(image: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site.cfg");
+    std::fs::write(
+        &site,
+        "frontend web\n    bind :8080\n    http-request return status 200 content-type text/plain string \"ok from haproxy\"\n",
+    )
+    .unwrap();
+    // Files a container reads are readable by its users whatever the umask was.
+    std::fs::set_permissions(&site, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let mount = format!("{}:/etc/haproxy/site.cfg:ro", site.display());
+    let container = stdout(&run(
+        "docker",
+        &[
+            "run",
+            "-d",
+            "-p",
+            "127.0.0.1::8080",
+            "-v",
+            &mount,
+            image,
+            "-f",
+            "/etc/haproxy/site.cfg",
+        ],
+    ))
+    .trim()
+    .to_owned();
+    let page = answer_200(published_port("haproxy", &container, 8080));
+    let log = logs(&container);
+    run("docker", &["rm", "-f", &container]);
+    let page = page.unwrap_or_else(|| panic!("haproxy: no answer:\n{log}"));
+    assert_eq!(page.trim(), "ok from haproxy");
+}
+
+/// memcached, as memcache, answers the text protocol's `version`.
+fn memcached_answers_version(image: &str) {
+    use std::io::{Read, Write};
+    let container = stdout(&run(
+        "docker",
+        &["run", "-d", "-p", "127.0.0.1::11211", image],
+    ))
+    .trim()
+    .to_owned();
+    let port = published_port("memcached", &container, 11211);
+    let mut answer = String::new();
+    for _ in 0..50 {
+        let reply = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut stream| {
+            stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+            stream.write_all(b"version\r\n")?;
+            let mut buffer = [0u8; 64];
+            let n = stream.read(&mut buffer)?;
+            Ok(String::from_utf8_lossy(&buffer[..n]).into_owned())
+        });
+        if let Ok(reply) = reply
+            && !reply.is_empty()
+        {
+            answer = reply;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let log = logs(&container);
+    run("docker", &["rm", "-f", &container]);
+    assert!(
+        answer.starts_with("VERSION 1."),
+        "memcached: {answer:?}\n{log}"
+    );
 }
 
 #[test]
@@ -276,7 +379,7 @@ fn the_examples_work_as_built() {
     let root = workspace_root();
     let cache = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let checks: [(&str, UseCheck); 8] = [
+    let checks: [(&str, UseCheck); 11] = [
         ("postgresql", postgresql_initdb_starts_and_answers),
         ("mariadb", mariadb_installs_starts_and_answers),
         ("apache2", apache2_serves_the_default_page),
@@ -285,6 +388,9 @@ fn the_examples_work_as_built() {
         ("nodejs", node_runs_with_icu_and_the_bundle),
         ("python3", python_runs_with_ssl_and_the_bundle),
         ("cc", a_cpp_program_runs_on_the_cc_runtime),
+        ("nginx", nginx_serves_the_default_page),
+        ("haproxy", haproxy_answers_with_debians_global_section),
+        ("memcached", memcached_answers_version),
     ];
     let images: Vec<String> = checks
         .iter()
