@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use super::{answer_200, assemble, lock_ok, published_port, run, stdout, workspace_root};
+use super::{
+    answer_200, assemble, lock_ok, published_port, run, start_detached, stdout, workspace_root,
+};
 
 /// How a loaded image is used, given its ID.
 type UseCheck = fn(&str);
@@ -142,9 +144,7 @@ fn mariadb_installs_starts_and_answers(image: &str) {
 
 /// Apache with Debian's configuration serves Debian's default page.
 fn apache2_serves_the_default_page(image: &str) {
-    let container = stdout(&run("docker", &["run", "-d", "-p", "127.0.0.1::80", image]))
-        .trim()
-        .to_owned();
+    let container = start_detached(image, 80, None, &[]);
     let page = answer_200(published_port("apache2", &container, 80));
     let modules = std::process::Command::new("docker")
         .args(["exec", &container, "apache2", "-t", "-D", "DUMP_MODULES"])
@@ -289,9 +289,7 @@ fn a_cpp_program_runs_on_the_cc_runtime(image: &str) {
 
 /// nginx with Debian's configuration serves Debian's default page, workers as www-data.
 fn nginx_serves_the_default_page(image: &str) {
-    let container = stdout(&run("docker", &["run", "-d", "-p", "127.0.0.1::80", image]))
-        .trim()
-        .to_owned();
+    let container = start_detached(image, 80, None, &[]);
     let page = answer_200(published_port("nginx", &container, 80));
     let log = logs(&container);
     run("docker", &["rm", "-f", &container]);
@@ -312,22 +310,7 @@ fn haproxy_answers_with_debians_global_section(image: &str) {
     // Files a container reads are readable by its users whatever the umask was.
     std::fs::set_permissions(&site, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
     let mount = format!("{}:/etc/haproxy/site.cfg:ro", site.display());
-    let container = stdout(&run(
-        "docker",
-        &[
-            "run",
-            "-d",
-            "-p",
-            "127.0.0.1::8080",
-            "-v",
-            &mount,
-            image,
-            "-f",
-            "/etc/haproxy/site.cfg",
-        ],
-    ))
-    .trim()
-    .to_owned();
+    let container = start_detached(image, 8080, Some(&mount), &["-f", "/etc/haproxy/site.cfg"]);
     let page = answer_200(published_port("haproxy", &container, 8080));
     let log = logs(&container);
     run("docker", &["rm", "-f", &container]);
@@ -338,12 +321,7 @@ fn haproxy_answers_with_debians_global_section(image: &str) {
 /// memcached, as memcache, answers the text protocol's `version`.
 fn memcached_answers_version(image: &str) {
     use std::io::{Read, Write};
-    let container = stdout(&run(
-        "docker",
-        &["run", "-d", "-p", "127.0.0.1::11211", image],
-    ))
-    .trim()
-    .to_owned();
+    let container = start_detached(image, 11211, None, &[]);
     let port = published_port("memcached", &container, 11211);
     let mut answer = String::new();
     for _ in 0..50 {

@@ -612,24 +612,12 @@ fn serves_with_php_builtin_server(stem: &str, tag: &str) {
     // Readable by the image's nonroot user through the bind mount.
     std::fs::set_permissions(docroot.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let mount = format!("{}:/app/public:ro", docroot.path().display());
-    let container = stdout(&run(
-        "docker",
-        &[
-            "run",
-            "-d",
-            "-p",
-            "127.0.0.1::8080",
-            "-v",
-            &mount,
-            tag,
-            "-S",
-            "0.0.0.0:8080",
-            "-t",
-            "/app/public",
-        ],
-    ))
-    .trim()
-    .to_owned();
+    let container = start_detached(
+        tag,
+        8080,
+        Some(&mount),
+        &["-S", "0.0.0.0:8080", "-t", "/app/public"],
+    );
     let body = answer_200(published_port(stem, &container, 8080));
     run("docker", &["rm", "-f", &container]);
     let body = body.unwrap_or_else(|| panic!("{stem}: php -S did not answer"));
@@ -651,6 +639,19 @@ fn answer_200(port: u16) -> Option<String> {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     None
+}
+
+/// Starts `image` detached with its `port` published on loopback, `mount` (a `-v`
+/// value) bind-mounted and `args` after the image; returns the container ID.
+fn start_detached(image: &str, port: u16, mount: Option<&str>, args: &[&str]) -> String {
+    let publish = format!("127.0.0.1::{port}");
+    let mut all = vec!["run", "-d", "-p", &publish];
+    if let Some(mount) = mount {
+        all.extend(["-v", mount]);
+    }
+    all.push(image);
+    all.extend_from_slice(args);
+    stdout(&run("docker", &all)).trim().to_owned()
 }
 
 /// The host port docker published for the container's `port`.
