@@ -16,6 +16,7 @@ mod elf;
 mod examples;
 mod ld_so_cache;
 mod outdated;
+mod structure;
 mod zstd;
 
 fn workspace_root() -> PathBuf {
@@ -296,6 +297,9 @@ fn every_manifest_assembles_loads_runs_and_copies() {
                 &[tar.to_str().unwrap(), lockfile.to_str().unwrap(), arch],
             );
             eprint!("{}", stdout(&checked));
+        }
+        if stem == "base" {
+            structure::check_base_structure(&tar, &lockfile);
         }
         // Warm cache, another output path: the same bytes.
         let again = out.path().join(format!("{stem}-again.tar"));
