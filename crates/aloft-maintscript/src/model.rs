@@ -55,6 +55,9 @@ pub struct Context<'a> {
     pub native_architecture: Option<&'a str>,
     /// The image's shell scripts, for helpers a maintainer script runs; none without it.
     pub scripts: Option<ScriptOracle<'a>>,
+    /// The text of any (small) file of the image, for files a script sources; none
+    /// without it.
+    pub files_text: Option<ScriptOracle<'a>>,
 }
 
 impl<'a> Context<'a> {
@@ -67,6 +70,17 @@ impl<'a> Context<'a> {
             architecture: None,
             native_architecture: None,
             scripts: None,
+            files_text: None,
+        }
+    }
+
+    /// The same context, able to read the image's files that a script sources
+    /// (`. /etc/default/cacerts`): one that only sets variables sets them.
+    #[must_use]
+    pub fn with_sourced_files(self, files_text: ScriptOracle<'a>) -> Self {
+        Self {
+            files_text: Some(files_text),
+            ..self
         }
     }
 

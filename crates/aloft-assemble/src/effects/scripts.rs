@@ -43,6 +43,9 @@ struct Choice {
     slaves: Vec<(String, String, String)>,
 }
 
+/// Files larger than this are not read when a script sources them.
+const MAX_SOURCED_BYTES: u64 = 64 * 1024;
+
 fn rel(path: &str) -> String {
     crate::path::image_path(path)
         .ok()
@@ -134,6 +137,28 @@ pub(super) fn apply(
         helper_texts.borrow_mut().insert(path, text.clone());
         text
     };
+    // Files a maintainer script sources (`. /etc/default/cacerts`), read the same way;
+    // only small regular files: a defaults file is a few lines.
+    let sourced_texts: RefCell<BTreeMap<String, Option<String>>> = RefCell::new(BTreeMap::new());
+    let sourced = |path: &str| -> Option<String> {
+        let path = rel(path);
+        if let Some(text) = sourced_texts.borrow().get(&path) {
+            return text.clone();
+        }
+        let small = tree.get(&path).is_some_and(|(_, record)| {
+            matches!(record.kind, FileKind::File { size } if size <= MAX_SOURCED_BYTES)
+        });
+        let text = if small {
+            read_image_files(tree, packages, [path.clone()])
+                .ok()
+                .and_then(|mut files| files.remove(&path))
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        } else {
+            None
+        };
+        sourced_texts.borrow_mut().insert(path, text.clone());
+        text
+    };
     for (script, package, text) in scripts {
         let package_arch = packages
             .iter()
@@ -153,7 +178,8 @@ pub(super) fn apply(
         let context = Context::new(&package.package, &files_of)
             .with_accounts(&known)
             .with_architectures(package_arch, cx.debian_architecture)
-            .with_scripts(&helpers);
+            .with_scripts(&helpers)
+            .with_sourced_files(&sourced);
         let reading = match read_script(script, text, &context) {
             Ok(reading) => reading,
             Err(err) => {

@@ -1,6 +1,8 @@
 //! Shell builtins with an effect on the reader's state or the image: `exit`/`return`,
 //! `.`, `set`, `local`/`export`, `cd`, `umask`, `read`, and output written to a file.
 
+use brush_parser::ast;
+
 use super::files::octal;
 use super::unsupported;
 use crate::classify::{ignored_reason, is_builtin, is_query};
@@ -311,6 +313,7 @@ impl<'p> Shell<'p, '_> {
                     }
                 }
                 self.last = Status::OK;
+                self.source_defaults(cmd.line, file);
             }
             Ok([]) => self.last = Status::Known(2),
             Err(why) => {
@@ -319,6 +322,52 @@ impl<'p> Shell<'p, '_> {
             }
         }
         Flow::Next
+    }
+
+    /// A sourced file of the image that only sets variables (`/etc/default/cacerts`:
+    /// `cacerts_updates=yes`, comments): its assignments are made here, as `.` makes
+    /// them in the current shell. Any other file (functions, commands) is left as it
+    /// was: its variables stay unknown, and what depends on them is listed.
+    fn source_defaults(&mut self, line: usize, file: &str) {
+        let Some(text) = self.ctx.files_text.and_then(|read| read(file)) else {
+            return;
+        };
+        let options = brush_parser::ParserOptions {
+            sh_mode: !self.bash,
+            ..Default::default()
+        };
+        let Ok(tokens) = brush_parser::uncached_tokenize_str(&text, &options.tokenizer_options())
+        else {
+            return;
+        };
+        let Ok(program) = brush_parser::parse_tokens(&tokens, &options) else {
+            return;
+        };
+        let mut assignments = Vec::new();
+        for list in &program.complete_commands {
+            for item in &list.0 {
+                let and_or = &item.0;
+                let ([ast::Command::Simple(simple)], true) =
+                    (and_or.first.seq.as_slice(), and_or.additional.is_empty())
+                else {
+                    return;
+                };
+                if simple.word_or_name.is_some() || simple.suffix.is_some() {
+                    return;
+                }
+                for prefix in simple.prefix.iter().flat_map(|p| &p.0) {
+                    match prefix {
+                        ast::CommandPrefixOrSuffixItem::AssignmentWord(a, _) => {
+                            assignments.push(a.clone());
+                        }
+                        _ => return,
+                    }
+                }
+            }
+        }
+        for assignment in &assignments {
+            self.assign(assignment, line);
+        }
     }
 
     pub(super) fn set_builtin(

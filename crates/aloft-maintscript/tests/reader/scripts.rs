@@ -1064,3 +1064,61 @@ fn find_xargs_chown_is_a_recursive_chown() {
     assert_eq!(skipped(&reading).len(), 1, "{}", dump(&reading));
     assert!(skipped(&reading)[0].1.contains("*.bak"));
 }
+
+/// ca-certificates-java's postinst sources its defaults file before deciding anything.
+const SOURCES_DEFAULTS: &str = r#"#!/bin/sh
+set -e
+storepass='changeit'
+if [ -f /etc/default/cacerts ]; then
+    . /etc/default/cacerts
+fi
+. /usr/share/pkg/functions
+if [ "$cacerts_updates" = "yes" ] && [ "$storepass" = "s3cret" ]; then
+    touch /var/lib/pkg/fresh
+fi
+if [ "$from_functions" = yes ]; then
+    touch /var/lib/pkg/never
+fi
+"#;
+
+#[test]
+fn a_sourced_defaults_file_sets_its_variables_and_nothing_else_does() {
+    let mut image = Image::base();
+    image.add(&["/etc/default/cacerts", "/usr/share/pkg/functions"]);
+    let files = |p: &str| image.lookup(p);
+    let texts = |path: &str| match path {
+        "/etc/default/cacerts" => Some(
+            "# defaults\n#storepass=''\ncacerts_updates=yes\nstorepass=\"s3cret\"\n".to_owned(),
+        ),
+        // Functions and commands: not a defaults file, so nothing of it is taken.
+        "/usr/share/pkg/functions" => Some("from_functions=yes\nsetup() { :; }\n".to_owned()),
+        _ => None,
+    };
+    let ctx = Context::new("ca-certificates-java", &files).with_sourced_files(&texts);
+    let reading = read_postinst(SOURCES_DEFAULTS, &ctx).unwrap();
+    assert!(
+        calls(&reading).contains(&touch("/var/lib/pkg/fresh")),
+        "{}",
+        dump(&reading)
+    );
+    assert!(
+        !calls(&reading).contains(&touch("/var/lib/pkg/never")),
+        "{}",
+        dump(&reading)
+    );
+    let lines: Vec<usize> = skipped(&reading)
+        .into_iter()
+        .map(|(line, _)| line)
+        .collect();
+    assert_eq!(lines, [11], "{}", dump(&reading));
+
+    // Without the files, both conditions stay undecided.
+    let blind = Context::new("ca-certificates-java", &files);
+    let reading = read_postinst(SOURCES_DEFAULTS, &blind).unwrap();
+    assert!(
+        !calls(&reading).contains(&touch("/var/lib/pkg/fresh")),
+        "{}",
+        dump(&reading)
+    );
+    assert_eq!(skipped(&reading).len(), 2, "{}", dump(&reading));
+}
