@@ -112,52 +112,39 @@ pub(super) fn apply(
     let mut enmods: Vec<(String, String, String, String)> = Vec::new();
     let mut fs_calls: Vec<(String, usize, Call)> = Vec::new();
     let mut apache_calls: Vec<(String, usize, Call)> = Vec::new();
-    // The image's shell scripts that a maintainer script runs, read from their .debs once.
-    let helper_texts: RefCell<BTreeMap<String, Option<String>>> = RefCell::new(BTreeMap::new());
-    let helpers = |path: &str| -> Option<String> {
+    // Files of the image a maintainer script reads, from their .debs, each once: the
+    // shell scripts it runs as helpers, and the small files it sources
+    // (`. /etc/default/cacerts`; a defaults file is a few lines).
+    let texts: RefCell<BTreeMap<String, Option<String>>> = RefCell::new(BTreeMap::new());
+    let image_text = |path: &str, wanted: &dyn Fn(&crate::package::FileRecord) -> bool| {
         let path = rel(path);
-        if let Some(text) = helper_texts.borrow().get(&path) {
+        if !tree.get(&path).is_some_and(|(_, record)| wanted(record)) {
+            return None;
+        }
+        if let Some(text) = texts.borrow().get(&path) {
             return text.clone();
         }
-        let is_shell_script = tree.get(&path).is_some_and(|(_, record)| {
+        let text = read_image_files(tree, packages, [path.clone()])
+            .ok()
+            .and_then(|mut files| files.remove(&path))
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+        texts.borrow_mut().insert(path, text.clone());
+        text
+    };
+    let helpers = |path: &str| {
+        image_text(path, &|record| {
             matches!(
                 &record.exec,
                 Some(ExecFacts::Script { interpreter, .. })
                     if matches!(interpreter.as_str(), "/bin/sh" | "/usr/bin/sh" | "/bin/bash" | "/usr/bin/bash" | "/bin/dash" | "/usr/bin/dash")
             )
-        });
-        let text = if is_shell_script {
-            read_image_files(tree, packages, [path.clone()])
-                .ok()
-                .and_then(|mut files| files.remove(&path))
-                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        } else {
-            None
-        };
-        helper_texts.borrow_mut().insert(path, text.clone());
-        text
+        })
     };
-    // Files a maintainer script sources (`. /etc/default/cacerts`), read the same way;
-    // only small regular files: a defaults file is a few lines.
-    let sourced_texts: RefCell<BTreeMap<String, Option<String>>> = RefCell::new(BTreeMap::new());
-    let sourced = |path: &str| -> Option<String> {
-        let path = rel(path);
-        if let Some(text) = sourced_texts.borrow().get(&path) {
-            return text.clone();
-        }
-        let small = tree.get(&path).is_some_and(|(_, record)| {
-            matches!(record.kind, FileKind::File { size } if size <= MAX_SOURCED_BYTES)
-        });
-        let text = if small {
-            read_image_files(tree, packages, [path.clone()])
-                .ok()
-                .and_then(|mut files| files.remove(&path))
-                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        } else {
-            None
-        };
-        sourced_texts.borrow_mut().insert(path, text.clone());
-        text
+    let sourced = |path: &str| {
+        image_text(
+            path,
+            &|record| matches!(record.kind, FileKind::File { size } if size <= MAX_SOURCED_BYTES),
+        )
     };
     for (script, package, text) in scripts {
         let package_arch = packages
