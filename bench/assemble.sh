@@ -23,6 +23,8 @@
 #   sizes          base, php-cli, php-fpm-nginx cold: time, MB fed to gzip, MB/s and peak
 #                  RSS (/usr/bin/time -v), to show cost linear in bytes and memory flat
 #   lock           bench/lock.sh: `aloft lock --offline` of php-fpm-nginx, indexes cached
+#   image sizes    bench/sizes.sh: php-cli, php-fpm-nginx and base as pushed and unpacked,
+#                  beside php:8.4-cli-trixie/-alpine, php:8.4-fpm-trixie, distroless static
 # Mirror for mmdebstrap: ALOFT_MIRROR, else the first Debian URI of the host's apt sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -214,3 +216,6 @@ done
 
 # Lock time, indexes cached.
 bench/lock.sh manifests/php-fpm-nginx.yaml 5 | sed 's/^/  /'
+
+# Image sizes beside the published images users compare with.
+bench/sizes.sh
