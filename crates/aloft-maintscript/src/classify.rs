@@ -116,6 +116,10 @@ pub(crate) fn ignored_reason(name: &str) -> Option<&'static str> {
         "dpkg-trigger" => "trigger activation (the trigger's effect is an end-state rule)",
         "dpkg-maintscript-helper" => "dpkg-maintscript-helper acts only on upgrades",
         "udevadm" | "update-initramfs" => "hardware and boot (no effect in an image)",
+        "sync" => "flushes file systems to disk (nothing to flush in an image being built)",
+        "aa-status" | "apparmor_parser" | "aa-enabled" => {
+            "AppArmor profiles are loaded by the host's kernel, not by an image"
+        }
         _ => return None,
     })
 }

@@ -1122,3 +1122,25 @@ fn a_sourced_defaults_file_sets_its_variables_and_nothing_else_does() {
     );
     assert_eq!(skipped(&reading).len(), 2, "{}", dump(&reading));
 }
+
+/// Commands with nothing to do in an image are recorded as ignored, with why, and what
+/// follows them is still read.
+#[test]
+fn sync_and_apparmor_are_ignored_not_unknown() {
+    let image = Image::base();
+    let script = "#!/bin/sh\nset -e\nsync\nif aa-status --enabled 2>/dev/null; then\n  apparmor_parser -r -T -W /etc/apparmor.d/usr.sbin.foo || true\nfi\ntouch /etc/after\n";
+    let reading = image.read("foo", script);
+    // An ignored query answers "no": the profile is not loaded at build time.
+    assert_eq!(
+        ignored(&reading),
+        ["sync", "aa-status --enabled"],
+        "{}",
+        dump(&reading)
+    );
+    assert!(skipped(&reading).is_empty(), "{}", dump(&reading));
+    assert!(
+        calls(&reading).contains(&touch("/etc/after")),
+        "{}",
+        dump(&reading)
+    );
+}
