@@ -45,6 +45,19 @@ impl Project {
     }
 }
 
+/// The project a manifest file belongs to, as a directory: the nearest ancestor holding
+/// an `aloft.toml`, else the file's own directory.
+pub fn project_root_of(file: &Path) -> PathBuf {
+    let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    let parent = absolute
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    parent
+        .ancestors()
+        .find(|dir| dir.join("aloft.toml").is_file())
+        .map_or(parent.clone(), Path::to_path_buf)
+}
+
 /// The default lock path of `manifest` (see DESIGN: `lockfiles/<stem>.lock.json`).
 pub fn default_lock_path(manifest: &Path, project: Option<&Project>) -> PathBuf {
     let stem = manifest

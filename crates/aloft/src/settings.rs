@@ -128,23 +128,11 @@ impl ManifestTarget {
         inputs
     }
 
-    /// The directory `files:` may copy from: the project root, else the manifest's.
-    fn files_root(&self) -> PathBuf {
-        match &self.project {
-            Some(project) => project.root.clone(),
-            None => self
-                .path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
-        }
-    }
-
-    /// Refuses a `files:` source outside [`ManifestTarget::files_root`] (links in its
-    /// parents followed): a manifest copies the project's files, not the host's.
+    /// Refuses a `files:` source outside the project of the manifest file that names it
+    /// (the nearest directory with `aloft.toml` above that file, else the file's own
+    /// directory; links in the source's parents followed): a manifest, or a base it
+    /// includes from another project, copies its project's files, not the host's.
     pub fn refuse_files_outside_the_project(&self) -> Result<()> {
-        let root = self.files_root();
-        let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
         for file in &self.manifest.files {
             let source = &file.value.source;
             // The source itself is copied as it is (a link stays a link); its parents
@@ -153,6 +141,8 @@ impl ManifestTarget {
             let Ok(parent) = parent.canonicalize() else {
                 continue; // A missing source is reported, with its line, when it is copied.
             };
+            let root = crate::project::project_root_of(&file.origin.file);
+            let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
             if !parent.starts_with(&canonical_root) {
                 return Err(miette!(
                     help = "copy the file into the project, or pass --allow-outside-files",

@@ -204,6 +204,37 @@ fn files_from_outside_the_project_need_a_flag() {
     }
 }
 
+/// A manifest elsewhere (no project of its own) may include a base from a project, and
+/// the base's `files:` come from the base's project.
+#[test]
+fn an_included_base_copies_files_from_its_own_project() {
+    let ctx = app_with_host_conf(
+        "archs: [amd64]\nfiles:\n  - {source: ../host/app.conf, path: /etc/app.conf}\n",
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    let top = elsewhere.path().join("top.yaml");
+    std::fs::write(
+        &top,
+        format!("include: [{}]\n", ctx.path("manifests/app.yaml").display()),
+    )
+    .unwrap();
+    let out = elsewhere.path().join("top.tar");
+    digest_line(&ctx.aloft(&[
+        "assemble",
+        top.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]));
+}
+
+/// A project whose `host/app.conf` exists, with manifest `app` (APP and `extra`).
+fn app_with_host_conf(extra: &str) -> Ctx {
+    let ctx = ctx();
+    write_mode(&ctx.path("host/app.conf"), b"x = 1\n", 0o644);
+    ctx.manifest("app", APP, extra);
+    ctx
+}
+
 /// `path` relative to the project's `manifests/` directory (`../../..../secret`).
 fn pathdiff_from_manifests(ctx: &Ctx, path: &Path) -> String {
     let depth = ctx.path("manifests").components().count() - 1;
@@ -239,11 +270,7 @@ fn files_with_a_line_break_in_the_name_are_refused() {
 /// `paths:` link lands where the link points, once, and the link stays a link.
 #[test]
 fn a_file_below_a_link_lands_where_the_link_points_once() {
-    let ctx = ctx();
-    write_mode(&ctx.path("host/app.conf"), b"x = 1\n", 0o644);
-    ctx.manifest(
-        "app",
-        APP,
+    let ctx = app_with_host_conf(
         "archs: [amd64]\npaths:\n  - {path: /srv/data, type: directory}\n  - {path: /data, type: symlink, source: /srv/data}\nfiles:\n  - {source: ../host/app.conf, path: /data/app.conf}\n",
     );
     digest_line(&assemble(&ctx, "manifests/app.yaml", "app.tar", &[]));
