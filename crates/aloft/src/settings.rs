@@ -50,6 +50,12 @@ fn cache_dir(flag: Option<&Path>, project: Option<&Project>) -> Result<Cache> {
         .ok_or_else(|| miette!("No cache directory: set `--cache-dir`, `ALOFT_CACHE_DIR`, `XDG_CACHE_HOME` or `HOME`"))
 }
 
+/// Layers built and downloads made at once when `--jobs` is not given: the machine's
+/// CPUs, within the bound `--jobs` has.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().min(64))
+}
+
 /// Download settings; `ALOFT_HTTP_ATTEMPTS` and `ALOFT_HTTP_BACKOFF_MS` tune retries,
 /// `ALOFT_HTTP_TIMEOUT` (seconds, default 30) how long a stalled server is waited for.
 fn http_options() -> HttpOptions {
@@ -107,7 +113,7 @@ impl ManifestTarget {
             archs,
             lock_path,
         };
-        target.refuse_overwriting_an_input(&target.lock_path, "The lockfile")?;
+        target.refuse_overwriting_an_input(&target.lock_path, "The lockfile", false)?;
         Ok(target)
     }
 
@@ -159,8 +165,15 @@ impl ManifestTarget {
     /// Refuses `output` (named `what` in the error) when writing it would replace or
     /// add to one of the build's own inputs (`-o manifests/app.yaml`, `--lockfile
     /// keys/archive.asc`, an image written into a folder that `files:` copies).
-    pub fn refuse_overwriting_an_input(&self, output: &Path, what: &str) -> Result<()> {
-        let lock = (what != "The lockfile").then_some(&self.lock_path);
+    /// `lock_is_input`: whether the lock counts among the inputs (it does for `-o`, not
+    /// when `output` is the lock being written).
+    pub fn refuse_overwriting_an_input(
+        &self,
+        output: &Path,
+        what: &str,
+        lock_is_input: bool,
+    ) -> Result<()> {
+        let lock = lock_is_input.then_some(&self.lock_path);
         for input in self.inputs().iter().chain(lock) {
             let clash = if input.is_dir() {
                 is_inside(output, input)

@@ -157,7 +157,7 @@ impl AssembleSettings {
                 output_parent.display()
             ));
         }
-        target.refuse_overwriting_an_input(&args.output, "The output")?;
+        target.refuse_overwriting_an_input(&args.output, "The output", true)?;
         if !args.allow_outside_files {
             target.refuse_files_outside_the_project()?;
         }
@@ -178,11 +178,9 @@ impl AssembleSettings {
             .filter(|a| args.arch.is_empty() || args.arch.contains(a))
             .cloned()
             .collect();
-        let jobs = args.jobs.map_or_else(
-            // The machine's CPUs, within the bound an explicit --jobs has.
-            || std::thread::available_parallelism().map_or(2, |n| n.get().min(64)),
-            usize::from,
-        );
+        let jobs = args
+            .jobs
+            .map_or_else(crate::settings::default_jobs, usize::from);
         Ok(AssembleSettings {
             target,
             repo,

@@ -74,7 +74,7 @@ pub fn why(args: &WhyArgs, quiet: bool) -> Result<ExitCode> {
         None => target.archs[0].clone(),
     };
     let lock = check_lock(&target)?;
-    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get().min(64));
+    let jobs = crate::settings::default_jobs();
     let archs = [arch.clone()];
     let plan = FetchPlan {
         target: &target,
