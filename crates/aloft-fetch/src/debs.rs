@@ -44,8 +44,11 @@ pub struct PoolSource {
 /// Repository name -> where its pool is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DebSources {
-    /// By repository name.
+    /// Archives reached over HTTP, by repository name.
     pub bases: BTreeMap<String, PoolSource>,
+    /// Local repositories' directories (`path:`), by repository name: their .debs are
+    /// copied, checked, from there, also `--offline`.
+    pub local: BTreeMap<String, PathBuf>,
 }
 
 /// How .debs are fetched.
@@ -78,7 +81,7 @@ pub struct DebCache {
     dir: PathBuf,
 }
 
-fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
+pub(crate) fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
     let mut file = fs_err::File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -240,6 +243,11 @@ pub fn fetch_debs(
     let work = |request: &DebRequest| -> Result<PathBuf, FetchError> {
         if let Some(path) = cache.verified(request) {
             on_ready(request, false);
+            return Ok(path);
+        }
+        if let Some(dir) = sources.local.get(&request.repository) {
+            let path = crate::local::copy_local_deb(cache, request, dir)?;
+            on_ready(request, true);
             return Ok(path);
         }
         if options.offline {

@@ -183,4 +183,37 @@ pub enum FetchError {
         #[source]
         source: Box<FetchError>,
     },
+    /// A file of a local repository cannot be read.
+    #[error("Cannot read `{}`", path.display())]
+    LocalRead {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file of a local repository is not what it must be: a .deb whose control does
+    /// not parse, a Packages entry whose `Filename` leaves the directory, a link out of it.
+    #[error("`{}`: {reason}", path.display())]
+    LocalInvalid {
+        /// The file (the .deb, or the Packages index naming the entry).
+        path: PathBuf,
+        /// What is wrong, naming the package or entry.
+        reason: String,
+    },
+    /// A local .deb whose bytes differ from what its index or the lock says.
+    #[error("`{}` ({package}) {context} {expected}; the file has {actual}", path.display())]
+    LocalMismatch {
+        /// The package.
+        package: String,
+        /// The .deb.
+        path: PathBuf,
+        /// Who said otherwise (`changed since it was locked: the lock has`, `does not
+        /// match its entry in \`DIR/Packages\`, which says`).
+        context: String,
+        /// What was expected: `sha256 <hex>, <n> bytes`.
+        expected: String,
+        /// What the file has, alike.
+        actual: String,
+    },
 }

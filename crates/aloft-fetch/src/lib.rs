@@ -7,6 +7,7 @@
 //!   against the Release, as secure apt does,
 //! - [`fetch_debs`]: a lock's .debs, checked against its sha256 and size before they
 //!   enter the [`DebCache`],
+//! - [`read_local_repository`]: a manifest's `path:` repository (the user's own .debs),
 //! - [`IndexCache`]: the verified indexes in the cache's index bucket.
 //!
 //! Where the cache is and its buckets are `aloft-cache`'s.
@@ -18,6 +19,7 @@ mod debs;
 mod error;
 mod http;
 mod keys;
+mod local;
 mod mirror;
 mod repository;
 
@@ -28,6 +30,10 @@ pub use debs::{
 pub use error::FetchError;
 pub use http::{HttpClient, HttpOptions, Rewind};
 pub use keys::debian_archive_keyring;
+pub use local::{
+    CHANGED_SINCE_LOCKED, LocalLayout, LocalRelease, LocalRepository, check_local_deb,
+    read_local_repository,
+};
 pub use mirror::{MirrorBase, Mirrors};
 pub use repository::{
     FetchOptions, FetchedIndex, FetchedRepository, RepositorySpec, fetch_repository,

@@ -22,6 +22,8 @@ pub struct Update {
     pub repository: String,
     /// Whether that repository is a security suite.
     pub security: bool,
+    /// Whether that repository is a local one (`path:`): the user's own build.
+    pub local: bool,
     /// The architectures it changes on.
     pub archs: Vec<String>,
 }
@@ -39,6 +41,9 @@ pub struct OutdatedReport {
     pub updates: Vec<Update>,
     /// Packages the upgrade would no longer install.
     pub no_longer_needed: Vec<String>,
+    /// Packages of the new lock that come from local repositories (`path:`), as
+    /// `name version (repository)`: the user's own builds, which no archive updates.
+    pub local: Vec<String>,
 }
 
 /// Whether `repository` is a security suite (`debian-security`, `*-security`).
@@ -75,6 +80,7 @@ pub fn outdated_report(old: &Lockfile, new: &Lockfile, lockfile: &Path) -> Outda
                     source: format!("{} {}", package.source, package.source_version),
                     repository: package.repository.clone(),
                     security: is_security(repository),
+                    local: repository.is_some_and(|r| r.path.is_some()),
                     archs: Vec::new(),
                 })
                 .archs
@@ -93,19 +99,37 @@ pub fn outdated_report(old: &Lockfile, new: &Lockfile, lockfile: &Path) -> Outda
         gone.extend(changes.removed.iter().map(|p| p.name.clone()));
     }
     let updates: Vec<Update> = updates.into_values().collect();
+    let local_repositories: BTreeSet<&str> = new
+        .repositories
+        .iter()
+        .filter(|r| r.path.is_some())
+        .map(|r| r.name.as_str())
+        .collect();
+    let local: BTreeSet<String> = new
+        .packages
+        .values()
+        .flatten()
+        .filter(|p| local_repositories.contains(p.repository.as_str()))
+        .map(|p| format!("{} {} ({})", p.name, p.version, p.repository))
+        .collect();
     OutdatedReport {
         lockfile: lockfile.display().to_string(),
         up_to_date: updates.is_empty() && gone.is_empty(),
         security_updates: updates.iter().filter(|u| u.security).count(),
         updates,
         no_longer_needed: gone.into_iter().collect(),
+        local: local.into_iter().collect(),
     }
 }
 
 /// The report as `aloft outdated` prints it.
 pub fn render_outdated(report: &OutdatedReport) -> String {
+    let mut local = String::new();
+    for package in &report.local {
+        local.push_str(&format!("  {package}: local, kept as built\n"));
+    }
     if report.up_to_date {
-        return format!("{}: up to date with the archive.\n", report.lockfile);
+        return format!("{}: up to date with the archive.\n{local}", report.lockfile);
     }
     let mut out = format!(
         "{}: {} package{} with updates, {} from a security suite\n",
@@ -122,13 +146,20 @@ pub fn render_outdated(report: &OutdatedReport) -> String {
             update.candidate,
             update.source,
             update.repository,
-            if update.security { ", security" } else { "" },
+            if update.security {
+                ", security"
+            } else if update.local {
+                ", local"
+            } else {
+                ""
+            },
             update.archs.join(", ")
         ));
     }
     for name in &report.no_longer_needed {
         out.push_str(&format!("  {name}: no longer needed\n"));
     }
+    out.push_str(&local);
     out.push_str("Run `aloft lock --upgrade` to take them.\n");
     out
 }

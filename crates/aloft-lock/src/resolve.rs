@@ -7,6 +7,10 @@ use aloft_lockfile::{LOCKFILE_VERSION, LockedManifest, LockedRepository, Lockfil
 use aloft_manifest::{Manifest, RepositorySource};
 use aloft_resolve::{ResolveRequest, resolve_arch};
 
+use aloft_deb::Release;
+use aloft_fetch::{LocalLayout, check_local_deb};
+
+use crate::repositories::ReadRepository;
 use crate::{LockError, RepositoryOptions, repositories};
 
 /// What to lock: a loaded manifest and where its lock goes.
@@ -35,7 +39,21 @@ pub struct Upgrade {
 
 /// `path` relative to `base`, with `/` separators (lockfiles are shared across hosts).
 fn relative_to(path: &Path, base: &Path) -> String {
-    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    // Absolute, with `..` folded lexically (`manifests/../debs` is `debs`).
+    let absolute = |p: &Path| {
+        let p = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let mut out = std::path::PathBuf::new();
+        for part in p.components() {
+            match part {
+                std::path::Component::ParentDir => {
+                    out.pop();
+                }
+                std::path::Component::CurDir => {}
+                other => out.push(other),
+            }
+        }
+        out
+    };
     pathdiff::diff_paths(absolute(path), absolute(base))
         .unwrap_or_else(|| path.to_path_buf())
         .to_string_lossy()
@@ -55,8 +73,7 @@ pub fn resolve_lock(
     existing: Option<&Lockfile>,
 ) -> Result<Lockfile, LockError> {
     let (manifest, archs) = (target.manifest, target.archs);
-    let specs = repositories::specs(manifest, options)?;
-    let fetched = repositories::fetch_all(&specs, archs, options)?;
+    let fetched = repositories::read_all(manifest, archs, options)?;
     if let Some(lock) = existing {
         refuse_rollback(target, lock, &fetched, options)?;
     }
@@ -96,6 +113,7 @@ pub fn resolve_lock(
         Ok::<_, LockError>(out)
     })?;
 
+    check_flat_debs(manifest, &fetched, &resolved)?;
     for skew in aloft_resolve::version_skew(&resolved) {
         tracing::warn!("{skew}; lock again once the archive has built it for every architecture");
     }
@@ -106,22 +124,27 @@ pub fn resolve_lock(
         .zip(&fetched)
         .map(|(repo, fetched)| {
             let r = &repo.value;
-            let mut signed_by = fetched.signers.clone();
+            let mut signed_by = fetched.signers().to_vec();
             signed_by.sort();
             signed_by.dedup();
+            let release = fetched.release();
             LockedRepository {
                 name: r.name.clone(),
                 archive: match &r.source {
                     RepositorySource::Archive(archive) => Some(archive.name().to_owned()),
-                    RepositorySource::Url { .. } => None,
+                    RepositorySource::Url { .. } | RepositorySource::Local { .. } => None,
+                },
+                path: match &r.source {
+                    RepositorySource::Local { dir, .. } => Some(relative_to(dir, target.lock_dir)),
+                    _ => None,
                 },
                 suite: r.suite.clone(),
-                codename: fetched.release.codename.clone(),
-                release_version: fetched.release.version.clone(),
+                codename: release.and_then(|r| r.codename.clone()),
+                release_version: release.and_then(|r| r.version.clone()),
                 components: r.components.clone(),
-                date: fetched.release.date_rfc3339(),
-                valid_until: fetched.release.valid_until.map(aloft_fs::rfc3339),
-                inrelease_sha256: fetched.inrelease_sha256.clone(),
+                date: release.map(Release::date_rfc3339),
+                valid_until: release.and_then(|r| r.valid_until).map(aloft_fs::rfc3339),
+                inrelease_sha256: fetched.release_sha256().map(str::to_owned),
                 signed_by,
             }
         })
@@ -147,7 +170,7 @@ pub fn resolve_lock(
 fn refuse_rollback(
     target: &LockTarget<'_>,
     lock: &Lockfile,
-    fetched: &[aloft_fetch::FetchedRepository],
+    fetched: &[ReadRepository],
     options: &RepositoryOptions,
 ) -> Result<(), LockError> {
     let rfc3339 = &time::format_description::well_known::Rfc3339;
@@ -158,21 +181,64 @@ fn refuse_rollback(
         else {
             continue;
         };
-        let Ok(locked_date) = time::OffsetDateTime::parse(&locked.date, rfc3339) else {
+        let (Some(release), Some(locked_date)) = (fetched.release(), locked.date.as_deref()) else {
             continue;
         };
-        if fetched.release.date >= locked_date {
+        let Ok(locked_date_parsed) = time::OffsetDateTime::parse(locked_date, rfc3339) else {
+            continue;
+        };
+        if release.date >= locked_date_parsed {
             continue;
         }
         let older = LockError::OlderRelease {
             repository: repo.value.name.clone(),
-            date: fetched.release.date_rfc3339(),
-            locked: locked.date.clone(),
+            date: release.date_rfc3339(),
+            locked: locked_date.to_owned(),
         };
         if !options.allow_older_release {
             return Err(older);
         }
         tracing::warn!("{older}; used as --allow-older-release says");
+    }
+    Ok(())
+}
+
+/// A flat local repository's index is the user's word, not a hash the .debs were just
+/// read with: each chosen .deb must match its entry before the lock records it.
+fn check_flat_debs(
+    manifest: &Manifest,
+    fetched: &[ReadRepository],
+    resolved: &BTreeMap<String, Vec<aloft_lockfile::LockedPackage>>,
+) -> Result<(), LockError> {
+    for (repo, read) in manifest.repositories.iter().zip(fetched) {
+        let ReadRepository::Local(local) = read else {
+            continue;
+        };
+        if local.layout != LocalLayout::Flat {
+            continue;
+        }
+        let index = format!(
+            "does not match its entry in `{}`, which says",
+            local.dir.join("Packages").display()
+        );
+        let mut checked = HashSet::new();
+        for package in resolved.values().flatten() {
+            if package.repository != repo.value.name || !checked.insert(&package.sha256) {
+                continue;
+            }
+            check_local_deb(
+                &local.dir,
+                &package.name,
+                &package.pool_path,
+                &package.sha256,
+                package.size,
+                &index,
+            )
+            .map_err(|source| LockError::Fetch {
+                repository: repo.value.name.clone(),
+                source: Box::new(source),
+            })?;
+        }
     }
     Ok(())
 }

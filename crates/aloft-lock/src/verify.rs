@@ -194,6 +194,7 @@ fn check_closure(
             suite: repo.suite.clone(),
             codename: repo.codename.clone(),
             packages: by_repository.remove(repo.name.as_str()).unwrap_or_default(),
+            preferred: repo.path.is_some(),
         })
         .collect();
     let request = ResolveRequest {

@@ -101,8 +101,8 @@ pub fn diff(old: &Lockfile, new: &Lockfile) -> LockDiff {
         if !same {
             out.repositories.push(RepositoryChange {
                 name: name.to_owned(),
-                old_date: before.map(|r| r.date.clone()),
-                new_date: after.map(|r| r.date.clone()),
+                old_date: before.and_then(|r| r.date.clone()),
+                new_date: after.and_then(|r| r.date.clone()),
             });
         }
     }

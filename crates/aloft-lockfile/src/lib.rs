@@ -53,7 +53,11 @@ pub struct LockedRepository {
     /// `debian` or `debian-security` for official archives; absent for `url:` ones.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub archive: Option<String>,
-    /// Suite as written in the manifest.
+    /// For a local repository (`path:`), its directory relative to the lockfile's
+    /// directory, `/`-separated; its packages' `pool_path`s are relative to it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub path: Option<String>,
+    /// Suite as written in the manifest (a local repository's name).
     pub suite: String,
     /// `Codename` of the Release.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -63,13 +67,16 @@ pub struct LockedRepository {
     pub release_version: Option<String>,
     /// Components read.
     pub components: Vec<String>,
-    /// `Date` of the Release, RFC 3339 UTC.
-    pub date: String,
+    /// `Date` of the Release, RFC 3339 UTC (absent for a local repository without one).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub date: Option<String>,
     /// `Valid-Until` of the Release, RFC 3339 UTC.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub valid_until: Option<String>,
-    /// sha256 of the InRelease file that was verified.
-    pub inrelease_sha256: String,
+    /// sha256 of the InRelease file that was verified (absent for an unsigned local
+    /// repository, whose packages the lock's hashes alone vouch for).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub inrelease_sha256: Option<String>,
     /// Fingerprints of the keys whose signatures verified, sorted.
     pub signed_by: Vec<String>,
 }
@@ -215,13 +222,14 @@ mod tests {
             repositories: vec![LockedRepository {
                 name: "debian/trixie".into(),
                 archive: Some("debian".into()),
+                path: None,
                 suite: "trixie".into(),
                 codename: Some("trixie".into()),
                 release_version: None,
                 components: vec!["main".into()],
-                date: "2025-08-09T09:56:44Z".into(),
+                date: Some("2025-08-09T09:56:44Z".into()),
                 valid_until: None,
-                inrelease_sha256: "ab".into(),
+                inrelease_sha256: Some("ab".into()),
                 signed_by: vec!["F".into()],
             }],
             packages: BTreeMap::from([(

@@ -15,13 +15,36 @@ pub(crate) fn validate(path: &Path, text: &str, lock: &Lockfile) -> Result<(), L
     let repositories: HashSet<&str> = lock.repositories.iter().map(|r| r.name.as_str()).collect();
     let mut seen_repositories = HashSet::new();
     for repo in &lock.repositories {
+        let fail = |field: &str, value: &str, reason: &str| LockfileError::Entry {
+            path: path.to_path_buf(),
+            line: line_of(text, 0, field, value),
+            entry: format!("repositories: `{}`", repo.name),
+            reason: reason.to_owned(),
+        };
         if !seen_repositories.insert(repo.name.as_str()) {
-            return Err(LockfileError::Entry {
-                path: path.to_path_buf(),
-                line: line_of(text, 0, "name", &repo.name),
-                entry: format!("repositories: `{}`", repo.name),
-                reason: "this repository is listed twice".to_owned(),
-            });
+            return Err(fail("name", &repo.name, "this repository is listed twice"));
+        }
+        match &repo.path {
+            Some(dir) => {
+                if let Some(reason) = local_path_problem(dir) {
+                    return Err(fail("path", dir, &reason));
+                }
+                if repo.archive.is_some() {
+                    return Err(fail(
+                        "path",
+                        dir,
+                        "a local repository (`path`) is not an official archive",
+                    ));
+                }
+            }
+            None if repo.date.is_none() || repo.inrelease_sha256.is_none() => {
+                return Err(fail(
+                    "name",
+                    &repo.name,
+                    "an apt repository's entry needs `date` and `inrelease_sha256` (only a local `path` repository has none)",
+                ));
+            }
+            None => {}
         }
     }
     for (arch, packages) in &lock.packages {
@@ -144,6 +167,23 @@ pub fn pool_path_problem(pool_path: &str) -> Option<String> {
     None
 }
 
+/// Why `dir` is not a local repository's path relative to the lockfile, if it is not:
+/// it may climb (`../debs`) but is never absolute, a URL, or a control character.
+fn local_path_problem(dir: &str) -> Option<String> {
+    if dir.is_empty() {
+        return Some("empty".into());
+    }
+    if dir.contains("://") || dir.starts_with('/') || dir.contains('\\') {
+        return Some(
+            "a local repository's path is relative to the lockfile's directory, never a URL or an absolute path"
+                .into(),
+        );
+    }
+    dir.chars()
+        .find(|c| c.is_control())
+        .map(|c| format!("has the character {c:?}"))
+}
+
 /// Debian policy 5.6.1: `[a-z0-9][a-z0-9+.-]+`.
 fn is_package_name(name: &str) -> bool {
     let bytes = name.as_bytes();
@@ -181,7 +221,17 @@ fn line_at(text: &str, offset: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::pool_path_problem;
+    use super::{local_path_problem, pool_path_problem};
+
+    #[test]
+    fn local_repository_paths_are_relative_to_the_lock() {
+        for good in ["../debs", "debs", "../../vendor/debs"] {
+            assert_eq!(local_path_problem(good), None, "{good}");
+        }
+        for bad in ["", "/home/me/debs", "file:///debs", "debs\nx", "c:\\debs"] {
+            assert!(local_path_problem(bad).is_some(), "{bad:?} was accepted");
+        }
+    }
 
     #[test]
     fn pool_paths_stay_inside_the_archive() {

@@ -15,15 +15,23 @@ pub fn lock_inputs_digest(manifest: &Manifest, archs: &[String]) -> Result<Strin
         let repo = &repo.value;
         let (source, keyring) = match &repo.source {
             RepositorySource::Archive(archive) => (format!("archive:{}", archive.name()), None),
-            RepositorySource::Url { url, keyring } => {
+            RepositorySource::Url { url, keyring } => (format!("url:{url}"), Some(keyring)),
+            // The directory as written: the digest is the same on every machine. What is
+            // in it is checked against the lock's hashes, not folded in here.
+            RepositorySource::Local {
+                as_written,
+                keyring,
+                ..
+            } => (format!("path:{as_written}"), keyring.as_ref()),
+        };
+        let keyring = match keyring {
+            None => None,
+            Some(keyring) => {
                 let bytes = fs_err::read(keyring).map_err(|source| ManifestError::Read {
                     path: keyring.clone(),
                     source,
                 })?;
-                (
-                    format!("url:{url}"),
-                    Some(hex::encode(Sha256::digest(&bytes))),
-                )
+                Some(hex::encode(Sha256::digest(&bytes)))
             }
         };
         repositories.push(serde_json::json!({

@@ -50,6 +50,24 @@ pub enum RepositorySource {
         /// The keyring file, resolved against the manifest's directory.
         keyring: PathBuf,
     },
+    /// Local packages (`path:`): a directory of .debs that aloft indexes itself, or a
+    /// flat repository (`DIR/Packages`, no `dists/`), signed when `keyring` is given.
+    Local {
+        /// The directory, resolved against the manifest file that names it.
+        dir: PathBuf,
+        /// The path as written (for the lock digest and messages).
+        as_written: String,
+        /// The keyring a flat repository's Release must verify with; without it the
+        /// packages are trusted through the hashes the lock records.
+        keyring: Option<PathBuf>,
+    },
+}
+
+impl RepositorySource {
+    /// Whether this is a local repository (`path:`).
+    pub fn is_local(&self) -> bool {
+        matches!(self, RepositorySource::Local { .. })
+    }
 }
 
 /// One apt repository (suite + components).
@@ -57,11 +75,13 @@ pub enum RepositorySource {
 pub struct Repository {
     /// Where it is.
     pub source: RepositorySource,
-    /// Suite or codename (`trixie`, `trixie-security`, `stable`).
+    /// Suite or codename (`trixie`, `trixie-security`, `stable`); for a local
+    /// repository, its name.
     pub suite: String,
-    /// Components (`main`).
+    /// Components (`main`); empty for a local repository.
     pub components: Vec<String>,
-    /// Name used in the lockfile: `name:` if given, else `archive/suite` or `suite` for URLs.
+    /// Name used in the lockfile: `name:` if given, else `archive/suite`, `suite` for
+    /// URLs, or the directory's name for local repositories.
     pub name: String,
 }
 

@@ -64,6 +64,7 @@ pub(crate) struct RawContents {
 pub(crate) struct RawRepository {
     pub archive: Option<String>,
     pub url: Option<String>,
+    pub path: Option<String>,
     pub suite: Option<String>,
     pub components: Option<Vec<String>>,
     pub keyring: Option<String>,

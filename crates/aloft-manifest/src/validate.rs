@@ -84,6 +84,9 @@ pub(crate) fn repository(
     raw: RawRepository,
 ) -> Result<Repository> {
     let field = format!("contents.repositories[{index}]");
+    if let Some(path) = raw.path.clone() {
+        return local_repository(ctx, origin, &field, raw, path);
+    }
     let suite = raw.suite.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
         ctx.invalid(
             origin,
@@ -147,34 +150,23 @@ pub(crate) fn repository(
                     "a `url:` repository needs `keyring:` (its OpenPGP public key file, relative to this manifest)",
                 ));
             };
-            let keyring_path = ctx_dir(ctx).join(&keyring);
-            if !keyring_path.is_file() {
-                return Err(ctx.invalid(
-                    origin,
-                    &format!("{field}.keyring"),
-                    format!(
-                        "`{}` does not exist (paths are relative to this manifest)",
-                        keyring_path.display()
-                    ),
-                ));
-            }
             RepositorySource::Url {
                 url: url.trim_end_matches('/').to_owned(),
-                keyring: keyring_path,
+                keyring: keyring_file(ctx, origin, &field, &keyring)?,
             }
         }
         _ => {
             return Err(ctx.invalid(
                 origin,
                 &field,
-                "give exactly one of `archive:` (debian, debian-security) or `url:`",
+                "give exactly one of `archive:` (debian, debian-security), `url:` or `path:`",
             ));
         }
     };
     let name = match (raw.name, &source) {
         (Some(name), _) => name,
         (None, RepositorySource::Archive(archive)) => format!("{}/{suite}", archive.name()),
-        (None, RepositorySource::Url { .. }) => suite.clone(),
+        (None, _) => suite.clone(),
     };
     Ok(Repository {
         source,
@@ -182,6 +174,97 @@ pub(crate) fn repository(
         components,
         name,
     })
+}
+
+/// A `path:` repository: local .debs (a directory aloft indexes, or a flat repository).
+fn local_repository(
+    ctx: &FileContext,
+    origin: &Origin,
+    field: &str,
+    raw: RawRepository,
+    path: String,
+) -> Result<Repository> {
+    let refuse = |key: &str, message: &str| {
+        Err(ctx.invalid(origin, &format!("{field}.{key}"), message.to_owned()))
+    };
+    if raw.archive.is_some() || raw.url.is_some() {
+        return refuse(
+            "path",
+            "give exactly one of `archive:` (debian, debian-security), `url:` or `path:`",
+        );
+    }
+    if raw.suite.is_some() || raw.components.is_some() {
+        return refuse(
+            if raw.suite.is_some() {
+                "suite"
+            } else {
+                "components"
+            },
+            "a `path:` repository has no suites or components: it is one directory (name it with `name:`)",
+        );
+    }
+    let as_written = path.trim().trim_end_matches('/').to_owned();
+    if as_written.is_empty() || as_written.contains(['\n', '\r']) {
+        return refuse(
+            "path",
+            "give the directory of the local packages, relative to this manifest",
+        );
+    }
+    let dir = ctx_dir(ctx).join(&as_written);
+    if !dir.is_dir() {
+        return Err(ctx.invalid(
+            origin,
+            &format!("{field}.path"),
+            format!(
+                "`{}` is not a directory (paths are relative to this manifest)",
+                dir.display()
+            ),
+        ));
+    }
+    let keyring = raw
+        .keyring
+        .map(|keyring| keyring_file(ctx, origin, field, &keyring))
+        .transpose()?;
+    // By default the directory's own name (`debs` for `../debs`).
+    let name = raw.name.unwrap_or_else(|| {
+        Path::new(&as_written)
+            .file_name()
+            .map_or_else(|| as_written.clone(), |n| n.to_string_lossy().into_owned())
+    });
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return refuse("name", "a repository name has no spaces");
+    }
+    Ok(Repository {
+        source: RepositorySource::Local {
+            dir,
+            as_written,
+            keyring,
+        },
+        suite: name.clone(),
+        components: Vec::new(),
+        name,
+    })
+}
+
+/// A repository's `keyring:` file, resolved against the manifest naming it.
+fn keyring_file(
+    ctx: &FileContext,
+    origin: &Origin,
+    field: &str,
+    keyring: &str,
+) -> Result<std::path::PathBuf> {
+    let keyring_path = ctx_dir(ctx).join(keyring);
+    if !keyring_path.is_file() {
+        return Err(ctx.invalid(
+            origin,
+            &format!("{field}.keyring"),
+            format!(
+                "`{}` does not exist (paths are relative to this manifest)",
+                keyring_path.display()
+            ),
+        ));
+    }
+    Ok(keyring_path)
 }
 
 fn ctx_dir(ctx: &FileContext) -> &Path {

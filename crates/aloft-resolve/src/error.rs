@@ -41,7 +41,7 @@ pub enum ResolveError {
         name: String,
     },
     /// A dependency no package satisfies.
-    #[error("Unsatisfiable dependency for {arch}: {}\n  `{package}` depends on `{relation}`, which {reason}", chain.join(" -> "))]
+    #[error("Unsatisfiable dependency for {arch}: {}\n  `{package}` depends on `{relation}`: {reason}", chain.join(" -> "))]
     Unsatisfiable {
         /// Architecture.
         arch: String,

@@ -9,7 +9,7 @@
 //!   virtual name goes to its providers ordered as apt's `CompareProviders` (essential,
 //!   priority), then by name for determinism.
 //! - One candidate per name: the highest version across repositories (earlier repository
-//!   on ties), or the `name=version` / `name/suite` pin, or the version already locked
+//!   on ties; a local repository's package before any other, as apt pins at 1001), or the `name=version` / `name/suite` pin, or the version already locked
 //!   unless it is being upgraded. Recommends are not followed.
 //! - `Conflicts` and `Breaks` inside the closure are errors; alternatives that would
 //!   conflict with what is marked are skipped when another alternative works.
@@ -145,12 +145,14 @@ impl<'u> State<'u> {
         format!("{} {}", p.name(), p.version())
     }
 
-    /// Highest version first, then earlier repository, then index order.
+    /// A preferred (local) repository's package first, then the highest version, then
+    /// the earlier repository, then index order.
     fn better(&self, a: usize, b: usize) -> Result<Ordering, ResolveError> {
         let (ca, cb) = (self.cand(a), self.cand(b));
-        Ok(cb
-            .version()?
-            .cmp(ca.version()?)
+        let preferred = |c: &Candidate| self.u.repositories[c.repo].preferred;
+        Ok(preferred(cb)
+            .cmp(&preferred(ca))
+            .then(cb.version()?.cmp(ca.version()?))
             .then(ca.repo.cmp(&cb.repo))
             .then(a.cmp(&b)))
     }
@@ -368,7 +370,7 @@ impl<'u> State<'u> {
                     {
                         return Ok(Choice::Upgrade(rel.name.clone()));
                     }
-                    reasons.push(format!("`{}` does not satisfy", self.label(index)));
+                    reasons.push(format!("`{}` does not satisfy it", self.label(index)));
                 }
             }
             // Providers, through their own candidate versions.

@@ -19,6 +19,9 @@ pub struct RepositoryPackages {
     pub codename: Option<String>,
     /// Every package of every component, arch-specific and `all`.
     pub packages: Vec<BinaryPackage>,
+    /// The user's own packages (a local repository): a name it has comes from it even
+    /// where another repository has a higher version, as an apt pin of 1001 would.
+    pub preferred: bool,
 }
 
 /// One installable package version, with lazily parsed fields.
@@ -116,6 +119,7 @@ pub(crate) struct RepoInfo {
     pub name: String,
     pub suite: String,
     pub codename: Option<String>,
+    pub preferred: bool,
 }
 
 impl Universe {
@@ -130,6 +134,7 @@ impl Universe {
                 name: repo.repository,
                 suite: repo.suite,
                 codename: repo.codename,
+                preferred: repo.preferred,
             });
             for package in repo.packages {
                 // A Packages file of another arch could be misconfigured in; only native and `all` install.

@@ -32,6 +32,7 @@ fn repo(name: &str, suite: &str, paragraphs: &[&str]) -> RepositoryPackages {
         suite: suite.to_owned(),
         codename: Some(suite.to_owned()),
         packages: parse_packages("Packages", &text).unwrap(),
+        preferred: false,
     }
 }
 

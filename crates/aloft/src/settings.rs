@@ -117,14 +117,22 @@ impl ManifestTarget {
         Ok(target)
     }
 
-    /// Every file the build reads besides the lock and the .debs: the manifest and its
-    /// includes, keyrings, `files:` sources (files or folders), `aloft.toml`.
+    /// Every file the build reads besides the lock and the archives' .debs: the manifest
+    /// and its includes, keyrings, local repositories' directories, `files:` sources
+    /// (files or folders), `aloft.toml`.
     fn inputs(&self) -> Vec<PathBuf> {
         let manifest = &self.manifest;
         let mut inputs: Vec<PathBuf> = manifest.files_read.iter().map(|f| f.path.clone()).collect();
         for repo in &manifest.repositories {
-            if let aloft_manifest::RepositorySource::Url { keyring, .. } = &repo.value.source {
-                inputs.push(keyring.clone());
+            match &repo.value.source {
+                aloft_manifest::RepositorySource::Url { keyring, .. } => {
+                    inputs.push(keyring.clone());
+                }
+                aloft_manifest::RepositorySource::Local { dir, keyring, .. } => {
+                    inputs.push(dir.clone());
+                    inputs.extend(keyring.clone());
+                }
+                aloft_manifest::RepositorySource::Archive(_) => {}
             }
         }
         inputs.extend(manifest.files.iter().map(|f| f.value.source.clone()));

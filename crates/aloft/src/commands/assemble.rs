@@ -32,14 +32,19 @@ fn source_date_epoch(lock: &Lockfile) -> Result<u64> {
             .map_err(|_| miette!("SOURCE_DATE_EPOCH=`{value}` is not a number of seconds"));
     }
     let mut newest = 0u64;
+    // A local repository without a Release has no date: its .debs' own times would make
+    // the image depend on when the user built them.
     for repo in &lock.repositories {
+        let Some(repo_date) = &repo.date else {
+            continue;
+        };
         let date =
-            time::OffsetDateTime::parse(&repo.date, &time::format_description::well_known::Rfc3339)
+            time::OffsetDateTime::parse(repo_date, &time::format_description::well_known::Rfc3339)
                 .map_err(|e| {
                     miette!(
                         "Repository `{}` in the lock has a bad date `{}`: {e}",
                         repo.name,
-                        repo.date
+                        repo_date
                     )
                 })?;
         newest = newest.max(u64::try_from(date.unix_timestamp()).unwrap_or(0));

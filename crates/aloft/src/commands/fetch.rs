@@ -48,7 +48,11 @@ pub fn fetch_packages(
     }
     let repo = plan.repo;
     let sources = if repo.offline {
-        aloft_fetch::DebSources::default()
+        // Local repositories need no network.
+        aloft_fetch::DebSources {
+            local: aloft_lock::repositories::local_dirs(&plan.target.manifest),
+            ..Default::default()
+        }
     } else {
         aloft_lock::repositories::pool_sources(
             &plan.target.manifest,

@@ -53,6 +53,20 @@ pub fn check_lock(target: &ManifestTarget) -> Result<Lockfile> {
             target.path.display()
         ));
     }
+    aloft_lock::repositories::check_local_debs(&target.manifest, &lock).map_err(|err| {
+        // The repository, then what is wrong with which file.
+        let mut reason = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            reason.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        miette!(
+            help = format!("run `aloft lock {}` to update it", target.path.display()),
+            "The lockfile `{}` is stale: {reason}",
+            lock_path.display()
+        )
+    })?;
     tracing::info!("`{}` is up to date", lock_path.display());
     Ok(lock)
 }

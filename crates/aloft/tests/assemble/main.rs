@@ -16,6 +16,7 @@ mod image_check;
 mod interruptions;
 mod layer_cache;
 mod ld_so_cache;
+mod local_repos;
 mod locked_and_arch;
 mod output_paths;
 mod sbom;

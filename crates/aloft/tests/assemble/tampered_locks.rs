@@ -67,7 +67,7 @@ fn a_lock_missing_a_requested_package_or_a_dependency_is_refused() {
         &assemble_app(&ctx),
         &[
             "needs for amd64",
-            "`hello 1.0` depends on `base-files`, which `base-files` is in no repository",
+            "`hello 1.0` depends on `base-files`: `base-files` is in no repository",
         ],
     );
 
