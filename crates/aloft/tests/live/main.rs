@@ -16,6 +16,7 @@ mod elf;
 mod examples;
 mod ld_so_cache;
 mod outdated;
+mod own_packages;
 mod structure;
 mod zstd;
 
