@@ -30,6 +30,8 @@ pub struct AssembleOptions {
     pub cache: LayerCache,
     /// How layers are compressed.
     pub compression: LayerCompression,
+    /// Leave out documentation, manual pages and translations (the manifest's `slim`).
+    pub slim: bool,
 }
 
 /// What happened to one layer.
@@ -123,7 +125,12 @@ fn build_layer(
     plan: &LayerPlan,
     options: &AssembleOptions,
 ) -> Result<(CachedLayer, u64), AssembleError> {
-    let key = layer_key(&plan.packages, options.epoch, options.compression);
+    let key = layer_key(
+        &plan.packages,
+        options.epoch,
+        options.compression,
+        options.slim,
+    );
     if let Some(layer) = options.cache.get(&key) {
         return Ok((layer, 0));
     }
@@ -137,7 +144,12 @@ fn build_layer(
             .map_err(write_error)?;
     let mut files = Vec::with_capacity(plan.packages.len());
     for package in &plan.packages {
-        files.push(write_package(&mut writer, package, options.epoch)?);
+        files.push(write_package(
+            &mut writer,
+            package,
+            options.epoch,
+            options.slim,
+        )?);
     }
     let finished = writer.finish().map_err(write_error)?;
     let tar_size = finished.tar_size;

@@ -51,10 +51,18 @@ pub struct LayerCache {
 }
 
 /// The cache key of a layer holding `packages` with mtimes clamped to `epoch`,
-/// compressed as `compression`.
-pub fn layer_key(packages: &[PackageInput], epoch: u64, compression: LayerCompression) -> String {
+/// compressed as `compression`, slim or not.
+pub fn layer_key(
+    packages: &[PackageInput],
+    epoch: u64,
+    compression: LayerCompression,
+    slim: bool,
+) -> String {
     let mut hasher = Sha256::new();
     hasher.update(format!("{}\nepoch {epoch}\n", layer_format(compression)));
+    if slim {
+        hasher.update("slim\n");
+    }
     for package in packages {
         hasher.update(format!("{} {}\n", package.name, package.sha256));
     }

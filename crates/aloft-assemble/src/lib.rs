@@ -28,6 +28,7 @@ mod package;
 pub mod path;
 mod plan;
 mod services;
+pub mod slim;
 
 pub use accounts::{AccountFiles, account_files};
 pub use assemble::{

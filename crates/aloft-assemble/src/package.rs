@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AssembleError;
 use crate::exec_facts::{self, ExecFacts};
 use crate::layer_writer::{LayerWriter, Meta};
-use crate::path;
+use crate::{path, slim};
 
 /// A verified .deb to install, with what the lock says about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,11 +109,13 @@ fn unsafe_path(package: &PackageInput, path: &str, reason: impl Into<String>) ->
     }
 }
 
-/// Streams `package`'s files and its dpkg record into `layer`.
+/// Streams `package`'s files and its dpkg record into `layer`; `slim` leaves out what
+/// [`slim::left_out`] says.
 pub fn write_package(
     layer: &mut LayerWriter,
     package: &PackageInput,
     epoch: u64,
+    slim: bool,
 ) -> Result<PackageFiles, AssembleError> {
     let deb_error = |source: aloft_deb::Error| AssembleError::Deb {
         package: package.name.clone(),
@@ -147,14 +149,14 @@ pub fn write_package(
             path: &copyright_path,
             into: &mut copyright,
         };
-        if let Some(record) = write_entry(layer, package, entry, capture, &regular)? {
+        if let Some(record) = write_entry(layer, package, entry, capture, &regular, slim)? {
             if matches!(record.kind, FileKind::File { .. }) {
                 regular.insert(record.path.clone());
             }
             files.push(record);
         }
     }
-    let status = write_status(layer, package, &control, epoch)?;
+    let status = write_status(layer, package, &control, epoch, slim)?;
     Ok(PackageFiles {
         package: package.name.clone(),
         files,
@@ -200,6 +202,7 @@ fn write_entry<R: Read>(
     mut entry: tar::Entry<'_, R>,
     capture: Capture<'_>,
     regular: &HashSet<String>,
+    slim: bool,
 ) -> Result<Option<FileRecord>, AssembleError> {
     let kind = entry.header().entry_type();
     if matches!(
@@ -214,6 +217,9 @@ fn write_entry<R: Read>(
     else {
         return Ok(None);
     };
+    if slim && slim::left_out(&path) {
+        return Ok(None);
+    }
     let header = entry.header();
     let meta = Meta {
         mode: header.mode().map_err(|e| data_error(package, e))? & 0o7777,
@@ -300,6 +306,15 @@ fn write_entry<R: Read>(
                     ));
                 }
             };
+            if slim && slim::left_out(&target) {
+                return Err(unsafe_path(
+                    package,
+                    raw,
+                    format!(
+                        "hard link to `/{target}`, which a slim image leaves out: write `slim: false` in the manifest"
+                    ),
+                ));
+            }
             if !regular.contains(&target) {
                 return Err(unsafe_path(
                     package,
@@ -402,6 +417,7 @@ fn write_status(
     package: &PackageInput,
     control: &aloft_deb::DebControl,
     epoch: u64,
+    slim: bool,
 ) -> Result<String, AssembleError> {
     let io = |e| data_error(package, e);
     let Some(text) = control.control() else {
@@ -431,7 +447,10 @@ fn write_status(
         )
         .map_err(io)?;
     if let Some(md5sums) = control.file("md5sums") {
-        let md5sums = merged_usr_md5sums(&String::from_utf8_lossy(md5sums));
+        let mut md5sums = merged_usr_md5sums(&String::from_utf8_lossy(md5sums));
+        if slim {
+            md5sums = slim::kept_md5sums(&md5sums);
+        }
         layer
             .file(
                 &format!("{record}.md5sums"),

@@ -382,6 +382,9 @@ fn merge_file(
         let origin = ctx.located(&layering);
         merged.layering = validate::layering(ctx, &origin, &layering.value)?;
     }
+    if let Some(slim) = raw.slim {
+        merged.slim = slim;
+    }
     for port in raw.ports.unwrap_or_default() {
         let origin = ctx.located(&port);
         merged
@@ -412,6 +415,7 @@ impl Manifest {
             stop_signal: None,
             layering: Layering::default(),
             ports: Vec::new(),
+            slim: true,
         }
     }
 }

@@ -267,6 +267,9 @@ pub struct Manifest {
     pub layering: Layering,
     /// `ports`, as `8080/tcp`.
     pub ports: Vec<String>,
+    /// `slim` (default true): documentation, manual pages, info, translations and
+    /// lintian overrides are left out, as in Debian's slim images; each copyright stays.
+    pub slim: bool,
 }
 
 /// Packages an `entrypoint.services` tree runs on: the s6 supervisor and the execline

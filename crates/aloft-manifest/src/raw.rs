@@ -49,6 +49,7 @@ pub(crate) struct RawManifest {
     pub stop_signal: Option<Spanned<Scalar>>,
     pub layering: Option<Spanned<RawLayering>>,
     pub ports: Option<Vec<Spanned<Scalar>>>,
+    pub slim: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

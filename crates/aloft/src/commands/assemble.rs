@@ -218,6 +218,7 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
         jobs: settings.jobs,
         cache: LayerCache::in_cache(&settings.repo.cache),
         compression: args.compression.layer_compression(),
+        slim: settings.target.manifest.slim,
     };
     let platforms = assemble_platforms(&settings, &lock, &deb_cache, &options)?;
     check_findings(args, &settings, &platforms)?;

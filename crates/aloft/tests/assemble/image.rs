@@ -157,10 +157,15 @@ fn happy_path_image_holds_normalized_package_layers_and_the_final_layer() {
         link.link.as_deref(),
         Some("usr/lib/x86_64-linux-gnu/libhello.so.1")
     );
+    assert_eq!(hello_layer.text("usr/share/hello/README"), "hello 1.0\n");
+    // Slim by default: documentation and manual pages are left out, the copyright stays.
     assert_eq!(
-        hello_layer.text("usr/share/doc/hello/README"),
-        "hello 1.0\n"
+        hello_layer.text("usr/share/doc/hello/copyright"),
+        "License: MIT\n"
     );
+    for gone in ["usr/share/doc/hello/README", "usr/share/man/man1/tool.1.gz"] {
+        assert!(hello_layer.find(gone).is_none(), "{gone} is in the image");
+    }
 
     // The dpkg records scanners read.
     assert_eq!(
@@ -171,7 +176,8 @@ fn happy_path_image_holds_normalized_package_layers_and_the_final_layer() {
         hello_layer.text("var/lib/dpkg/status.d/hello.md5sums"),
         "0123456789abcdef0123456789abcdef  usr/bin/tool\n\
          fedcba9876543210fedcba9876543210  usr/lib/x86_64-linux-gnu/libhello.so.1\n\
-         00112233445566778899aabbccddeeff  usr/share/doc/hello/README\n"
+         8899aabbccddeeff0011223344556677  usr/share/doc/hello/copyright\n\
+         aabbccddeeff00112233445566778899  usr/share/hello/README\n"
     );
     assert_eq!(
         platform
@@ -203,11 +209,8 @@ fn happy_path_image_holds_normalized_package_layers_and_the_final_layer() {
     assert_eq!(meta("var/log/app.log"), (Regular, 0o640, 1000, 1000));
     assert!(last.get("var/log/app.log").data.is_empty());
     // `permissions:` on a package file: the file again, with the new owner and mode.
-    assert_eq!(
-        meta("usr/share/doc/hello/README"),
-        (Regular, 0o600, 1000, 1000)
-    );
-    assert_eq!(last.text("usr/share/doc/hello/README"), "hello 1.0\n");
+    assert_eq!(meta("usr/share/hello/README"), (Regular, 0o600, 1000, 1000));
+    assert_eq!(last.text("usr/share/hello/README"), "hello 1.0\n");
     // `files:` a host file with mode and group, a host folder with owner.
     assert_eq!(meta("etc/app/app.conf"), (Regular, 0o640, 0, 1000));
     assert_eq!(last.text("etc/app/app.conf"), "listen = 8080\n");
@@ -241,9 +244,8 @@ fn happy_path_image_holds_normalized_package_layers_and_the_final_layer() {
             "usr/share",
             "usr/share/aloft",
             "usr/share/aloft/effects.json",
-            "usr/share/doc",
-            "usr/share/doc/hello",
-            "usr/share/doc/hello/README",
+            "usr/share/hello",
+            "usr/share/hello/README",
             "var",
             "var/log",
             "var/log/app.log",
@@ -385,4 +387,33 @@ fn a_nonexistent_home_is_never_made() {
     );
     assert!(last.find("nonexistent").is_none(), "{:?}", last.paths());
     assert_eq!(last.get("home/app").uid, 902);
+}
+
+/// `slim: false` keeps documentation and manual pages (and their md5sums lines); the
+/// slim and full layers of one package are cached apart.
+#[test]
+fn slim_false_keeps_documentation_and_manual_pages() {
+    let ctx = ctx();
+    ctx.manifest("slim", &["hello"], "archs: [amd64]\n");
+    ctx.manifest("full", &["hello"], "archs: [amd64]\nslim: false\n");
+    for name in ["slim", "full"] {
+        let manifest = format!("manifests/{name}.yaml");
+        let out = format!("{name}.tar");
+        ok(&ctx.aloft(&["assemble", &manifest, "-o", &out, "-q"]));
+    }
+    let slim = Image::archive(&ctx.path("slim.tar"));
+    let full = Image::archive(&ctx.path("full.tar"));
+    let (slim, full) = (slim.platform(), full.platform());
+    let (slim_hello, full_hello) = (slim.layer("hello"), full.layer("hello"));
+    for path in ["usr/share/doc/hello/README", "usr/share/man/man1/tool.1.gz"] {
+        assert!(slim_hello.find(path).is_none(), "{path} in the slim image");
+        assert!(full_hello.find(path).is_some(), "{path} not kept");
+    }
+    let md5sums = full_hello.text("var/lib/dpkg/status.d/hello.md5sums");
+    assert!(
+        md5sums.contains("usr/share/doc/hello/README")
+            && md5sums.contains("usr/share/man/man1/tool.1.gz"),
+        "{md5sums}"
+    );
+    assert_ne!(slim_hello.digest, full_hello.digest);
 }

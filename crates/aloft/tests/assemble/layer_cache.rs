@@ -48,7 +48,7 @@ fn a_version_bump_rebuilds_only_that_packages_layer() {
         }
     }
     assert_eq!(
-        platform.layer("hello").text("usr/share/doc/hello/README"),
+        platform.layer("hello").text("usr/share/hello/README"),
         "hello 1.1\n"
     );
     // Both hello layers are kept; the others once each.

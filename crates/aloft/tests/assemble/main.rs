@@ -129,11 +129,21 @@ fn hello(version: &str, arch: &str) -> FixturePackage {
     let md5sums = format!(
         "0123456789abcdef0123456789abcdef  bin/tool\n\
          fedcba9876543210fedcba9876543210  {lib}/libhello.so.1\n\
-         00112233445566778899aabbccddeeff  usr/share/doc/hello/README\n"
+         00112233445566778899aabbccddeeff  usr/share/doc/hello/README\n\
+         8899aabbccddeeff0011223344556677  usr/share/doc/hello/copyright\n\
+         aabbccddeeff00112233445566778899  usr/share/hello/README\n\
+         33445566778899aabbccddeeff001122  usr/share/man/man1/tool.1.gz\n"
     );
     FixturePackage::new("hello", version)
         .arch(arch)
         .depends("base-files")
+        .file("usr/share/doc/hello/copyright", b"License: MIT\n", 0o644)
+        .file(
+            "usr/share/hello/README",
+            format!("hello {version}\n").as_bytes(),
+            0o644,
+        )
+        .file("usr/share/man/man1/tool.1.gz", b"man\n", 0o644)
         .entry(dir("bin"))
         .entry(file("bin/tool", b"#!tool\n", 0o4755))
         .entry(file("usr/bin/pinger", b"ping\n", 0o755).xattr("security.capability", &CAPABILITY))
@@ -202,7 +212,7 @@ paths:
   - {path: /data, type: directory, uid: 1000, gid: 1000, permissions: 0o750}
   - {path: /usr/bin/hello-tool, type: symlink, source: tool}
   - {path: /var/log/app.log, type: empty-file, uid: 1000, gid: 1000, permissions: 0o640}
-  - {path: /usr/share/doc/hello/README, type: permissions, uid: 1000, gid: 1000, permissions: 0o600}
+  - {path: /usr/share/hello/README, type: permissions, uid: 1000, gid: 1000, permissions: 0o600}
 files:
   - {source: ../host/app.conf, path: /etc/app/app.conf, mode: 0o640, gid: 1000}
   - {source: ../host/static, path: /srv/static, uid: 1000, gid: 1000}
