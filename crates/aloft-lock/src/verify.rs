@@ -229,5 +229,40 @@ fn check_closure(
                 .join(", ")
         )));
     }
+    // What the image leaves out is the resolver's to say: an edited `left_out` could
+    // take a library out from under a program, and a lock from before aloft left script
+    // tools out would put them in.
+    let should = left_out_names(&resolved);
+    let does = left_out_names(entries);
+    if should != does {
+        let names = |set: BTreeSet<&String>| {
+            set.iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let wrongly_out = names(does.difference(&should).collect());
+        let wrongly_in = names(should.difference(&does).collect());
+        let mut reasons = Vec::new();
+        if !wrongly_out.is_empty() {
+            reasons.push(format!(
+                "it leaves out {wrongly_out}, which the image needs"
+            ));
+        }
+        if !wrongly_in.is_empty() {
+            reasons.push(format!(
+                "it installs {wrongly_in}, which only maintainer scripts use (a lock from an older aloft: run `aloft lock` again)"
+            ));
+        }
+        return Err(unsatisfied(reasons.join("; ")));
+    }
     Ok(())
+}
+
+/// The names of the packages of `list` that the image leaves out.
+fn left_out_names(list: &[aloft_lockfile::LockedPackage]) -> BTreeSet<String> {
+    list.iter()
+        .filter(|p| p.left_out.is_some())
+        .map(|p| p.name.clone())
+        .collect()
 }

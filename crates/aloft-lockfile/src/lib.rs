@@ -103,6 +103,11 @@ pub struct LockedPackage {
     pub size: u64,
     /// sha256 of the .deb, lower-case hex.
     pub sha256: String,
+    /// Why the image leaves this package out, when it does: only maintainer scripts use
+    /// it and aloft does their work itself (`ucf`, `debconf`, `adduser`, ...), or only
+    /// such a package needs it. It stays in the lock: it is what apt would install.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub left_out: Option<String>,
 }
 
 /// Reading or writing a lockfile failed.
@@ -244,6 +249,7 @@ mod tests {
                     pool_path: "pool/main/t/tzdata/tzdata_2025b-4_all.deb".into(),
                     size: 1,
                     sha256: "cd".repeat(32),
+                    left_out: None,
                 }],
             )]),
         }

@@ -182,18 +182,28 @@ impl DependencyGraph {
 
     /// What `roots` reach, `without` (and what only it leads to) left out.
     fn reachable(&self, roots: &[usize], without: Option<usize>) -> Vec<bool> {
-        let mut seen = vec![false; self.len()];
-        let mut stack: Vec<usize> = roots
+        let roots: Vec<usize> = roots
             .iter()
             .copied()
             .filter(|&r| Some(r) != without)
             .collect();
+        self.reachable_by(&roots, |_, next| Some(next) != without)
+    }
+
+    /// What `roots` reach through the edges `follow(from, to)` allows.
+    pub fn reachable_by(
+        &self,
+        roots: &[usize],
+        follow: impl Fn(usize, usize) -> bool,
+    ) -> Vec<bool> {
+        let mut seen = vec![false; self.len()];
+        let mut stack: Vec<usize> = roots.to_vec();
         for &root in &stack {
             seen[root] = true;
         }
         while let Some(at) = stack.pop() {
             for &next in &self.needs[at] {
-                if !seen[next] && Some(next) != without {
+                if !seen[next] && follow(at, next) {
                     seen[next] = true;
                     stack.push(next);
                 }
@@ -214,21 +224,26 @@ impl DependencyGraph {
     }
 }
 
+/// Packages from index paragraphs of name, version and relations (the other fields
+/// filled in), for tests.
+#[cfg(test)]
+pub(crate) fn test_packages(paragraphs: &[&str]) -> Vec<BinaryPackage> {
+    let sha = "0".repeat(64);
+    let text: String = paragraphs
+        .iter()
+        .map(|p| {
+            format!("{p}\nArchitecture: amd64\nFilename: pool/x.deb\nSize: 1\nSHA256: {sha}\n\n")
+        })
+        .collect();
+    aloft_deb::parse_packages("Packages", &text).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn packages(paragraphs: &[&str]) -> Vec<BinaryPackage> {
-        let sha = "0".repeat(64);
-        let text: String = paragraphs
-            .iter()
-            .map(|p| {
-                format!(
-                    "{p}\nArchitecture: amd64\nFilename: pool/x.deb\nSize: 1\nSHA256: {sha}\n\n"
-                )
-            })
-            .collect();
-        aloft_deb::parse_packages("Packages", &text).unwrap_or_default()
+        test_packages(paragraphs)
     }
 
     #[test]

@@ -8,6 +8,7 @@
 mod error;
 mod graph;
 mod resolver;
+pub mod script_only;
 mod skew;
 mod universe;
 

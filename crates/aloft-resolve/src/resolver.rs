@@ -17,12 +17,14 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use aloft_deb::{MultiArch, Relation, Version, constraint_allows, constraint_operator};
+use aloft_deb::{
+    BinaryPackage, MultiArch, Relation, Version, constraint_allows, constraint_operator,
+};
 use aloft_lockfile::LockedPackage;
 use aloft_manifest::PackageRequest;
 
-use crate::ResolveError;
 use crate::universe::{Candidate, RepositoryPackages, Universe, version_of};
+use crate::{DependencyGraph, ResolveError, script_only};
 
 /// What to resolve for one architecture.
 #[derive(Debug, Clone, Default)]
@@ -50,7 +52,7 @@ pub fn resolve_arch(
         let outcome = {
             let mut state = State::new(&universe, request, &upgrade);
             match state.run(request)? {
-                Outcome::Done => return Ok(state.locked()),
+                Outcome::Done => return state.locked_with_left_out(),
                 Outcome::Upgrade(name) => name,
             }
         };
@@ -85,6 +87,8 @@ struct State<'u> {
     excluded: HashSet<String>,
     preferences: &'u HashMap<String, String>,
     upgrade: &'u HashSet<String>,
+    /// The requested packages, as marked.
+    roots: Vec<usize>,
 }
 
 fn priority_rank(priority: Option<&str>) -> u8 {
@@ -133,6 +137,7 @@ impl<'u> State<'u> {
             excluded: request.exclude.iter().cloned().collect(),
             preferences: &request.preferences,
             upgrade,
+            roots: Vec::new(),
         }
     }
 
@@ -545,6 +550,7 @@ impl<'u> State<'u> {
                 roots.push(index);
             }
         }
+        self.roots.clone_from(&roots);
         // Second pass: dependencies, depth-first.
         for root in roots {
             if let Some(outcome) = self.install_dependencies(root)? {
@@ -642,6 +648,28 @@ impl<'u> State<'u> {
         Ok(())
     }
 
+    /// The closure as locked, each package the image leaves out saying why
+    /// ([`script_only`]).
+    fn locked_with_left_out(&self) -> Result<Vec<LockedPackage>, ResolveError> {
+        let packages: Vec<BinaryPackage> = self
+            .order
+            .iter()
+            .map(|&i| self.cand(i).package.clone())
+            .collect();
+        let graph = DependencyGraph::new(&packages)?;
+        let roots: Vec<usize> = self
+            .roots
+            .iter()
+            .filter_map(|&i| graph.index(self.cand(i).package.name()))
+            .collect();
+        let mut left_out = script_only::left_out(&graph, &roots);
+        let mut locked = self.locked();
+        for package in &mut locked {
+            package.left_out = left_out.remove(&package.name);
+        }
+        Ok(locked)
+    }
+
     fn locked(&self) -> Vec<LockedPackage> {
         let mut out: BTreeMap<&str, LockedPackage> = BTreeMap::new();
         for &index in &self.order {
@@ -659,6 +687,7 @@ impl<'u> State<'u> {
                     pool_path: p.filename().to_owned(),
                     size: p.size,
                     sha256: p.sha256().to_owned(),
+                    left_out: None,
                 },
             );
         }

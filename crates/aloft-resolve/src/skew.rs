@@ -133,6 +133,7 @@ mod tests {
             pool_path: String::new(),
             size: 0,
             sha256: String::new(),
+            left_out: None,
         }
     }
 

@@ -209,10 +209,15 @@ pub fn cyclonedx_document(
                 }],
                 licenses: Vec::new(),
                 purl: None,
-                properties: vec![Property {
+                properties: std::iter::once(Property {
                     name: "aloft:platform",
                     value: image.platform.clone(),
-                }],
+                })
+                .chain(image.left_out.iter().map(|(package, why)| Property {
+                    name: "aloft:left-out",
+                    value: format!("{package}: {why}"),
+                }))
+                .collect(),
             },
         },
         components,

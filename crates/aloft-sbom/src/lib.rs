@@ -62,6 +62,9 @@ pub struct SbomImage {
     pub created: i64,
     /// The tool that made the image (`aloft-0.1.0`).
     pub tool: String,
+    /// Packages of the lock the image leaves out, as (`name version`, why): only
+    /// maintainer scripts use them.
+    pub left_out: Vec<(String, String)>,
 }
 
 /// Writing a document failed.

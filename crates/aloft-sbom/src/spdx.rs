@@ -36,6 +36,8 @@ struct Document {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct CreationInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
     created: String,
     creators: Vec<String>,
     license_list_version: String,
@@ -264,6 +266,17 @@ pub fn spdx_document(image: &SbomImage, packages: &[SbomPackage]) -> Result<Vec<
             derived_id(&[&image.manifest_digest, &image.name])
         ),
         creation_info: CreationInfo {
+            comment: (!image.left_out.is_empty()).then(|| {
+                let list: Vec<String> = image
+                    .left_out
+                    .iter()
+                    .map(|(package, why)| format!("{package} ({why})"))
+                    .collect();
+                format!(
+                    "Packages apt would install that the image leaves out: {}",
+                    list.join("; ")
+                )
+            }),
             created: timestamp(image.created)?,
             creators: vec![format!("Tool: {}", image.tool)],
             license_list_version: license_list_version(),

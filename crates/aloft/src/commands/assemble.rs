@@ -352,11 +352,13 @@ fn assemble_platforms(
     for arch in &settings.archs {
         let platform = platform_for_debian_arch(arch)
             .ok_or_else(|| miette!("No OCI platform is known for Debian architecture `{arch}`"))?;
+        // What only maintainer scripts need stays out of the image (the lock says why).
         let packages: Vec<PackageInput> = lock
             .packages
             .get(arch)
             .into_iter()
             .flatten()
+            .filter(|p| p.left_out.is_none())
             .map(|p| PackageInput {
                 name: p.name.clone(),
                 version: p.version.clone(),

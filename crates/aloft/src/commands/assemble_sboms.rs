@@ -91,6 +91,7 @@ pub fn documents(
             .unwrap_or_default();
         let debs: Vec<InstalledDeb<'_>> = locked
             .iter()
+            .filter(|p| p.left_out.is_none())
             .map(|p| {
                 let seen = installed.iter().find(|i| i.name == p.name);
                 InstalledDeb {
@@ -109,6 +110,16 @@ pub fn documents(
             distro: distro(lock),
             created: i64::try_from(epoch).unwrap_or(i64::MAX),
             tool: format!("aloft-{}", env!("CARGO_PKG_VERSION")),
+            left_out: lock
+                .packages
+                .get(arch)
+                .into_iter()
+                .flatten()
+                .filter_map(|p| {
+                    let why = p.left_out.clone()?;
+                    Some((format!("{} {}", p.name, p.version), why))
+                })
+                .collect(),
         };
         for (kind, media_type) in kinds {
             let bytes = match *kind {

@@ -86,7 +86,22 @@ pub fn why(args: &WhyArgs, quiet: bool) -> Result<ExitCode> {
     let (deb_cache, _) = fetch_packages(&plan, &lock, quiet)?;
     let deb_path = |sha256: &str| deb_cache.path(sha256);
     let debs = locked_debs(&target, &lock, &deb_path);
-    let controls = aloft_lock::read_locked_controls(&debs, &arch, jobs).into_diagnostic()?;
+    // The image is what `why` explains: the packages it leaves out are listed apart.
+    let left_out: std::collections::BTreeMap<String, String> = lock
+        .packages
+        .get(&arch)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some((format!("{} {}", p.name, p.version), p.left_out.clone()?)))
+        .collect();
+    let controls: Vec<_> = aloft_lock::read_locked_controls(&debs, &arch, jobs)
+        .into_diagnostic()?
+        .into_iter()
+        .filter(|c| {
+            let label = format!("{} {}", c.package.name(), c.package.version());
+            !left_out.contains_key(&label)
+        })
+        .collect();
     let packages: Vec<_> = controls.iter().map(|c| c.package.clone()).collect();
     let graph = DependencyGraph::new(&packages).into_diagnostic()?;
     let roots = target
@@ -101,8 +116,26 @@ pub fn why(args: &WhyArgs, quiet: bool) -> Result<ExitCode> {
         roots,
     };
     let text = match &args.package {
-        Some(name) => explain(&closure, name, &arch)?,
-        None => table(&closure, &arch),
+        Some(name) => match left_out
+            .iter()
+            .find(|(label, _)| label.split(' ').next() == Some(name.as_str()))
+        {
+            Some((label, why)) => format!("{label} ({arch}): left out of the image: {why}\n"),
+            None => explain(&closure, name, &arch)?,
+        },
+        None => {
+            let mut text = table(&closure, &arch);
+            if !left_out.is_empty() {
+                text.push_str(&format!(
+                    "left out of the image ({}, which apt would install):\n",
+                    left_out.len()
+                ));
+                for (label, why) in &left_out {
+                    text.push_str(&format!("  {label}: {why}\n"));
+                }
+            }
+            text
+        }
     };
     #[allow(clippy::print_stdout)]
     {
