@@ -82,7 +82,9 @@ python3 - "$work/image" "$work/mm.tar" "$lock" "$arch" <<'PY'
 import fnmatch, gzip, io, json, os, re, sys, tarfile
 
 layout, mm_tar, lock_path, arch = sys.argv[1:]
-locked = {p["name"] for p in json.load(open(lock_path))["packages"][arch]}
+# Packages the image leaves out (only maintainer scripts use them: the lock's left_out)
+# count with those mmdebstrap adds beyond the lock.
+locked = {p["name"] for p in json.load(open(lock_path))["packages"][arch] if "left_out" not in p}
 
 def kind(m):
     return "dir" if m.isdir() else "link" if m.issym() else "hardlink" if m.islnk() else "file"
@@ -140,6 +142,8 @@ mm = {canonical(p): v for p, v in mm.items() if p not in foreign and canonical(p
 
 # Expected differences, as docs/differences.md explains them: (reason, side, patterns).
 REASONS = [
+    ("slim image: documentation, manual pages, info pages, translations and lintian overrides are not installed; each copyright is (docs/assemble.md, Slim by default)", "mm",
+     ["/usr/share/doc/*", "/usr/share/man/*", "/usr/share/info/*", "/usr/share/locale/*", "/usr/share/lintian/*"]),
     ("dpkg database: aloft writes status.d/<pkg> and .md5sums (the distroless format), not dpkg's info/, status, available, triggers", "both",
      ["/var/lib/dpkg/*"]),
     ("apt, debconf and log state of the install run (no apt or debconf in the image)", "mm",
@@ -198,7 +202,7 @@ for path in sorted(set(aloft) & set(mm)):
         (groups.setdefault(reason, []) if reason else unexplained).append(label)
 
 print(f"aloft: {len(aloft)} paths; mmdebstrap: {len(mm)} paths of the lock's packages "
-      f"(left out: {len(foreign)} paths of {len(extra_pkgs)} packages beyond the lock: {', '.join(extra_pkgs)})")
+      f"(left out: {len(foreign)} paths of {len(extra_pkgs)} packages beyond the lock or that the image leaves out: {', '.join(extra_pkgs)})")
 same = sum(1 for p in set(aloft) & set(mm) if aloft[p] == mm[p])
 print(f"identical path, type, mode, owner and link target: {same}")
 for reason, items in groups.items():
