@@ -80,13 +80,21 @@ pub fn check_base_structure(tar: &Path, lockfile: &Path) {
                 "{arch}: `{line}`:\n{os_release}"
             );
         }
-        // One dpkg record per locked package (distroless's status.d layout).
-        let locked: Vec<&str> = lock["packages"][&arch]
-            .as_array()
-            .unwrap()
+        // One dpkg record per installed package (distroless's status.d layout); none
+        // for those the image leaves out (only maintainer scripts use them).
+        let entries = lock["packages"][&arch].as_array().unwrap();
+        let locked: Vec<&str> = entries
             .iter()
+            .filter(|p| p.get("left_out").is_none())
             .map(|p| p["name"].as_str().unwrap())
             .collect();
+        for left_out in entries.iter().filter(|p| p.get("left_out").is_some()) {
+            let name = left_out["name"].as_str().unwrap();
+            assert!(
+                !files.contains_key(&format!("var/lib/dpkg/status.d/{name}")),
+                "{arch}: {name} is left out but has a dpkg record"
+            );
+        }
         for name in &locked {
             let record = text(&files, &format!("var/lib/dpkg/status.d/{name}"));
             assert!(
