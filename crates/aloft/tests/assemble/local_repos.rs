@@ -281,6 +281,35 @@ fn a_flat_repository_signed_or_not() {
     assert_eq!(own["inrelease_sha256"], sha256(signed.as_bytes()));
     assert_eq!(own["date"], "2026-01-01T00:00:00Z");
 
+    // `Release` with a detached `Release.gpg` (what `apt-ftparchive release` plus
+    // `gpg --detach-sign` make) verifies as well.
+    std::fs::remove_file(ctx.path("flat/InRelease")).unwrap();
+    write(&ctx.path("flat/Release"), release.as_bytes());
+    let detached = ctx
+        .repo
+        .key
+        .sign_detached(release.as_bytes(), std::time::SystemTime::now());
+    write(&ctx.path("flat/Release.gpg"), &detached);
+    ok(&ctx.aloft(&["lock", "manifests/signed.yaml"]));
+    let lock = lock_json(&ctx.lock_text("signed"));
+    assert_eq!(
+        lock["repositories"][1]["inrelease_sha256"],
+        sha256(release.as_bytes())
+    );
+    // A signature by another key is refused.
+    let stranger = aloft_test::TestKey::new("Stranger <s@example.org>", 99);
+    write(
+        &ctx.path("flat/Release.gpg"),
+        &stranger.sign_detached(release.as_bytes(), std::time::SystemTime::now()),
+    );
+    fails_with(
+        &ctx.aloft(&["lock", "manifests/signed.yaml", "--lockfile", "other.json"]),
+        &["flat/Release"],
+    );
+    std::fs::remove_file(ctx.path("flat/Release")).unwrap();
+    std::fs::remove_file(ctx.path("flat/Release.gpg")).unwrap();
+    write(&ctx.path("flat/InRelease"), signed.as_bytes());
+
     // An index that its Release does not vouch for is refused.
     write(&ctx.path("flat/Packages"), format!("{index}\n").as_bytes());
     fails_with(
