@@ -353,15 +353,15 @@ pub fn check_local_deb(
     context: &str,
 ) -> Result<(), FetchError> {
     let path = local_deb_path(dir, pool_path)?;
-    let bytes = fs_err::read(&path).map_err(read_error(&path))?;
-    let actual = crate::sha256_hex(&bytes);
-    if actual != sha256 || bytes.len() as u64 != size {
+    // Streamed: this runs for every local .deb each time a lock is checked.
+    let (actual, actual_size) = crate::debs::sha256_file(&path).map_err(read_error(&path))?;
+    if actual != sha256 || actual_size != size {
         return Err(FetchError::LocalMismatch {
             package: package.to_owned(),
             path,
             context: context.to_owned(),
             expected: hash_and_size(sha256, size),
-            actual: hash_and_size(&actual, bytes.len() as u64),
+            actual: hash_and_size(&actual, actual_size),
         });
     }
     Ok(())
