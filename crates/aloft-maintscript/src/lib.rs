@@ -83,7 +83,7 @@ fn read(script: Script, text: &str, ctx: &Context<'_>) -> Result<Reading, Script
         sh_mode: !bash,
         ..Default::default()
     };
-    let tokens = brush_parser::uncached_tokenize_str(text, &options.tokenizer_options())
+    let tokens = tokenize(text, &options)
         .map_err(|e| ScriptError::new(ctx.package, last_line(text), e.to_string()))?;
     if let Some(line) = too_deep_tokens(&tokens) {
         return Err(too_deep(line));
@@ -126,8 +126,7 @@ pub(crate) fn read_helper(
         ..Default::default()
     };
     let run = || {
-        let tokens =
-            brush_parser::uncached_tokenize_str(text, &options.tokenizer_options()).ok()?;
+        let tokens = tokenize(text, &options).ok()?;
         if too_deep_tokens(&tokens).is_some() {
             return None;
         }
@@ -142,6 +141,23 @@ pub(crate) fn read_helper(
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
         .ok()
         .flatten()
+}
+
+/// Tokenizes `text` as a complete file: one that ends in a newline no backslash escapes.
+/// brush-parser 0.4 loops without end, allocating, when the input ends inside `$(` right
+/// after `<<` and blanks (`$(<<  ` at the end of the text: found by fuzzing); the
+/// trailing newline ends the here-document tag first. A shell reads a file's last line
+/// the same with or without it.
+fn tokenize(
+    text: &str,
+    options: &brush_parser::ParserOptions,
+) -> Result<Vec<brush_parser::Token>, brush_parser::TokenizerError> {
+    let options = options.tokenizer_options();
+    if text.ends_with('\n') && !text.ends_with("\\\n") {
+        return brush_parser::uncached_tokenize_str(text, &options);
+    }
+    // Two newlines: a trailing backslash escapes the first.
+    brush_parser::uncached_tokenize_str(&format!("{text}\n\n"), &options)
 }
 
 fn last_line(text: &str) -> usize {

@@ -307,3 +307,35 @@ fn keywords_in_comments_and_strings_do_not_count_as_nesting() {
     let reading = read_postinst(&script, &ctx).unwrap_or_default();
     assert_eq!(reading.calls.len(), 1);
 }
+
+/// Inputs the fuzz targets once failed on (fuzz/seeds/maintscript/regression-*): each
+/// must be read (or refused) without running away.
+#[test]
+fn fuzz_regressions_are_read_in_bounded_work() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/maintscript");
+    let files = |_: &str| None::<FileKind>;
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("regression-") {
+            continue;
+        }
+        let text =
+            String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap_or_default()).into_owned();
+        let ctx = Context::new("fuzz", &files).with_architectures("amd64", "amd64");
+        let _ = read_postinst(&text, &ctx);
+        seen += 1;
+    }
+    assert!(seen > 0, "no regression-* seed under {}", dir.display());
+}
+
+/// The fuzz finding reduced: a text that ends inside `$(` right after `<<` and blanks
+/// (brush-parser's tokenizer loops on it, allocating without end).
+#[test]
+fn text_ending_after_a_here_document_operator_is_refused() {
+    let files = |_: &str| None::<FileKind>;
+    let ctx = Context::new("fuzz", &files);
+    for text in ["$(<<  ", "$(<<-  ", "\"$(x <<\t ", "$(<<  \\", "$(<<  \\\n"] {
+        assert!(read_postinst(text, &ctx).is_err(), "{text:?}");
+    }
+}
