@@ -65,6 +65,9 @@ pub fn layer_key(
     }
     for package in packages {
         hasher.update(format!("{} {}\n", package.name, package.sha256));
+        if let Some(patterns) = &package.slice {
+            hasher.update(format!("slice {}\n", patterns.join("\t")));
+        }
     }
     hex::encode(hasher.finalize())
 }

@@ -65,6 +65,14 @@ pub enum AssembleError {
         /// What contradicts it.
         second: String,
     },
+    /// A slice (`contents.slices`) that cannot be cut as written.
+    #[error("The slice of `{package}` in `contents.slices`: {message}")]
+    Slice {
+        /// The package.
+        package: String,
+        /// What is wrong and what to write instead.
+        message: String,
+    },
     /// A manifest entry that cannot be applied.
     #[error("{origin}: {message}")]
     Manifest {

@@ -28,6 +28,7 @@ mod package;
 pub mod path;
 mod plan;
 mod services;
+pub mod slice;
 pub mod slim;
 
 pub use accounts::{AccountFiles, account_files};

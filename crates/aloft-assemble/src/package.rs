@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AssembleError;
 use crate::exec_facts::{self, ExecFacts};
 use crate::layer_writer::{LayerWriter, Meta};
+use crate::slice::SliceFilter;
 use crate::{path, slim};
 
 /// A verified .deb to install, with what the lock says about it.
@@ -30,6 +31,8 @@ pub struct PackageInput {
     pub size: u64,
     /// The verified .deb on disk.
     pub deb: PathBuf,
+    /// The lock's slice of it: the only paths kept (glob patterns). `None`: all of it.
+    pub slice: Option<Vec<String>>,
 }
 
 /// What an entry of a package is, as recorded in the file index.
@@ -110,7 +113,7 @@ fn unsafe_path(package: &PackageInput, path: &str, reason: impl Into<String>) ->
 }
 
 /// Streams `package`'s files and its dpkg record into `layer`; `slim` leaves out what
-/// [`slim::left_out`] says.
+/// [`slim::left_out`] says, and a slice what its patterns do not match.
 pub fn write_package(
     layer: &mut LayerWriter,
     package: &PackageInput,
@@ -143,20 +146,59 @@ pub fn write_package(
     // Regular files written so far: a hard link may only name one of them, or the layer
     // could not be extracted (tar links to an earlier entry of the same archive).
     let mut regular: HashSet<String> = HashSet::new();
+    let mut filter = Filter {
+        slim,
+        slice: match &package.slice {
+            None => None,
+            Some(patterns) => {
+                Some(
+                    SliceFilter::new(patterns).map_err(|message| AssembleError::Slice {
+                        package: package.name.clone(),
+                        message,
+                    })?,
+                )
+            }
+        },
+        released: Vec::new(),
+    };
     for entry in entries {
         let entry = entry.map_err(|e| data_error(package, e))?;
         let capture = Capture {
             path: &copyright_path,
             into: &mut copyright,
         };
-        if let Some(record) = write_entry(layer, package, entry, capture, &regular, slim)? {
+        let record = write_entry(layer, package, entry, capture, &regular, &mut filter)?;
+        files.append(&mut filter.released);
+        if let Some(record) = record {
             if matches!(record.kind, FileKind::File { .. }) {
                 regular.insert(record.path.clone());
             }
             files.push(record);
         }
     }
-    let status = write_status(layer, package, &control, epoch, slim)?;
+    if let Some(patterns) = &package.slice
+        && !files.iter().any(|f| !matches!(f.kind, FileKind::Dir))
+    {
+        return Err(AssembleError::Slice {
+            package: package.name.clone(),
+            message: format!(
+                "no file of {} {} matches {}; `aloft why` or `dpkg-deb -c` lists what it ships",
+                package.name,
+                package.version,
+                patterns
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    let kept: HashSet<&str> = files
+        .iter()
+        .filter(|f| matches!(f.kind, FileKind::File { .. } | FileKind::Hardlink { .. }))
+        .map(|f| f.path.as_str())
+        .collect();
+    let status = write_status(layer, package, &control, epoch, &kept)?;
     Ok(PackageFiles {
         package: package.name.clone(),
         files,
@@ -193,6 +235,14 @@ struct Capture<'a> {
     into: &'a mut Option<String>,
 }
 
+/// What of a package the image keeps: all but what slim leaves out, or a slice.
+struct Filter {
+    slim: bool,
+    slice: Option<SliceFilter>,
+    /// Directories a slice held back and has now written, for the file index.
+    released: Vec<FileRecord>,
+}
+
 /// Copyright files larger than this are not kept (the biggest in trixie is about 1 MB).
 const CAPTURE_LIMIT: u64 = 4 << 20;
 
@@ -202,7 +252,7 @@ fn write_entry<R: Read>(
     mut entry: tar::Entry<'_, R>,
     capture: Capture<'_>,
     regular: &HashSet<String>,
-    slim: bool,
+    filter: &mut Filter,
 ) -> Result<Option<FileRecord>, AssembleError> {
     let kind = entry.header().entry_type();
     if matches!(
@@ -217,7 +267,7 @@ fn write_entry<R: Read>(
     else {
         return Ok(None);
     };
-    if slim && slim::left_out(&path) {
+    if filter.slim && slim::left_out(&path) {
         return Ok(None);
     }
     let header = entry.header();
@@ -228,6 +278,25 @@ fn write_entry<R: Read>(
         mtime: header.mtime().map_err(|e| data_error(package, e))?,
     };
     let io = |e| data_error(package, e);
+    if let Some(slice) = filter.slice.as_mut() {
+        if !slice.matches(&path) {
+            if kind == tar::EntryType::Directory {
+                slice.hold(&path, meta);
+            }
+            return Ok(None);
+        }
+        for (dir, meta) in slice.release_parents(&path) {
+            layer.directory(&dir, meta).map_err(io)?;
+            filter.released.push(FileRecord {
+                path: dir,
+                kind: FileKind::Dir,
+                mode: meta.mode,
+                uid: meta.uid,
+                gid: meta.gid,
+                exec: None,
+            });
+        }
+    }
     let mut exec = None;
     let record_kind = match kind {
         tar::EntryType::Directory => {
@@ -306,7 +375,15 @@ fn write_entry<R: Read>(
                     ));
                 }
             };
-            if slim && slim::left_out(&target) {
+            if filter.slice.as_ref().is_some_and(|s| !s.matches(&target)) {
+                return Err(AssembleError::Slice {
+                    package: package.name.clone(),
+                    message: format!(
+                        "it keeps `/{path}`, a hard link to `/{target}`, which it leaves out; add `/{target}` to its paths"
+                    ),
+                });
+            }
+            if filter.slim && slim::left_out(&target) {
                 return Err(unsafe_path(
                     package,
                     raw,
@@ -411,13 +488,24 @@ fn merged_usr_md5sums(text: &str) -> String {
     out
 }
 
+/// The lines of an md5sums file whose path is in `kept`.
+fn kept_md5sums(text: &str, kept: &HashSet<&str>) -> String {
+    text.lines()
+        .filter(|line| {
+            let path = line.split_once("  ").map_or("", |(_, path)| path);
+            kept.contains(path.trim_start_matches("./").trim_start_matches('/'))
+        })
+        .flat_map(|line| [line, "\n"])
+        .collect()
+}
+
 /// Writes the package's dpkg record (status.d) and md5sums; returns the record.
 fn write_status(
     layer: &mut LayerWriter,
     package: &PackageInput,
     control: &aloft_deb::DebControl,
     epoch: u64,
-    slim: bool,
+    kept: &HashSet<&str>,
 ) -> Result<String, AssembleError> {
     let io = |e| data_error(package, e);
     let Some(text) = control.control() else {
@@ -447,10 +535,9 @@ fn write_status(
         )
         .map_err(io)?;
     if let Some(md5sums) = control.file("md5sums") {
-        let mut md5sums = merged_usr_md5sums(&String::from_utf8_lossy(md5sums));
-        if slim {
-            md5sums = slim::kept_md5sums(&md5sums);
-        }
+        // The files in the image only (slim and slices leave some out), as dpkg's
+        // database lists them after path-exclude.
+        let md5sums = kept_md5sums(&merged_usr_md5sums(&String::from_utf8_lossy(md5sums)), kept);
         layer
             .file(
                 &format!("{record}.md5sums"),
@@ -503,4 +590,19 @@ pub fn read_package_files(
         }
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn md5sums_list_only_what_is_kept() {
+        let text = "0123  usr/bin/php8.4\n4567  usr/share/man/man1/php8.4.1.gz\n89ab  ./usr/share/doc/php8.4-cli/copyright\n";
+        let kept = HashSet::from(["usr/bin/php8.4", "usr/share/doc/php8.4-cli/copyright"]);
+        assert_eq!(
+            kept_md5sums(text, &kept),
+            "0123  usr/bin/php8.4\n89ab  ./usr/share/doc/php8.4-cli/copyright\n"
+        );
+    }
 }

@@ -102,6 +102,7 @@ mod tests {
             sha256: "0".repeat(64),
             size,
             deb: format!("/debs/{name}.deb").into(),
+            slice: None,
         }
     }
 

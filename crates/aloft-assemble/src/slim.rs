@@ -43,18 +43,6 @@ pub fn left_out(path: &str) -> bool {
     false
 }
 
-/// An md5sums file with the lines of left-out paths dropped, so that it lists what is
-/// in the image (as dpkg's database does with path-exclude).
-pub fn kept_md5sums(text: &str) -> String {
-    text.lines()
-        .filter(|line| {
-            let path = line.split_once("  ").map_or("", |(_, path)| path);
-            !left_out(path.trim_start_matches("./").trim_start_matches('/'))
-        })
-        .flat_map(|line| [line, "\n"])
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,14 +75,5 @@ mod tests {
         ] {
             assert!(!left_out(kept), "{kept} was left out");
         }
-    }
-
-    #[test]
-    fn md5sums_list_only_what_is_kept() {
-        let text = "0123  usr/bin/php8.4\n4567  usr/share/man/man1/php8.4.1.gz\n89ab  usr/share/doc/php8.4-cli/copyright\n";
-        assert_eq!(
-            kept_md5sums(text),
-            "0123  usr/bin/php8.4\n89ab  usr/share/doc/php8.4-cli/copyright\n"
-        );
     }
 }

@@ -82,6 +82,8 @@ pub fn resolve_lock(
     let upgrade_set: HashSet<String> = upgrade.packages.iter().cloned().collect();
     let packages = manifest.root_packages();
     let exclude: Vec<String> = manifest.exclude.iter().map(|e| e.value.clone()).collect();
+    let slices: Vec<aloft_manifest::Slice> =
+        manifest.slices.iter().map(|s| s.value.clone()).collect();
     let resolved = std::thread::scope(|scope| {
         let handles: Vec<_> = per_arch
             .into_iter()
@@ -95,6 +97,7 @@ pub fn resolve_lock(
                     exclude: exclude.clone(),
                     preferences,
                     upgrade: upgrade_set.clone(),
+                    slices: slices.clone(),
                 };
                 scope.spawn(move || (arch.clone(), resolve_arch(&arch, repos, &request)))
             })

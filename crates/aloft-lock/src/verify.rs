@@ -8,7 +8,7 @@
 //! deleted from the lock, a package added to it, a broken pin, and a Conflicts inside
 //! it, each with the resolver's precise error.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use aloft_deb::{BinaryPackage, DebReader, parse_packages};
@@ -210,6 +210,12 @@ fn check_closure(
             .map(|p| (p.name.clone(), p.version.clone()))
             .collect(),
         upgrade: Default::default(),
+        slices: debs
+            .manifest
+            .slices
+            .iter()
+            .map(|s| s.value.clone())
+            .collect(),
     };
     let resolved =
         resolve_arch(arch, repositories, &request).map_err(|err| unsatisfied(err.to_string()))?;
@@ -255,6 +261,27 @@ fn check_closure(
             ));
         }
         return Err(unsatisfied(reasons.join("; ")));
+    }
+    // Which paths a slice keeps is the manifest's to say, and which packages are slices
+    // the resolver's.
+    let slices = |list: &[LockedPackage]| -> BTreeMap<String, Option<Vec<String>>> {
+        list.iter()
+            .map(|p| (p.name.clone(), p.slice.clone()))
+            .collect()
+    };
+    let (should, does) = (slices(&resolved), slices(entries));
+    if let Some((name, slice)) = does
+        .iter()
+        .find(|(name, slice)| should.get(*name) != Some(slice))
+    {
+        let expected = should.get(name).cloned().flatten();
+        return Err(unsatisfied(match (slice, expected) {
+            (Some(_), None) => {
+                format!("it keeps only a slice of `{name}`, which the image needs whole")
+            }
+            (None, Some(_)) => format!("it installs `{name}` whole, which the manifest slices"),
+            _ => format!("its slice of `{name}` keeps other paths than the manifest's"),
+        }));
     }
     Ok(())
 }

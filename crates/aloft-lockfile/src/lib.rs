@@ -108,6 +108,10 @@ pub struct LockedPackage {
     /// such a package needs it. It stays in the lock: it is what apt would install.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub left_out: Option<String>,
+    /// The manifest's slice of this package: the only paths the image keeps of it (glob
+    /// patterns), its dependencies not followed. `None`: the package is installed whole.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub slice: Option<Vec<String>>,
 }
 
 /// Reading or writing a lockfile failed.
@@ -250,6 +254,7 @@ mod tests {
                     size: 1,
                     sha256: "cd".repeat(32),
                     left_out: None,
+                    slice: None,
                 }],
             )]),
         }

@@ -1,7 +1,7 @@
 //! The digest that tells whether a lockfile is stale.
 //!
 //! It covers what resolution depends on (repositories and their keyrings, packages,
-//! exclusions, architectures, and the packages `entrypoint.services` adds), not the image's configuration: editing `cmd:` or a file
+//! exclusions, slices, architectures, and the packages `entrypoint.services` adds), not the image's configuration: editing `cmd:` or a file
 //! copied in with `files:` does not make a lock stale, adding a package does.
 
 use sha2::{Digest, Sha256};
@@ -52,12 +52,22 @@ pub fn lock_inputs_digest(manifest: &Manifest, archs: &[String]) -> Result<Strin
     let mut exclude: Vec<&str> = manifest.exclude.iter().map(|e| e.value.as_str()).collect();
     exclude.sort();
     exclude.dedup();
-    let inputs = serde_json::json!({
+    let mut inputs = serde_json::json!({
         "repositories": repositories,
         "packages": packages,
         "exclude": exclude,
         "archs": archs,
     });
+    // Only when there are slices, so that the digests of locks without any stay.
+    if !manifest.slices.is_empty() {
+        let mut slices: Vec<(String, &[String])> = manifest
+            .slices
+            .iter()
+            .map(|s| (s.value.package.to_string(), s.value.paths.as_slice()))
+            .collect();
+        slices.sort();
+        inputs["slices"] = serde_json::json!(slices);
+    }
     Ok(format!(
         "sha256:{}",
         hex::encode(Sha256::digest(inputs.to_string().as_bytes()))

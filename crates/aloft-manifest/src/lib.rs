@@ -20,3 +20,4 @@ pub use digest::lock_inputs_digest;
 pub use error::{ManifestError, Origin};
 pub use load::{KNOWN_ARCHS, load, parse_str};
 pub use model::*;
+pub use validate::glob_matcher;

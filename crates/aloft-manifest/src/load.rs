@@ -70,7 +70,7 @@ pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
     let mut merged = Manifest::empty(path.to_path_buf());
     load_into(path, &mut Vec::new(), &mut files_read, &mut merged)?;
     merged.files_read = files_read;
-    if merged.packages.is_empty() {
+    if merged.packages.is_empty() && merged.slices.is_empty() {
         return Err(ManifestError::NoPackages {
             path: path.to_path_buf(),
         });
@@ -258,6 +258,11 @@ fn merge_file(
                 origin,
             });
         }
+        for (index, slice) in contents.slices.unwrap_or_default().into_iter().enumerate() {
+            let origin = ctx.located(&slice);
+            let value = validate::slice(ctx, &origin, index, slice.value)?;
+            merged.slices.push(Located { value, origin });
+        }
     }
     if let Some(accounts) = raw.accounts {
         for (index, group) in accounts.groups.unwrap_or_default().into_iter().enumerate() {
@@ -402,6 +407,7 @@ impl Manifest {
             repositories: Vec::new(),
             packages: Vec::new(),
             exclude: Vec::new(),
+            slices: Vec::new(),
             accounts: Accounts::default(),
             entrypoint: None,
             cmd: None,

@@ -206,6 +206,17 @@ pub struct FileSpec {
     pub gid: u32,
 }
 
+/// One entry of `contents.slices`: some paths of a package, without its dependencies
+/// (the idea of Ubuntu's chisel).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slice {
+    /// The package, as `name`, `name=version` or `name/suite`.
+    pub package: PackageRequest,
+    /// Absolute glob patterns of the image paths kept (`*` stays within a path
+    /// component, `**` crosses them); the directories that hold a kept path stay too.
+    pub paths: Vec<String>,
+}
+
 /// `layering:`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layering {
@@ -241,6 +252,8 @@ pub struct Manifest {
     pub packages: Vec<Located<PackageRequest>>,
     /// `contents.exclude`.
     pub exclude: Vec<Located<String>>,
+    /// `contents.slices`.
+    pub slices: Vec<Located<Slice>>,
     /// `accounts`.
     pub accounts: Accounts,
     /// `entrypoint`.

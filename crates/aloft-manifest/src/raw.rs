@@ -58,6 +58,14 @@ pub(crate) struct RawContents {
     pub repositories: Option<Vec<Spanned<RawRepository>>>,
     pub packages: Option<Vec<Spanned<String>>>,
     pub exclude: Option<Vec<Spanned<String>>>,
+    pub slices: Option<Vec<Spanned<RawSlice>>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawSlice {
+    pub package: String,
+    pub paths: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

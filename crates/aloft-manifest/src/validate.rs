@@ -6,7 +6,9 @@ use std::path::Path;
 use crate::error::{ManifestError, Origin};
 use crate::load::FileContext;
 use crate::model::*;
-use crate::raw::{RawFile, RawGroup, RawLayering, RawPath, RawRepository, RawUser, Scalar};
+use crate::raw::{
+    RawFile, RawGroup, RawLayering, RawPath, RawRepository, RawSlice, RawUser, Scalar,
+};
 
 type Result<T> = std::result::Result<T, ManifestError>;
 
@@ -75,6 +77,67 @@ pub(crate) fn package_request(
         version,
         suite,
     })
+}
+
+/// A `contents.slices` entry: a package and absolute glob patterns, none empty, none
+/// with `.` or `..` components.
+pub(crate) fn slice(
+    ctx: &FileContext,
+    origin: &Origin,
+    index: usize,
+    raw: RawSlice,
+) -> Result<Slice> {
+    let field = format!("contents.slices[{index}]");
+    let package = package_request(ctx, origin, &format!("{field}.package"), &raw.package)?;
+    if raw.paths.is_empty() {
+        return Err(ctx.invalid(
+            origin,
+            &format!("{field}.paths"),
+            "a slice keeps at least one path (e.g. `/usr/lib/locale/C.utf8/**`)",
+        ));
+    }
+    for (i, pattern) in raw.paths.iter().enumerate() {
+        let field = format!("{field}.paths[{i}]");
+        let relative = pattern.strip_prefix('/').ok_or_else(|| {
+            ctx.invalid(
+                origin,
+                &field,
+                format!("`{pattern}` is not absolute: write the image path from `/`"),
+            )
+        })?;
+        if relative.is_empty()
+            || relative
+                .split('/')
+                .any(|part| part.is_empty() || part == "." || part == "..")
+        {
+            return Err(ctx.invalid(
+                origin,
+                &field,
+                format!("`{pattern}` has an empty, `.` or `..` component"),
+            ));
+        }
+        if let Err(e) = glob_matcher(pattern) {
+            return Err(ctx.invalid(
+                origin,
+                &field,
+                format!("`{pattern}` is not a glob pattern: {}", e.kind()),
+            ));
+        }
+    }
+    Ok(Slice {
+        package,
+        paths: raw.paths,
+    })
+}
+
+/// The matcher of one slice pattern, as aloft-assemble applies it: `*` and `?` stay
+/// within a path component, `**` crosses them.
+pub fn glob_matcher(pattern: &str) -> std::result::Result<globset::GlobMatcher, globset::Error> {
+    Ok(globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()?
+        .compile_matcher())
 }
 
 pub(crate) fn repository(
@@ -577,14 +640,34 @@ pub(crate) fn cross_checks(manifest: &Manifest) -> Result<()> {
             .map(|f| f.text.clone())
             .unwrap_or_default(),
     };
-    if let Some(first) = manifest.packages.first()
+    let first = (manifest.packages.first().map(|p| &p.origin))
+        .or(manifest.slices.first().map(|s| &s.origin));
+    if let Some(first) = first
         && manifest.repositories.is_empty()
     {
-        return Err(ctx_for(&first.origin).invalid(
-            &first.origin,
+        return Err(ctx_for(first).invalid(
+            first,
             "contents.repositories",
             "packages are listed but no repository",
         ));
+    }
+    let mut sliced = BTreeSet::new();
+    for slice in &manifest.slices {
+        let name = &slice.value.package.name;
+        let problem = if manifest.packages.iter().any(|p| &p.value.name == name) {
+            Some(format!(
+                "`{name}` is also in `contents.packages`, which installs it whole; keep one"
+            ))
+        } else if !sliced.insert(name.clone()) {
+            Some(format!(
+                "a second slice of `{name}`; list all its paths in one"
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            return Err(ctx_for(&slice.origin).invalid(&slice.origin, "contents.slices", message));
+        }
     }
     let mut names = BTreeSet::new();
     for repo in &manifest.repositories {

@@ -21,7 +21,7 @@ use aloft_deb::{
     BinaryPackage, MultiArch, Relation, Version, constraint_allows, constraint_operator,
 };
 use aloft_lockfile::LockedPackage;
-use aloft_manifest::PackageRequest;
+use aloft_manifest::{PackageRequest, Slice};
 
 use crate::universe::{Candidate, RepositoryPackages, Universe, version_of};
 use crate::{DependencyGraph, ResolveError, script_only};
@@ -37,6 +37,9 @@ pub struct ResolveRequest {
     pub preferences: HashMap<String, String>,
     /// Names whose preference is ignored (`--upgrade-package`).
     pub upgrade: HashSet<String>,
+    /// Packages of which the image keeps only some paths: each is locked without its
+    /// dependencies, unless the closure needs it whole anyway.
+    pub slices: Vec<Slice>,
 }
 
 /// Resolves `request` for `arch` against `repositories` (manifest order).
@@ -89,6 +92,8 @@ struct State<'u> {
     upgrade: &'u HashSet<String>,
     /// The requested packages, as marked.
     roots: Vec<usize>,
+    /// Packages marked as slices (not whole), with the paths kept.
+    sliced: BTreeMap<String, Vec<String>>,
 }
 
 fn priority_rank(priority: Option<&str>) -> u8 {
@@ -138,6 +143,7 @@ impl<'u> State<'u> {
             preferences: &request.preferences,
             upgrade,
             roots: Vec::new(),
+            sliced: BTreeMap::new(),
         }
     }
 
@@ -558,6 +564,21 @@ impl<'u> State<'u> {
             }
         }
         self.check_conflicts()?;
+        // Slices last: a package the closure needs is installed whole, and its slice
+        // narrows nothing. A slice's own dependencies are not followed.
+        for slice in &request.slices {
+            let index = self.request_candidate(&slice.package)?;
+            let name = self.cand(index).package.name().to_owned();
+            if let Some(&whole) = self.selected.get(&name) {
+                tracing::warn!(
+                    "`{name}` is installed whole ({}), so its slice in `contents.slices` keeps nothing out",
+                    self.chain(whole).join(" -> ")
+                );
+                continue;
+            }
+            self.mark(index, None);
+            self.sliced.insert(name, slice.paths.clone());
+        }
         Ok(Outcome::Done)
     }
 
@@ -649,12 +670,15 @@ impl<'u> State<'u> {
     }
 
     /// The closure as locked, each package the image leaves out saying why
-    /// ([`script_only`]).
+    /// ([`script_only`]), each slice with its paths.
     fn locked_with_left_out(&self) -> Result<Vec<LockedPackage>, ResolveError> {
+        // Slices stand outside the dependency graph: nothing needs them, and they need
+        // nothing.
         let packages: Vec<BinaryPackage> = self
             .order
             .iter()
             .map(|&i| self.cand(i).package.clone())
+            .filter(|p| !self.sliced.contains_key(p.name()))
             .collect();
         let graph = DependencyGraph::new(&packages)?;
         let roots: Vec<usize> = self
@@ -666,6 +690,7 @@ impl<'u> State<'u> {
         let mut locked = self.locked();
         for package in &mut locked {
             package.left_out = left_out.remove(&package.name);
+            package.slice = self.sliced.get(&package.name).cloned();
         }
         Ok(locked)
     }
@@ -688,6 +713,7 @@ impl<'u> State<'u> {
                     size: p.size,
                     sha256: p.sha256().to_owned(),
                     left_out: None,
+                    slice: None,
                 },
             );
         }

@@ -134,6 +134,7 @@ mod tests {
             size: 0,
             sha256: String::new(),
             left_out: None,
+            slice: None,
         }
     }
 

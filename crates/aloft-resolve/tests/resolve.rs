@@ -400,3 +400,68 @@ fn resolution_is_deterministic() {
         assert_eq!(again, first);
     }
 }
+
+fn slice(name: &str) -> aloft_manifest::Slice {
+    aloft_manifest::Slice {
+        package: PackageRequest {
+            name: name.to_owned(),
+            version: None,
+            suite: None,
+        },
+        paths: vec!["/usr/share/x/**".to_owned()],
+    }
+}
+
+#[test]
+fn a_slice_is_locked_without_its_dependencies() {
+    let repos = vec![repo(
+        "main",
+        "trixie",
+        &[
+            "Package: base\nVersion: 1",
+            "Package: certs\nVersion: 2\nDepends: ssl, debconf",
+            "Package: ssl\nVersion: 3\nDepends: libc",
+            "Package: libc\nVersion: 4",
+            "Package: debconf\nVersion: 5",
+        ],
+    )];
+    let request = ResolveRequest {
+        slices: vec![slice("certs")],
+        ..request(&["base"])
+    };
+    let locked = resolve_arch("amd64", repos, &request).unwrap();
+    let summary: Vec<(String, Option<Vec<String>>, Option<String>)> = locked
+        .into_iter()
+        .map(|p| (p.name, p.slice, p.left_out))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("base".to_owned(), None, None),
+            (
+                "certs".to_owned(),
+                Some(vec!["/usr/share/x/**".to_owned()]),
+                None
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_slice_of_a_package_the_closure_needs_installs_it_whole() {
+    let repos = vec![repo(
+        "main",
+        "trixie",
+        &[
+            "Package: app\nVersion: 1\nDepends: libc",
+            "Package: libc\nVersion: 4",
+        ],
+    )];
+    let request = ResolveRequest {
+        slices: vec![slice("libc")],
+        ..request(&["app"])
+    };
+    let locked = resolve_arch("amd64", repos, &request).unwrap();
+    assert!(locked.iter().all(|p| p.slice.is_none()), "{locked:?}");
+    assert_eq!(names(&Ok(locked)), ["app=1", "libc=4"]);
+}

@@ -155,7 +155,13 @@ pub fn cyclonedx_document(
                         name: "aloft:debian:pool-path",
                         value: package.pool_path.clone(),
                     },
-                ],
+                ]
+                .into_iter()
+                .chain(package.slice.as_ref().map(|paths| Property {
+                    name: "aloft:slice",
+                    value: paths.join(", "),
+                }))
+                .collect(),
             }
         })
         .collect();

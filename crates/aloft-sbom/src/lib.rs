@@ -43,6 +43,8 @@ pub struct SbomPackage {
     pub licenses: Option<Vec<String>>,
     /// Names of the image's packages it depends on (`Depends`, `Pre-Depends`).
     pub depends_on: Vec<String>,
+    /// The only paths of it the image keeps (the manifest's slice), when not whole.
+    pub slice: Option<Vec<String>>,
 }
 
 /// The image a document describes (one platform of it).
@@ -139,6 +141,7 @@ mod tests {
             summary: None,
             licenses: None,
             depends_on: Vec::new(),
+            slice: None,
         };
         assert_eq!(
             purl(&package, "debian-13"),

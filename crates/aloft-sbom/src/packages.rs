@@ -118,6 +118,7 @@ pub fn sbom_packages(debs: &[InstalledDeb<'_>]) -> Vec<SbomPackage> {
                     .and_then(aloft_deb::copyright_licenses)
                     .map(|c| c.names),
                 depends_on: depends_on.into_iter().collect(),
+                slice: p.slice.clone(),
             }
         })
         .collect();

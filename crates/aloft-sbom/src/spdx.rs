@@ -67,6 +67,8 @@ struct Package {
     external_refs: Vec<ExternalRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     primary_package_purpose: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -188,6 +190,7 @@ pub fn spdx_document(image: &SbomImage, packages: &[SbomPackage]) -> Result<Vec<
             ),
         }],
         primary_package_purpose: Some("CONTAINER"),
+        comment: None,
     }];
     let mut relationships = vec![Relationship {
         spdx_element_id: "SPDXRef-DOCUMENT".into(),
@@ -238,6 +241,12 @@ pub fn spdx_document(image: &SbomImage, packages: &[SbomPackage]) -> Result<Vec<
                 },
             ],
             primary_package_purpose: None,
+            comment: package.slice.as_ref().map(|paths| {
+                format!(
+                    "A slice: the image keeps only the paths {} of this package",
+                    paths.join(", ")
+                )
+            }),
         });
         relationships.push(Relationship {
             spdx_element_id: IMAGE_ID.into(),

@@ -3,7 +3,8 @@
 //! enabled; /etc/ca-certificates.conf lists them sorted; /etc/ssl/certs gets a
 //! `<name>.pem` link to each, the bundle `ca-certificates.crt` (each certificate in
 //! that order, with a newline added if it lacks one), and the `<subject hash>.0` links
-//! `openssl rehash` makes. Applies when a package ships `update-ca-certificates`.
+//! `openssl rehash` makes. Applies when a package ships `update-ca-certificates`, or
+//! the image keeps a slice of ca-certificates.
 //!
 //! Local CAs are trusted as update-ca-certificates trusts them: every `*.crt` below
 //! /usr/local/share/ca-certificates (from `files:` or a package) goes into the bundle
@@ -59,7 +60,15 @@ pub(super) fn apply(
 ) -> Result<(), AssembleError> {
     let (tree, packages, epoch) = (cx.tree, cx.packages, cx.epoch);
     let EffectOutput { layer, record, .. } = out;
-    let Some((tool_owner, _)) = tree.get(TOOL) else {
+    // The tool's package, or a slice of ca-certificates: it keeps the certificates
+    // without the tool (and the openssl and debconf the tool's package depends on).
+    let sliced = || {
+        packages
+            .iter()
+            .find(|p| p.name == "ca-certificates" && p.slice.is_some())
+            .map(|p| p.name.as_str())
+    };
+    let Some(tool_owner) = tree.get(TOOL).map(|(owner, _)| owner).or_else(sliced) else {
         return Ok(());
     };
     // Certificates by path below /usr/share/ca-certificates (byte order, as `sort` in

@@ -93,9 +93,30 @@ pub(super) fn apply(
     let files_of = oracle(tree);
     // dpkg runs every preinst as it unpacks, and the postinsts once all is unpacked.
     let mut scripts: Vec<(Script, &PackageFiles, &str)> = Vec::new();
+    // A slice's scripts would work on files the image does not have.
+    let sliced: BTreeSet<&str> = packages
+        .iter()
+        .filter(|p| p.slice.is_some())
+        .map(|p| p.name.as_str())
+        .collect();
+    for p in files.iter().filter(|p| sliced.contains(p.package.as_str())) {
+        for (name, text) in [("preinst", &p.preinst), ("postinst", &p.postinst)] {
+            if text.is_some() {
+                record.not_applied(
+                    &p.package,
+                    NotApplied {
+                        line: 0,
+                        what: name.to_owned(),
+                        why: "the image keeps a slice of this package (`contents.slices`), so its maintainer scripts are not read; aloft's native effects still apply to the paths kept".to_owned(),
+                    },
+                );
+            }
+        }
+    }
     for script in [Script::Preinst, Script::Postinst] {
         let mut of_kind: Vec<(Script, &PackageFiles, &str)> = files
             .iter()
+            .filter(|p| !sliced.contains(p.package.as_str()))
             .filter_map(|p| {
                 let text = match script {
                     Script::Preinst => p.preinst.as_deref(),

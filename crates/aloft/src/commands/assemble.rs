@@ -367,6 +367,7 @@ fn assemble_platforms(
                 sha256: p.sha256.clone(),
                 size: p.size,
                 deb: deb_cache.path(&p.sha256),
+                slice: p.slice.clone(),
             })
             .collect();
         let assembled = assemble_image(platform, &packages, &settings.target.manifest, options)

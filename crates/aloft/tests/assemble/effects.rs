@@ -79,7 +79,7 @@ fn localtime_follows_tz_and_is_recorded() {
 }
 
 /// The first PEM certificate after `# mozilla/<name>` in aloft-assemble's test data.
-fn mozilla_root(name: &str) -> String {
+pub(crate) fn mozilla_root(name: &str) -> String {
     let roots = include_str!("../../../aloft-assemble/tests/data/mozilla-roots.txt");
     let start = roots.find(&format!("# mozilla/{name}\n")).unwrap();
     let pem = &roots[start..];

@@ -22,6 +22,7 @@ mod output_paths;
 mod sbom;
 mod script_only;
 mod services;
+mod slices;
 mod tampered_locks;
 mod why;
 

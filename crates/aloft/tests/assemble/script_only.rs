@@ -39,8 +39,15 @@ fn entry<'a>(lock: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{name} not locked"))
 }
 
-fn build(ctx: &Ctx, name: &str, packages: &[&str]) -> (Value, Image) {
-    ctx.manifest(name, packages, "archs: [amd64]\n");
+/// Builds `packages` from a manifest with `extra` appended, the `sbom` SBOM beside it.
+pub(crate) fn build_with(
+    ctx: &Ctx,
+    name: &str,
+    packages: &[&str],
+    extra: &str,
+    sbom: &str,
+) -> (Value, Image) {
+    ctx.manifest(name, packages, extra);
     let manifest = format!("manifests/{name}.yaml");
     let out = format!("{name}.tar");
     ok(&ctx.aloft(&[
@@ -50,12 +57,16 @@ fn build(ctx: &Ctx, name: &str, packages: &[&str]) -> (Value, Image) {
         &out,
         "-q",
         "--sbom-format",
-        "cyclonedx",
+        sbom,
     ]));
     (
         lock_json(&ctx.lock_text(name)),
         Image::archive(&ctx.path(&out)),
     )
+}
+
+fn build(ctx: &Ctx, name: &str, packages: &[&str]) -> (Value, Image) {
+    build_with(ctx, name, packages, "archs: [amd64]\n", "cyclonedx")
 }
 
 #[test]
