@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AssembleError;
 use crate::exec_facts::{self, ExecFacts};
 use crate::layer_writer::{LayerWriter, Meta};
-use crate::slice::SliceFilter;
+use crate::slice::{SliceEntry, SliceFilter};
 use crate::{path, slim};
 
 /// A verified .deb to install, with what the lock says about it.
@@ -146,20 +146,12 @@ pub fn write_package(
     // Regular files written so far: a hard link may only name one of them, or the layer
     // could not be extracted (tar links to an earlier entry of the same archive).
     let mut regular: HashSet<String> = HashSet::new();
-    let mut filter = Filter {
+    let filter = Filter {
         slim,
         slice: match &package.slice {
             None => None,
-            Some(patterns) => {
-                Some(
-                    SliceFilter::new(patterns).map_err(|message| AssembleError::Slice {
-                        package: package.name.clone(),
-                        message,
-                    })?,
-                )
-            }
+            Some(patterns) => Some(slice_filter(package, patterns)?),
         },
-        released: Vec::new(),
     };
     for entry in entries {
         let entry = entry.map_err(|e| data_error(package, e))?;
@@ -167,9 +159,7 @@ pub fn write_package(
             path: &copyright_path,
             into: &mut copyright,
         };
-        let record = write_entry(layer, package, entry, capture, &regular, &mut filter)?;
-        files.append(&mut filter.released);
-        if let Some(record) = record {
+        if let Some(record) = write_entry(layer, package, entry, capture, &regular, &filter)? {
             if matches!(record.kind, FileKind::File { .. }) {
                 regular.insert(record.path.clone());
             }
@@ -239,8 +229,42 @@ struct Capture<'a> {
 struct Filter {
     slim: bool,
     slice: Option<SliceFilter>,
-    /// Directories a slice held back and has now written, for the file index.
-    released: Vec<FileRecord>,
+}
+
+/// The kept set of `package`'s slice: a first pass over its data.tar finds the paths
+/// the patterns match and what they need (link targets, parent directories).
+fn slice_filter(package: &PackageInput, patterns: &[String]) -> Result<SliceFilter, AssembleError> {
+    let io_error = |source: std::io::Error| data_error(package, source);
+    let file = fs_err::File::open(&package.deb).map_err(io_error)?;
+    let mut reader = aloft_deb::DebReader::new(BufReader::new(file), package.name.clone());
+    let data = reader.data().map_err(|source| AssembleError::Deb {
+        package: package.name.clone(),
+        source,
+    })?;
+    let mut entries = Vec::new();
+    let mut archive = tar::Archive::new(data);
+    for entry in archive.entries().map_err(io_error)? {
+        let entry = entry.map_err(io_error)?;
+        let raw_path = entry.path_bytes().into_owned();
+        let raw = utf8(package, &raw_path)?;
+        let Ok(Some(path)) = path::image_path(raw) else {
+            continue;
+        };
+        let link = || link_target(package, &entry, raw);
+        let kind = match entry.header().entry_type() {
+            tar::EntryType::Symlink => SliceEntry::Symlink(link()?),
+            tar::EntryType::Link => match path::image_path(&link()?) {
+                Ok(Some(target)) => SliceEntry::Hardlink(target),
+                _ => SliceEntry::Plain,
+            },
+            _ => SliceEntry::Plain,
+        };
+        entries.push((path, kind));
+    }
+    SliceFilter::new(patterns, &entries).map_err(|message| AssembleError::Slice {
+        package: package.name.clone(),
+        message,
+    })
 }
 
 /// Copyright files larger than this are not kept (the biggest in trixie is about 1 MB).
@@ -252,7 +276,7 @@ fn write_entry<R: Read>(
     mut entry: tar::Entry<'_, R>,
     capture: Capture<'_>,
     regular: &HashSet<String>,
-    filter: &mut Filter,
+    filter: &Filter,
 ) -> Result<Option<FileRecord>, AssembleError> {
     let kind = entry.header().entry_type();
     if matches!(
@@ -267,7 +291,9 @@ fn write_entry<R: Read>(
     else {
         return Ok(None);
     };
-    if filter.slim && slim::left_out(&path) {
+    if filter.slim && slim::left_out(&path)
+        || filter.slice.as_ref().is_some_and(|s| !s.keeps(&path))
+    {
         return Ok(None);
     }
     let header = entry.header();
@@ -278,25 +304,6 @@ fn write_entry<R: Read>(
         mtime: header.mtime().map_err(|e| data_error(package, e))?,
     };
     let io = |e| data_error(package, e);
-    if let Some(slice) = filter.slice.as_mut() {
-        if !slice.matches(&path) {
-            if kind == tar::EntryType::Directory {
-                slice.hold(&path, meta);
-            }
-            return Ok(None);
-        }
-        for (dir, meta) in slice.release_parents(&path) {
-            layer.directory(&dir, meta).map_err(io)?;
-            filter.released.push(FileRecord {
-                path: dir,
-                kind: FileKind::Dir,
-                mode: meta.mode,
-                uid: meta.uid,
-                gid: meta.gid,
-                exec: None,
-            });
-        }
-    }
     let mut exec = None;
     let record_kind = match kind {
         tar::EntryType::Directory => {
@@ -375,14 +382,6 @@ fn write_entry<R: Read>(
                     ));
                 }
             };
-            if filter.slice.as_ref().is_some_and(|s| !s.matches(&target)) {
-                return Err(AssembleError::Slice {
-                    package: package.name.clone(),
-                    message: format!(
-                        "it keeps `/{path}`, a hard link to `/{target}`, which it leaves out; add `/{target}` to its paths"
-                    ),
-                });
-            }
             if filter.slim && slim::left_out(&target) {
                 return Err(unsafe_path(
                     package,
