@@ -82,8 +82,8 @@ pub fn resolve_lock(
     let upgrade_set: HashSet<String> = upgrade.packages.iter().cloned().collect();
     let packages = manifest.root_packages();
     let exclude: Vec<String> = manifest.exclude.iter().map(|e| e.value.clone()).collect();
-    let slices: Vec<aloft_manifest::Slice> =
-        manifest.slices.iter().map(|s| s.value.clone()).collect();
+    let slices = manifest.root_slices();
+    let slices_if_installed = manifest.slices_if_installed();
     let resolved = std::thread::scope(|scope| {
         let handles: Vec<_> = per_arch
             .into_iter()
@@ -98,6 +98,7 @@ pub fn resolve_lock(
                     preferences,
                     upgrade: upgrade_set.clone(),
                     slices: slices.clone(),
+                    slices_if_installed: slices_if_installed.clone(),
                 };
                 scope.spawn(move || (arch.clone(), resolve_arch(&arch, repos, &request)))
             })

@@ -210,12 +210,8 @@ fn check_closure(
             .map(|p| (p.name.clone(), p.version.clone()))
             .collect(),
         upgrade: Default::default(),
-        slices: debs
-            .manifest
-            .slices
-            .iter()
-            .map(|s| s.value.clone())
-            .collect(),
+        slices: debs.manifest.root_slices(),
+        slices_if_installed: debs.manifest.slices_if_installed(),
     };
     let resolved =
         resolve_arch(arch, repositories, &request).map_err(|err| unsatisfied(err.to_string()))?;

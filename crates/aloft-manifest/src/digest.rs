@@ -58,16 +58,20 @@ pub fn lock_inputs_digest(manifest: &Manifest, archs: &[String]) -> Result<Strin
         "exclude": exclude,
         "archs": archs,
     });
-    // Only when there are slices, so that the digests of locks without any stay.
-    if !manifest.slices.is_empty() {
-        let mut slices: Vec<(String, &[String])> = manifest
-            .slices
-            .iter()
-            .map(|s| (s.value.package.to_string(), s.value.paths.as_slice()))
-            .collect();
-        slices.sort();
-        inputs["slices"] = serde_json::json!(slices);
-    }
+    let mut slices: Vec<(String, Vec<String>)> = manifest
+        .root_slices()
+        .into_iter()
+        .map(|s| (s.package.to_string(), s.paths))
+        .collect();
+    slices.sort();
+    inputs["slices"] = serde_json::json!(slices);
+    // Locks from before every glibc image got C.UTF-8 are stale.
+    let implied: Vec<(String, String, Vec<String>)> = manifest
+        .slices_if_installed()
+        .into_iter()
+        .map(|(when, s)| (when, s.package.to_string(), s.paths))
+        .collect();
+    inputs["slices_if_installed"] = serde_json::json!(implied);
     Ok(format!(
         "sha256:{}",
         hex::encode(Sha256::digest(inputs.to_string().as_bytes()))

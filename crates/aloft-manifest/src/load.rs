@@ -387,6 +387,14 @@ fn merge_file(
         let origin = ctx.located(&layering);
         merged.layering = validate::layering(ctx, &origin, &layering.value)?;
     }
+    for (index, locale) in raw.locales.unwrap_or_default().into_iter().enumerate() {
+        let origin = ctx.located(&locale);
+        validate::locale(ctx, &origin, index, &locale.value)?;
+        merged.locales.push(Located {
+            value: locale.value,
+            origin,
+        });
+    }
     if let Some(slim) = raw.slim {
         merged.slim = slim;
     }
@@ -422,6 +430,7 @@ impl Manifest {
             layering: Layering::default(),
             ports: Vec::new(),
             slim: true,
+            locales: Vec::new(),
         }
     }
 }

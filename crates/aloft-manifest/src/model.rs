@@ -283,6 +283,61 @@ pub struct Manifest {
     /// `slim` (default true): documentation, manual pages, info, translations and
     /// lintian overrides are left out, as in Debian's slim images; each copyright stays.
     pub slim: bool,
+    /// `locales`: named locales (`fr_FR.UTF-8`), each taken from locales-all as a slice.
+    pub locales: Vec<Located<String>>,
+}
+
+/// Where glibc finds compiled locales, one directory each.
+const LOCALE_DIR: &str = "/usr/lib/locale";
+
+/// The package of compiled locales a named locale is sliced from.
+pub const LOCALES_PACKAGE: &str = "locales-all";
+
+/// The slice every image with glibc gets unless the closure has libc-bin whole:
+/// libc-bin's compiled C.UTF-8 (not its programs). libc-bin is Essential, so nothing
+/// depends on it, and without it `LANG=C.UTF-8` falls back to ASCII.
+pub fn c_utf8_slice() -> (&'static str, Slice) {
+    (
+        "libc6",
+        Slice {
+            package: PackageRequest {
+                name: "libc-bin".to_owned(),
+                version: None,
+                suite: None,
+            },
+            paths: vec![format!("{LOCALE_DIR}/C.utf8/**")],
+        },
+    )
+}
+
+/// The directory glibc looks a locale up in: its codeset normalized as glibc's
+/// `_nl_normalize_codeset` does (`fr_FR.UTF-8` -> `fr_FR.utf8`).
+pub fn locale_directory(name: &str) -> String {
+    let (base, modifier) = match name.split_once('@') {
+        Some((base, modifier)) => (base, Some(modifier)),
+        None => (name, None),
+    };
+    let mut out = match base.split_once('.') {
+        Some((language, codeset)) => {
+            let normalized: String = codeset
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_lowercase())
+                .collect();
+            let prefix = if normalized.chars().all(|c| c.is_ascii_digit()) {
+                "iso"
+            } else {
+                ""
+            };
+            format!("{language}.{prefix}{normalized}")
+        }
+        None => base.to_owned(),
+    };
+    if let Some(modifier) = modifier {
+        out.push('@');
+        out.push_str(modifier);
+    }
+    out
 }
 
 /// Packages an `entrypoint.services` tree runs on: the s6 supervisor and the execline
@@ -290,6 +345,43 @@ pub struct Manifest {
 pub const SERVICE_PACKAGES: [&str; 2] = ["execline", "s6"];
 
 impl Manifest {
+    /// Slices the lock makes when the closure holds a package: libc-bin's C.UTF-8 with
+    /// libc6 ([`c_utf8_slice`]).
+    pub fn slices_if_installed(&self) -> Vec<(String, Slice)> {
+        let (when, slice) = c_utf8_slice();
+        vec![(when.to_owned(), slice)]
+    }
+
+    /// What the lock slices: `contents.slices`, plus one slice of [`LOCALES_PACKAGE`]
+    /// holding the `locales` named (`C.UTF-8` is libc-bin's, see [`c_utf8_slice`]).
+    pub fn root_slices(&self) -> Vec<Slice> {
+        let mut slices: Vec<Slice> = self.slices.iter().map(|s| s.value.clone()).collect();
+        let mut paths = Vec::new();
+        for locale in &self.locales {
+            let dir = locale_directory(&locale.value);
+            if dir == "C.utf8" {
+                if !slices.iter().any(|s| s.package.name == "libc-bin") {
+                    slices.push(c_utf8_slice().1);
+                }
+            } else {
+                paths.push(format!("{LOCALE_DIR}/{dir}/**"));
+            }
+        }
+        if !paths.is_empty() {
+            paths.sort();
+            paths.dedup();
+            slices.push(Slice {
+                package: PackageRequest {
+                    name: LOCALES_PACKAGE.to_owned(),
+                    version: None,
+                    suite: None,
+                },
+                paths,
+            });
+        }
+        slices
+    }
+
     /// What the lock resolves: `contents.packages`, plus the packages the manifest's
     /// features need ([`SERVICE_PACKAGES`] for `entrypoint.services`) unless named already.
     pub fn root_packages(&self) -> Vec<PackageRequest> {

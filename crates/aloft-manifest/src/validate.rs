@@ -79,6 +79,40 @@ pub(crate) fn package_request(
     })
 }
 
+/// A `locales` entry: `language[_TERRITORY][.codeset][@modifier]` (`fr_FR.UTF-8`,
+/// `sr_RS@latin`), or `C.UTF-8`.
+pub(crate) fn locale(ctx: &FileContext, origin: &Origin, index: usize, name: &str) -> Result<()> {
+    let (base, modifier) = name.split_once('@').unwrap_or((name, ""));
+    let (language, codeset) = base.split_once('.').unwrap_or((base, ""));
+    let (language, territory) = language.split_once('_').unwrap_or((language, ""));
+    let letters = |s: &str, min: usize, max: usize, upper: bool| {
+        (min..=max).contains(&s.len())
+            && s.chars()
+                .all(|c| c.is_ascii_alphabetic() && (!upper || c.is_ascii_uppercase()))
+    };
+    let well_formed = (name == "C.UTF-8" || name == "C.utf8")
+        || (letters(language, 2, 3, false)
+            && language.chars().all(|c| c.is_ascii_lowercase())
+            && (territory.is_empty() || letters(territory, 2, 2, true))
+            && codeset
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && (name.contains('.') != codeset.is_empty())
+            && modifier.chars().all(|c| c.is_ascii_alphanumeric())
+            && (name.contains('@') != modifier.is_empty()));
+    if well_formed {
+        Ok(())
+    } else {
+        Err(ctx.invalid(
+            origin,
+            &format!("locales[{index}]"),
+            format!(
+                "`{name}` is not a locale name: write `language_TERRITORY.codeset` (`fr_FR.UTF-8`)"
+            ),
+        ))
+    }
+}
+
 /// A `contents.slices` entry: a package and absolute glob patterns, none empty, none
 /// with `.` or `..` components.
 pub(crate) fn slice(
@@ -649,6 +683,24 @@ pub(crate) fn cross_checks(manifest: &Manifest) -> Result<()> {
             first,
             "contents.repositories",
             "packages are listed but no repository",
+        ));
+    }
+    if let Some(locale) = manifest
+        .locales
+        .iter()
+        .find(|l| l.value != "C.UTF-8" && l.value != "C.utf8")
+        && let Some(slice) = manifest
+            .slices
+            .iter()
+            .find(|s| s.value.package.name == LOCALES_PACKAGE)
+    {
+        return Err(ctx_for(&slice.origin).invalid(
+            &slice.origin,
+            "contents.slices",
+            format!(
+                "`locales` ({}) slices {LOCALES_PACKAGE} already; name the locales there, or the paths here",
+                locale.value
+            ),
         ));
     }
     let mut sliced = BTreeSet::new();

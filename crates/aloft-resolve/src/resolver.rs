@@ -40,6 +40,9 @@ pub struct ResolveRequest {
     /// Packages of which the image keeps only some paths: each is locked without its
     /// dependencies, unless the closure needs it whole anyway.
     pub slices: Vec<Slice>,
+    /// Slices made when the closure holds a package (`libc6` -> libc-bin's C.UTF-8),
+    /// unless it holds the sliced package whole; skipped when no repository has it.
+    pub slices_if_installed: Vec<(String, Slice)>,
 }
 
 /// Resolves `request` for `arch` against `repositories` (manifest order).
@@ -578,6 +581,18 @@ impl<'u> State<'u> {
             }
             self.mark(index, None);
             self.sliced.insert(name, slice.paths.clone());
+        }
+        for (when, slice) in &request.slices_if_installed {
+            let wanted = &slice.package.name;
+            if !self.selected.contains_key(when)
+                || self.selected.contains_key(wanted)
+                || self.u.named(wanted).is_empty()
+            {
+                continue;
+            }
+            let index = self.request_candidate(&slice.package)?;
+            self.mark(index, None);
+            self.sliced.insert(wanted.clone(), slice.paths.clone());
         }
         Ok(Outcome::Done)
     }

@@ -199,3 +199,103 @@ fn slice_patterns_are_checked_where_they_are_written() {
         &["`ca-certificates` is also in `contents.packages`"],
     );
 }
+
+fn glibc() -> Vec<FixturePackage> {
+    vec![
+        FixturePackage::new("libc6", "2.41-12").file(
+            "usr/lib/x86_64-linux-gnu/libc.so.6",
+            b"libc",
+            0o644,
+        ),
+        FixturePackage::new("libc-bin", "2.41-12")
+            .depends("libc6")
+            .file("usr/bin/locale", b"\x7fELF", 0o755)
+            .file("usr/lib/locale/C.utf8/LC_CTYPE", b"C.UTF-8 ctype", 0o644),
+        FixturePackage::new("app", "1").depends("libc6"),
+        FixturePackage::new("locales-all", "2.41-12")
+            .depends("libc-bin")
+            .no_files()
+            .file("usr/lib/locale/aa_DJ.utf8/LC_CTYPE", b"utf-8 ctype", 0o644)
+            .file("usr/lib/locale/aa_DJ.utf8/LC_TIME", b"aa time", 0o644)
+            .file("usr/lib/locale/fr_FR.utf8/LC_TIME", b"fr time", 0o644)
+            .entry(DebFile::new(
+                "usr/lib/locale/fr_FR.utf8/LC_CTYPE",
+                DebEntryKind::Symlink("../aa_DJ.utf8/LC_CTYPE".into()),
+                0o777,
+            )),
+    ]
+}
+
+/// Every image with glibc gets libc-bin's C.UTF-8 (not its programs); `locales` takes
+/// named locales from locales-all, with what their links point to.
+#[test]
+fn glibc_images_get_c_utf8_and_the_named_locales() {
+    let ctx = ctx_with(glibc());
+    let (lock, image) = build_with(
+        &ctx,
+        "app",
+        &["app"],
+        "archs: [amd64]\nlocales: [fr_FR.UTF-8]\n",
+        "none",
+    );
+    let slices: Vec<(&str, &Value)> = lock["packages"]["amd64"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| !p["slice"].is_null())
+        .map(|p| (p["name"].as_str().unwrap(), &p["slice"]))
+        .collect();
+    assert_eq!(
+        slices,
+        [
+            (
+                "libc-bin",
+                &serde_json::json!(["/usr/lib/locale/C.utf8/**"])
+            ),
+            (
+                "locales-all",
+                &serde_json::json!(["/usr/lib/locale/fr_FR.utf8/**"])
+            ),
+        ]
+    );
+    let platform = image.platform();
+    let libc_bin = platform.layer("libc-bin");
+    assert_eq!(
+        libc_bin.text("usr/lib/locale/C.utf8/LC_CTYPE"),
+        "C.UTF-8 ctype"
+    );
+    assert!(libc_bin.find("usr/bin/locale").is_none());
+    let locales = platform.layer("locales-all");
+    let mut paths = locales.paths();
+    paths.retain(|p| p.starts_with("usr/lib/locale/"));
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "usr/lib/locale/aa_DJ.utf8/LC_CTYPE",
+            "usr/lib/locale/fr_FR.utf8/LC_CTYPE",
+            "usr/lib/locale/fr_FR.utf8/LC_TIME",
+        ]
+    );
+    // Asked for whole, libc-bin is no slice.
+    let (lock, _) = build_with(
+        &ctx,
+        "whole",
+        &["app", "libc-bin"],
+        "archs: [amd64]\n",
+        "none",
+    );
+    let libc_bin = lock["packages"]["amd64"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "libc-bin")
+        .unwrap();
+    assert!(libc_bin.get("slice").is_none(), "{libc_bin}");
+    // A locale name that is not one is refused where it is written.
+    ctx.manifest("bad", &["app"], "locales: [french]\n");
+    fails_with(
+        &ctx.aloft(&["lock", "manifests/bad.yaml"]),
+        &["locales[0]", "`french` is not a locale name"],
+    );
+}
