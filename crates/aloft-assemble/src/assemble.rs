@@ -261,6 +261,11 @@ pub fn assemble_image(
         accounts: &accounts,
         triplet: abi.as_ref().map(|abi| abi.triplet),
         machine: abi.as_ref().map(|abi| abi.machine.0),
+        sliced: &packages
+            .iter()
+            .filter(|p| p.slice.is_some())
+            .map(|p| p.name.as_str())
+            .collect(),
     });
     let write_error = |source| AssembleError::Write {
         what: "the final layer".into(),

@@ -33,7 +33,8 @@ const NAMED: usize = 5;
 /// One thing the image lacks, with the files that need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageFinding {
-    /// Which check: `entrypoint`, `library`, `interpreter`, `machine`, `owner`.
+    /// Which check: `entrypoint`, `library`, `slice` (a library a slice's file needs),
+    /// `interpreter`, `machine`, `owner`.
     pub check: &'static str,
     /// What is missing or wrong, in a few words.
     pub message: String,
@@ -80,6 +81,8 @@ pub(crate) struct CheckInput<'a> {
     pub(crate) triplet: Option<&'a str>,
     /// The ELF machine of the platform, when known.
     pub(crate) machine: Option<u16>,
+    /// The packages the image keeps a slice of: a library their files lack is an error.
+    pub(crate) sliced: &'a BTreeSet<&'a str>,
 }
 
 /// What is at a resolved image path.
@@ -346,7 +349,14 @@ fn check_exec_facts(input: &CheckInput<'_>, findings: &mut Findings) {
                         .iter()
                         .any(|dir| input.is_file(&format!("{dir}/{library}")))
                         || ships(owner, library);
-                    if !found {
+                    if !found && input.sliced.contains(owner) {
+                        findings.add(
+                            "slice",
+                            format!("the library `{library}` is not in the image"),
+                            "a slice keeps the file: add the library's package, or leave the file out of the slice".to_owned(),
+                            who.clone(),
+                        );
+                    } else if !found {
                         findings.add(
                             "library",
                             format!("the library `{library}` is not in the image"),

@@ -314,18 +314,21 @@ struct Platform {
 }
 
 /// Prints what the image check found, per architecture; with `--strict`, fails on it.
+/// A library a slice's file lacks fails the build either way: the slice was cut wrong.
 fn check_findings(
     args: &AssembleArgs,
     settings: &AssembleSettings,
     platforms: &[Platform],
 ) -> Result<()> {
     let mut lines = Vec::new();
+    let mut slices = false;
     for (arch, platform) in settings.archs.iter().zip(platforms) {
         for finding in &platform.findings {
             lines.push(format!("{arch}: {finding}"));
+            slices |= finding.check == "slice";
         }
     }
-    if args.strict && !lines.is_empty() {
+    if (args.strict || slices) && !lines.is_empty() {
         return Err(miette!(
             help = "fix the manifest, or build without --strict to get the image with warnings",
             "The image check found {} problem{}:\n  {}",
@@ -333,7 +336,14 @@ fn check_findings(
             if lines.len() == 1 { "" } else { "s" },
             lines.join("\n  ")
         ))
-        .wrap_err_with(|| format!("`{}` is not written (--strict)", args.output.display()));
+        .wrap_err_with(|| {
+            let why = if args.strict {
+                "--strict"
+            } else {
+                "a slice lacks a library"
+            };
+            format!("`{}` is not written ({why})", args.output.display())
+        });
     }
     for line in &lines {
         tracing::warn!("{line}");

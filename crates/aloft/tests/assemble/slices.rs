@@ -1,5 +1,6 @@
 //! `contents.slices`: some paths of a package, without its dependencies.
 
+use aloft_test::elf::{EM_X86_64, dynamic_object};
 use aloft_test::oci::Image;
 use aloft_test::{DebEntryKind, DebFile, FixturePackage};
 use serde_json::Value;
@@ -298,4 +299,29 @@ fn glibc_images_get_c_utf8_and_the_named_locales() {
         &ctx.aloft(&["lock", "manifests/bad.yaml"]),
         &["locales[0]", "`french` is not a locale name"],
     );
+}
+
+/// A slice whose program needs a library the image lacks fails the build, naming both.
+#[test]
+fn a_slice_whose_program_lacks_a_library_is_an_error() {
+    let program = dynamic_object(EM_X86_64, None, &["libc.so.6"], None);
+    let ctx = ctx_with(vec![
+        FixturePackage::new("tool", "1")
+            .depends("libc6")
+            .file("usr/bin/true", &program, 0o755),
+    ]);
+    ctx.manifest(
+        "cut",
+        &["base-files"],
+        "  slices:\n    - {package: tool, paths: [/usr/bin/true]}\narchs: [amd64]\n",
+    );
+    fails_with(
+        &ctx.aloft(&["assemble", "manifests/cut.yaml", "-o", "cut.tar", "-q"]),
+        &[
+            "is not written (a slice lacks a library)",
+            "the library `libc.so.6` is not in the image: needed by /usr/bin/true (tool)",
+            "leave the file out of the slice",
+        ],
+    );
+    assert!(!ctx.path("cut.tar").exists());
 }
