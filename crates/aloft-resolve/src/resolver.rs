@@ -97,6 +97,8 @@ struct State<'u> {
     roots: Vec<usize>,
     /// Packages marked as slices (not whole), with the paths kept.
     sliced: BTreeMap<String, Vec<String>>,
+    /// Slices made because the closure holds a package, by name, with that package.
+    implied: BTreeMap<String, String>,
 }
 
 fn priority_rank(priority: Option<&str>) -> u8 {
@@ -147,6 +149,7 @@ impl<'u> State<'u> {
             upgrade,
             roots: Vec::new(),
             sliced: BTreeMap::new(),
+            implied: BTreeMap::new(),
         }
     }
 
@@ -593,6 +596,7 @@ impl<'u> State<'u> {
             let index = self.request_candidate(&slice.package)?;
             self.mark(index, None);
             self.sliced.insert(wanted.clone(), slice.paths.clone());
+            self.implied.insert(wanted.clone(), when.clone());
         }
         Ok(Outcome::Done)
     }
@@ -703,6 +707,12 @@ impl<'u> State<'u> {
             .collect();
         let mut left_out = script_only::left_out(&graph, &roots);
         let mut locked = self.locked();
+        // A slice implied by a package the image leaves out is not needed at all.
+        locked.retain(|p| {
+            self.implied
+                .get(&p.name)
+                .is_none_or(|when| !left_out.contains_key(when))
+        });
         for package in &mut locked {
             package.left_out = left_out.remove(&package.name);
             package.slice = self.sliced.get(&package.name).cloned();

@@ -41,6 +41,33 @@ pub const SCRIPT_TOOLS: [(&str, &str); 6] = [
     ),
 ];
 
+/// Packages that depend on a tool only to keep it in Debian's Essential set, for
+/// maintainer scripts and shell scripts that assume it, with why. Their edges are
+/// followed only when the image has a shell ([`SHELLS`]) to run such a script.
+pub const ESSENTIAL_KEEPERS: [(&str, &str); 1] = [(
+    "base-files",
+    "whose Pre-Depends on awk keeps an awk in Debian's Essential set for scripts, and the image has no shell to run one",
+)];
+
+/// Packages that give an image a shell (`/bin/sh` or another).
+pub const SHELLS: [&str; 8] = [
+    "dash",
+    "bash",
+    "busybox",
+    "busybox-static",
+    "zsh",
+    "mksh",
+    "posh",
+    "yash",
+];
+
+fn keeper_reason(name: &str) -> Option<&'static str> {
+    ESSENTIAL_KEEPERS
+        .iter()
+        .find(|(keeper, _)| *keeper == name)
+        .map(|(_, why)| *why)
+}
+
 fn tool_reason(name: &str) -> Option<&'static str> {
     SCRIPT_TOOLS
         .iter()
@@ -52,14 +79,33 @@ fn tool_reason(name: &str) -> Option<&'static str> {
 /// through maintainer scripts, by name, with why.
 pub fn left_out(graph: &DependencyGraph, roots: &[usize]) -> BTreeMap<String, String> {
     let requested: BTreeSet<usize> = roots.iter().copied().collect();
-    let follow =
-        |_: usize, to: usize| requested.contains(&to) || tool_reason(graph.name(to)).is_none();
-    let kept = graph.reachable_by(roots, follow);
+    let follow = |shell: bool| {
+        let requested = &requested;
+        move |from: usize, to: usize| {
+            requested.contains(&to)
+                || (tool_reason(graph.name(to)).is_none()
+                    && (shell || keeper_reason(graph.name(from)).is_none()))
+        }
+    };
+    // The Essential set's tools stay when what the image keeps has a shell.
+    let mut kept = graph.reachable_by(roots, follow(false));
+    if (0..graph.len()).any(|i| kept[i] && SHELLS.contains(&graph.name(i))) {
+        kept = graph.reachable_by(roots, follow(true));
+    }
     let mut out = BTreeMap::new();
     for index in (0..graph.len()).filter(|&i| !kept[i]) {
         let name = graph.name(index);
         let reason = if let Some(why) = tool_reason(name) {
             format!("only maintainer scripts run it: {why}")
+        } else if let Some((keeper, why)) = graph
+            .dependents(index)
+            .iter()
+            .all(|&d| kept[d] && keeper_reason(graph.name(d)).is_some())
+            .then(|| graph.dependents(index).first().copied())
+            .flatten()
+            .and_then(|d| Some((graph.name(d), keeper_reason(graph.name(d))?)))
+        {
+            format!("needed only by `{keeper}`, {why}")
         } else {
             let by: Vec<&str> = graph
                 .dependents(index)
@@ -122,5 +168,36 @@ mod tests {
         let out = left_out(&g, &[id("php8.4-cli"), id("ucf")]);
         assert!(!out.contains_key("ucf") && !out.contains_key("sensible-utils"));
         assert!(out.contains_key("debconf"));
+    }
+
+    #[test]
+    fn the_awk_base_files_keeps_for_scripts_stays_only_with_a_shell() {
+        // Only a shell's scripts need the awk base-files keeps in the Essential set.
+        let g = graph(&[
+            "Package: base-files\nVersion: 1\nPre-Depends: awk",
+            "Package: mawk\nVersion: 1\nProvides: awk\nDepends: libc6",
+            "Package: libc6\nVersion: 2.41",
+            "Package: app\nVersion: 1\nDepends: libc6",
+        ]);
+        let id = |name| g.index(name).unwrap_or(usize::MAX);
+        let out = left_out(&g, &[id("base-files"), id("app")]);
+        assert_eq!(out.keys().collect::<Vec<_>>(), ["mawk"]);
+        assert!(
+            out["mawk"].starts_with("needed only by `base-files`, whose Pre-Depends"),
+            "{out:?}"
+        );
+        // What only the awk needs goes with it.
+        let out = left_out(&g, &[id("base-files")]);
+        assert!(
+            out.contains_key("mawk") && out.contains_key("libc6"),
+            "{out:?}"
+        );
+        let with_shell = graph(&[
+            "Package: base-files\nVersion: 1\nPre-Depends: awk",
+            "Package: mawk\nVersion: 1\nProvides: awk",
+            "Package: dash\nVersion: 1",
+        ]);
+        let id = |name| with_shell.index(name).unwrap_or(usize::MAX);
+        assert!(left_out(&with_shell, &[id("base-files"), id("dash")]).is_empty());
     }
 }

@@ -465,3 +465,42 @@ fn a_slice_of_a_package_the_closure_needs_installs_it_whole() {
     assert!(locked.iter().all(|p| p.slice.is_none()), "{locked:?}");
     assert_eq!(names(&Ok(locked)), ["app=1", "libc=4"]);
 }
+
+#[test]
+fn an_implied_slice_follows_its_package_into_the_image_only() {
+    let repos = || {
+        vec![repo(
+            "main",
+            "trixie",
+            &[
+                "Package: app\nVersion: 1\nDepends: libc6",
+                "Package: tool\nVersion: 1\nDepends: ucf",
+                "Package: ucf\nVersion: 1\nDepends: libc6",
+                "Package: libc6\nVersion: 2",
+                "Package: libc-bin\nVersion: 2\nDepends: libc6",
+            ],
+        )]
+    };
+    let implied = vec![("libc6".to_owned(), slice("libc-bin"))];
+    let wanted = ResolveRequest {
+        slices_if_installed: implied.clone(),
+        ..request(&["app"])
+    };
+    let locked = resolve_arch("amd64", repos(), &wanted).unwrap();
+    assert_eq!(
+        names(&Ok(locked.clone())),
+        ["app=1", "libc-bin=2", "libc6=2"]
+    );
+    assert!(
+        locked
+            .iter()
+            .any(|p| p.name == "libc-bin" && p.slice.is_some())
+    );
+    // libc6 only through a script tool: left out, and no slice for it.
+    let wanted = ResolveRequest {
+        slices_if_installed: implied,
+        ..request(&["tool"])
+    };
+    let locked = resolve_arch("amd64", repos(), &wanted).unwrap();
+    assert_eq!(names(&Ok(locked)), ["libc6=2", "tool=1", "ucf=1"]);
+}

@@ -287,6 +287,73 @@ fn a_cpp_program_runs_on_the_cc_runtime(image: &str) {
     assert_eq!(out.trim(), "hello from C++ 42");
 }
 
+/// A statically linked C program built on the host finds what distroless static
+/// promises: at least 100 CAs in the bundle, time zones, its nonroot account,
+/// /etc/services, /tmp 1777 and os-release; the image holds no libc and no shell.
+fn a_static_program_finds_its_files(image: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("probe.c");
+    std::fs::write(&source, STATIC_PROBE).unwrap();
+    let binary = dir.path().join("probe");
+    run(
+        "gcc",
+        &[
+            "-static",
+            "-O2",
+            "-o",
+            binary.to_str().unwrap(),
+            source.to_str().unwrap(),
+        ],
+    );
+    let mount = format!("{}:/app/probe:ro", binary.display());
+    let out = stdout(&run(
+        "docker",
+        &["run", "--rm", "-v", &mount, "--entrypoint", "/app/probe", image],
+    ));
+    let fields: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(fields.len(), 6, "static: {out}");
+    assert!(fields[0].parse::<usize>().unwrap_or(0) >= 100, "static: {out}");
+    assert_eq!(fields[1..], ["CEST", "nonroot", "443", "1777", "1"], "static: {out}");
+    for absent in ["/bin/sh", "/usr/lib/x86_64-linux-gnu/libc.so.6"] {
+        let status = std::process::Command::new("docker")
+            .args(["run", "--rm", "--entrypoint", absent, image])
+            .output()
+            .unwrap()
+            .status;
+        assert!(!status.success(), "static: {absent} runs");
+    }
+}
+
+/// What the static probe prints: CA certificates in the bundle, the zone name of a June
+/// time in Europe/Paris, the user's name, https's port, /tmp's mode, os-release says Debian.
+const STATIC_PROBE: &str = r#"#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <pwd.h>
+#include <netdb.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <stdlib.h>
+int main(void) {
+  int certs = 0, debian = 0; char line[4096];
+  FILE *f = fopen("/etc/ssl/certs/ca-certificates.crt", "r");
+  while (f && fgets(line, sizeof line, f)) certs += !strncmp(line, "-----BEGIN CERTIFICATE-----", 27);
+  f = fopen("/etc/os-release", "r");
+  while (f && fgets(line, sizeof line, f)) debian |= !strcmp(line, "ID=debian
+");
+  setenv("TZ", "Europe/Paris", 1); tzset();
+  time_t t = 1750000000; struct tm tm; localtime_r(&t, &tm);
+  char zone[16]; strftime(zone, sizeof zone, "%Z", &tm);
+  struct passwd *pw = getpwuid(getuid());
+  struct servent *s = getservbyname("https", "tcp");
+  struct stat st; stat("/tmp", &st);
+  printf("%d %s %s %d %o %d
+", certs, zone, pw ? pw->pw_name : "?", s ? ntohs(s->s_port) : 0, st.st_mode & 07777, debian);
+  return 0;
+}
+"#;
+
 /// nginx with Debian's configuration serves Debian's default page, workers as www-data.
 fn nginx_serves_the_default_page(image: &str) {
     let container = start_detached(image, 80, None, &[]);
@@ -357,7 +424,8 @@ fn the_examples_work_as_built() {
     let root = workspace_root();
     let cache = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let checks: [(&str, UseCheck); 11] = [
+    let checks: [(&str, UseCheck); 12] = [
+        ("static", a_static_program_finds_its_files),
         ("postgresql", postgresql_initdb_starts_and_answers),
         ("mariadb", mariadb_installs_starts_and_answers),
         ("apache2", apache2_serves_the_default_page),
@@ -374,6 +442,15 @@ fn the_examples_work_as_built() {
         .iter()
         .map(|(stem, _)| build_and_load(&root, stem, out.path(), cache.path()))
         .collect();
+    // Issue 17's target: distroless static's size (about 2 MiB), compressed.
+    let static_image = aloft_test::oci::Image::archive(&out.path().join("static.tar"));
+    let compressed: u64 = static_image.platform().manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|layer| layer["size"].as_u64().unwrap())
+        .sum();
+    assert!(compressed <= 2 << 20, "static: {compressed} bytes of layers");
     std::thread::scope(|scope| {
         for ((_, check), image) in checks.iter().zip(&images) {
             scope.spawn(move || check(image));
