@@ -14,8 +14,16 @@ bin=$PWD/target/release/aloft
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "  image sizes (amd64, compressed as pushed / unpacked) against the anchors:"
-while read -r stem anchor_name anchor_mb target; do
-  "$bin" assemble "manifests/$stem.yaml" --arch amd64 --locked --json -q -o "$work/$stem/" >"$work/$stem.json"
+while read -r manifest anchor_name anchor_mb target; do
+  stem=$(basename "$manifest")
+  # manifests/ have committed locks; examples/ are locked against the archive of the day.
+  if [ -e "lockfiles/$stem.lock.json" ]; then
+    lock=(--locked)
+  else
+    "$bin" lock "$manifest.yaml" --lockfile "$work/$stem.lock.json" -q
+    lock=(--lockfile "$work/$stem.lock.json")
+  fi
+  "$bin" assemble "$manifest.yaml" "${lock[@]}" --arch amd64 --json -q -o "$work/$stem/" >"$work/$stem.json"
   python3 - "$work/$stem.json" "$work/$stem" "$stem" "$anchor_name" "$anchor_mb" "$target" <<'PY'
 import json, os, sys
 report, layout, stem, anchor_name, anchor_mb, target = sys.argv[1:]
@@ -35,8 +43,10 @@ print(f"    {stem:<16} {compressed / 1e6:7.1f} MB / {unpacked / 1e6:6.1f} MB   "
       f"{compressed / 1e6 / anchor:5.2f}x {anchor_name} ({anchor:.1f} MB)   target: {target}")
 PY
 done <<'LIST'
-php-cli php:8.4-cli-trixie 197.5 <=55MB
-php-cli php:8.4-cli-alpine 44.1 <=55MB
-php-fpm-nginx php:8.4-fpm-trixie 178.4 <=0.35x
-base distroless/static 2.1 <=2MiB(static)
+manifests/php-cli php:8.4-cli-trixie 197.5 <=55MB
+manifests/php-cli php:8.4-cli-alpine 44.1 <=55MB
+examples/php-cli-alpine-set php:8.4-cli-alpine 44.1 <=26MB
+manifests/php-fpm-nginx php:8.4-fpm-trixie 178.4 <=0.35x
+manifests/base distroless/static 2.1 -
+examples/static distroless/static 2.1 <=2MiB
 LIST

@@ -308,12 +308,27 @@ fn a_static_program_finds_its_files(image: &str) {
     let mount = format!("{}:/app/probe:ro", binary.display());
     let out = stdout(&run(
         "docker",
-        &["run", "--rm", "-v", &mount, "--entrypoint", "/app/probe", image],
+        &[
+            "run",
+            "--rm",
+            "-v",
+            &mount,
+            "--entrypoint",
+            "/app/probe",
+            image,
+        ],
     ));
     let fields: Vec<&str> = out.split_whitespace().collect();
     assert_eq!(fields.len(), 6, "static: {out}");
-    assert!(fields[0].parse::<usize>().unwrap_or(0) >= 100, "static: {out}");
-    assert_eq!(fields[1..], ["CEST", "nonroot", "443", "1777", "1"], "static: {out}");
+    assert!(
+        fields[0].parse::<usize>().unwrap_or(0) >= 100,
+        "static: {out}"
+    );
+    assert_eq!(
+        fields[1..],
+        ["CEST", "nonroot", "443", "1777", "1"],
+        "static: {out}"
+    );
     for absent in ["/bin/sh", "/usr/lib/x86_64-linux-gnu/libc.so.6"] {
         let status = std::process::Command::new("docker")
             .args(["run", "--rm", "--entrypoint", absent, image])
@@ -321,6 +336,59 @@ fn a_static_program_finds_its_files(image: &str) {
             .unwrap()
             .status;
         assert!(!status.success(), "static: {absent} runs");
+    }
+}
+
+/// The compressed bytes of the layers of an oci-archive's (first) platform.
+fn layer_bytes(archive: &Path) -> u64 {
+    aloft_test::oci::Image::archive(archive).platform().manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|layer| layer["size"].as_u64().unwrap())
+        .sum()
+}
+
+/// PHP with php:8.4-cli-alpine's extension set loads every one of them.
+fn php_has_the_alpine_extension_set(image: &str) {
+    let out = stdout(&run("docker", &["run", "--rm", image, "-m"]));
+    let loaded: Vec<&str> = out.lines().map(str::trim).collect();
+    for extension in [
+        "Core",
+        "ctype",
+        "curl",
+        "date",
+        "dom",
+        "fileinfo",
+        "filter",
+        "hash",
+        "iconv",
+        "json",
+        "libxml",
+        "mbstring",
+        "mysqlnd",
+        "openssl",
+        "pcre",
+        "PDO",
+        "pdo_sqlite",
+        "Phar",
+        "posix",
+        "random",
+        "readline",
+        "Reflection",
+        "session",
+        "SimpleXML",
+        "sodium",
+        "SPL",
+        "sqlite3",
+        "standard",
+        "tokenizer",
+        "xml",
+        "xmlreader",
+        "xmlwriter",
+        "zlib",
+    ] {
+        assert!(loaded.contains(&extension), "php: no {extension} in {out}");
     }
 }
 
@@ -424,8 +492,9 @@ fn the_examples_work_as_built() {
     let root = workspace_root();
     let cache = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let checks: [(&str, UseCheck); 12] = [
+    let checks: [(&str, UseCheck); 13] = [
         ("static", a_static_program_finds_its_files),
+        ("php-cli-alpine-set", php_has_the_alpine_extension_set),
         ("postgresql", postgresql_initdb_starts_and_answers),
         ("mariadb", mariadb_installs_starts_and_answers),
         ("apache2", apache2_serves_the_default_page),
@@ -443,14 +512,17 @@ fn the_examples_work_as_built() {
         .map(|(stem, _)| build_and_load(&root, stem, out.path(), cache.path()))
         .collect();
     // Issue 17's target: distroless static's size (about 2 MiB), compressed.
-    let static_image = aloft_test::oci::Image::archive(&out.path().join("static.tar"));
-    let compressed: u64 = static_image.platform().manifest["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|layer| layer["size"].as_u64().unwrap())
-        .sum();
-    assert!(compressed <= 2 << 20, "static: {compressed} bytes of layers");
+    let compressed = layer_bytes(&out.path().join("static.tar"));
+    assert!(
+        compressed <= 2 << 20,
+        "static: {compressed} bytes of layers"
+    );
+    // And 0.6x php:8.4-cli-alpine (44.1 MB) for its extension set.
+    let compressed = layer_bytes(&out.path().join("php-cli-alpine-set.tar"));
+    assert!(
+        compressed <= 26_000_000,
+        "php-cli-alpine-set: {compressed} bytes of layers"
+    );
     std::thread::scope(|scope| {
         for ((_, check), image) in checks.iter().zip(&images) {
             scope.spawn(move || check(image));
