@@ -408,16 +408,14 @@ int main(void) {
   FILE *f = fopen("/etc/ssl/certs/ca-certificates.crt", "r");
   while (f && fgets(line, sizeof line, f)) certs += !strncmp(line, "-----BEGIN CERTIFICATE-----", 27);
   f = fopen("/etc/os-release", "r");
-  while (f && fgets(line, sizeof line, f)) debian |= !strcmp(line, "ID=debian
-");
+  while (f && fgets(line, sizeof line, f)) debian |= !strcmp(line, "ID=debian\n");
   setenv("TZ", "Europe/Paris", 1); tzset();
   time_t t = 1750000000; struct tm tm; localtime_r(&t, &tm);
   char zone[16]; strftime(zone, sizeof zone, "%Z", &tm);
   struct passwd *pw = getpwuid(getuid());
   struct servent *s = getservbyname("https", "tcp");
   struct stat st; stat("/tmp", &st);
-  printf("%d %s %s %d %o %d
-", certs, zone, pw ? pw->pw_name : "?", s ? ntohs(s->s_port) : 0, st.st_mode & 07777, debian);
+  printf("%d %s %s %d %o %d\n", certs, zone, pw ? pw->pw_name : "?", s ? ntohs(s->s_port) : 0, st.st_mode & 07777, debian);
   return 0;
 }
 "#;
