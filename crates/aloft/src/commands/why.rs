@@ -94,12 +94,24 @@ pub fn why(args: &WhyArgs, quiet: bool) -> Result<ExitCode> {
         .flatten()
         .filter_map(|p| Some((format!("{} {}", p.name, p.version), p.left_out.clone()?)))
         .collect();
+    // Slices stand apart too: nothing needs them and they need nothing, and their
+    // Installed-Size is the whole package's.
+    let slices: std::collections::BTreeMap<String, String> = lock
+        .packages
+        .get(&arch)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            let paths = p.slice.as_ref()?.join(", ");
+            Some((format!("{} {}", p.name, p.version), paths))
+        })
+        .collect();
     let controls: Vec<_> = aloft_lock::read_locked_controls(&debs, &arch, jobs)
         .into_diagnostic()?
         .into_iter()
         .filter(|c| {
             let label = format!("{} {}", c.package.name(), c.package.version());
-            !left_out.contains_key(&label)
+            !left_out.contains_key(&label) && !slices.contains_key(&label)
         })
         .collect();
     let packages: Vec<_> = controls.iter().map(|c| c.package.clone()).collect();
@@ -116,15 +128,32 @@ pub fn why(args: &WhyArgs, quiet: bool) -> Result<ExitCode> {
         roots,
     };
     let text = match &args.package {
-        Some(name) => match left_out
-            .iter()
-            .find(|(label, _)| label.split(' ').next() == Some(name.as_str()))
-        {
-            Some((label, why)) => format!("{label} ({arch}): left out of the image: {why}\n"),
-            None => explain(&closure, name, &arch)?,
-        },
+        Some(name) => {
+            let named = |map: &std::collections::BTreeMap<String, String>| {
+                map.iter()
+                    .find(|(label, _)| label.split(' ').next() == Some(name.as_str()))
+                    .map(|(label, text)| (label.clone(), text.clone()))
+            };
+            match (named(&left_out), named(&slices)) {
+                (Some((label, why)), _) => {
+                    format!("{label} ({arch}): left out of the image: {why}\n")
+                }
+                (None, Some((label, paths))) => format!(
+                    "{label} ({arch}): a slice: the image keeps only {paths}, without its dependencies ({})\n",
+                    slice_origin(name)
+                ),
+                (None, None) => explain(&closure, name, &arch)?,
+            }
+        }
         None => {
             let mut text = table(&closure, &arch);
+            if !slices.is_empty() {
+                text.push_str(&format!("slices ({}):\n", slices.len()));
+                for (label, paths) in &slices {
+                    let name = label.split(' ').next().unwrap_or_default();
+                    text.push_str(&format!("  {label}: {paths} ({})\n", slice_origin(name)));
+                }
+            }
             if !left_out.is_empty() {
                 text.push_str(&format!(
                     "left out of the image ({}, which apt would install):\n",
@@ -142,6 +171,15 @@ pub fn why(args: &WhyArgs, quiet: bool) -> Result<ExitCode> {
         print!("{text}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where a slice of `name` comes from, for `why`.
+fn slice_origin(name: &str) -> &'static str {
+    match name {
+        "libc-bin" => "C.UTF-8, which every image with glibc gets, or `locales`",
+        aloft_manifest::LOCALES_PACKAGE => "`locales` or `contents.slices`",
+        _ => "`contents.slices`",
+    }
 }
 
 fn megabytes(bytes: u64) -> String {

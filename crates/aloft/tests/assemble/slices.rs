@@ -278,6 +278,14 @@ fn glibc_images_get_c_utf8_and_the_named_locales() {
             "usr/lib/locale/fr_FR.utf8/LC_TIME",
         ]
     );
+    // `why` says what a slice keeps and where it comes from.
+    let why = ctx.aloft(&["why", "manifests/app.yaml", "libc-bin"]);
+    ok(&why);
+    let text = String::from_utf8_lossy(&why.stdout);
+    assert!(
+        text.contains("a slice: the image keeps only /usr/lib/locale/C.utf8/**, without its dependencies (C.UTF-8"),
+        "{text}"
+    );
     // Asked for whole, libc-bin is no slice.
     let (lock, _) = build_with(
         &ctx,
