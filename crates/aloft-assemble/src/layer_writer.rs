@@ -11,13 +11,19 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
 
 use aloft_oci::LayerMediaType;
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
 
-/// gzip level of every gzip layer (part of the layer cache key).
-pub const GZIP_LEVEL: u32 = 6;
+/// libdeflate level of every gzip layer (part of the layer cache key). Measured on the
+/// php-cli layers (148 MB of tar): zlib-rs -6 gives 58.6 MB; libdeflate -6 55.6 MB in
+/// 1.9 s, -8 55.3 MB in 4.0 s, -10 53.8 MB in 10.5 s (one core).
+pub const GZIP_LEVEL: i32 = 8;
+
+/// Bytes of tar per gzip member: libdeflate compresses whole buffers, so a layer is a
+/// series of members (RFC 1952 allows it; every gzip reader docker, containerd,
+/// podman and skopeo use reads them all). Fixed, so the bytes never depend on how the
+/// tar was written. Measured: 4 MiB members add 0.03% to php-cli.
+pub const GZIP_MEMBER: usize = 4 << 20;
 
 /// zstd level of every zstd layer (part of the layer cache key).
 pub const ZSTD_LEVEL: i32 = 3;
@@ -26,7 +32,8 @@ pub const ZSTD_LEVEL: i32 = 3;
 /// the blobs, and so the digests, differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LayerCompression {
-    /// gzip -6 by zlib-rs, header mtime 0 and OS byte 255: every client loads it.
+    /// gzip by libdeflate ([`GZIP_LEVEL`], members of [`GZIP_MEMBER`]), header mtime 0
+    /// and OS byte 255: every client loads it.
     #[default]
     Gzip,
     /// zstd -3 by the bundled libzstd in multithreaded mode (one worker, so compression
@@ -56,7 +63,9 @@ impl LayerCompression {
     /// What decides the compressed bytes besides the tar: the layer cache key's part.
     pub fn format(self) -> String {
         match self {
-            LayerCompression::Gzip => format!("gzip-{GZIP_LEVEL} zlib-rs chunks-64k"),
+            LayerCompression::Gzip => {
+                format!("gzip-{GZIP_LEVEL} libdeflate-1.26 members-{GZIP_MEMBER}")
+            }
             LayerCompression::Zstd => format!(
                 "zstd-{ZSTD_LEVEL} mt libzstd-{} checksum chunks-64k",
                 zstd::zstd_safe::version_string()
@@ -66,12 +75,7 @@ impl LayerCompression {
 
     fn compressor<W: Write>(self, inner: W) -> io::Result<Compressor<W>> {
         Ok(match self {
-            LayerCompression::Gzip => Compressor::Gzip(
-                flate2::GzBuilder::new()
-                    .mtime(0)
-                    .operating_system(255)
-                    .write(inner, Compression::new(GZIP_LEVEL)),
-            ),
+            LayerCompression::Gzip => Compressor::Gzip(GzipMembers::new(inner)?),
             LayerCompression::Zstd => {
                 let mut encoder = zstd::stream::write::Encoder::new(inner, ZSTD_LEVEL)?;
                 encoder.multithread(1)?;
@@ -82,9 +86,70 @@ impl LayerCompression {
     }
 }
 
+/// gzip members of [`GZIP_MEMBER`] bytes of input each, by libdeflate.
+struct GzipMembers<W: Write> {
+    inner: W,
+    pending: Vec<u8>,
+    compressor: libdeflater::Compressor,
+    out: Vec<u8>,
+    /// Whether a member was written.
+    started: bool,
+}
+
+impl<W: Write> GzipMembers<W> {
+    fn new(inner: W) -> io::Result<Self> {
+        let level = libdeflater::CompressionLvl::new(GZIP_LEVEL)
+            .map_err(|e| io::Error::other(format!("libdeflate level {GZIP_LEVEL}: {e:?}")))?;
+        Ok(GzipMembers {
+            inner,
+            pending: Vec::with_capacity(GZIP_MEMBER),
+            compressor: libdeflater::Compressor::new(level),
+            out: Vec::new(),
+            started: false,
+        })
+    }
+
+    /// Writes `pending` as one member.
+    fn member(&mut self) -> io::Result<()> {
+        let bound = self.compressor.gzip_compress_bound(self.pending.len());
+        self.out.resize(bound, 0);
+        let n = self
+            .compressor
+            .gzip_compress(&self.pending, &mut self.out)
+            .map_err(|e| io::Error::other(format!("libdeflate: {e}")))?;
+        self.inner.write_all(&self.out[..n])?;
+        self.pending.clear();
+        self.started = true;
+        Ok(())
+    }
+
+    fn finish(mut self) -> io::Result<W> {
+        // An empty layer is still one (empty) member: a valid gzip stream.
+        if !self.pending.is_empty() || !self.started {
+            self.member()?;
+        }
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for GzipMembers<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = buf.len().min(GZIP_MEMBER - self.pending.len());
+        self.pending.extend_from_slice(&buf[..n]);
+        if self.pending.len() == GZIP_MEMBER {
+            self.member()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// The compressor a layer is written through.
 enum Compressor<W: Write> {
-    Gzip(GzEncoder<W>),
+    Gzip(GzipMembers<W>),
     Zstd(zstd::stream::write::Encoder<'static, W>),
 }
 
@@ -443,5 +508,34 @@ mod tests {
             "single-threaded mode writes other bytes"
         );
         assert_eq!(zstd::decode_all(ours.as_slice()).unwrap(), data);
+    }
+
+    /// gzip layers are members of [`GZIP_MEMBER`] bytes of tar, each with mtime 0 and OS
+    /// 255, that a multi-member reader (as every client's) reads back whole.
+    #[test]
+    fn gzip_layers_are_fixed_size_members() {
+        let data = sample(1_500_000);
+        assert!(data.len() > 2 * GZIP_MEMBER);
+        let gz = compress_in_pieces(LayerCompression::Gzip, &data, &[65_536]);
+        let mut back = Vec::new();
+        flate2::read::MultiGzDecoder::new(gz.as_slice())
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, data);
+        assert_eq!(&gz[..4], &[0x1f, 0x8b, 8, 0]);
+        assert_eq!(&gz[4..8], &[0, 0, 0, 0], "mtime");
+        assert_eq!(gz[9], 255, "OS");
+        // The first member holds exactly GZIP_MEMBER bytes (its ISIZE) and the next
+        // member starts right after it.
+        let mut first = flate2::read::GzDecoder::new(gz.as_slice());
+        let mut one = Vec::new();
+        first.read_to_end(&mut one).unwrap();
+        assert_eq!(one.len(), GZIP_MEMBER);
+        let empty = compress_in_pieces(LayerCompression::Gzip, &[], &[1]);
+        let mut back = Vec::new();
+        flate2::read::MultiGzDecoder::new(empty.as_slice())
+            .read_to_end(&mut back)
+            .unwrap();
+        assert!(back.is_empty() && empty.starts_with(&[0x1f, 0x8b]));
     }
 }

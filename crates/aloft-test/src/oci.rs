@@ -135,7 +135,7 @@ pub fn layer_tar(media_type: &str, blob: &[u8]) -> Vec<u8> {
     match media_type {
         "application/vnd.oci.image.layer.v1.tar+gzip" => {
             let mut tar = Vec::new();
-            flate2::read::GzDecoder::new(blob)
+            flate2::read::MultiGzDecoder::new(blob)
                 .read_to_end(&mut tar)
                 .unwrap();
             tar

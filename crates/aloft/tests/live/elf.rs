@@ -28,7 +28,7 @@ impl Rootfs {
     fn from_layers(layers: &[&[u8]]) -> Rootfs {
         let mut nodes = BTreeMap::new();
         for layer in layers {
-            let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(*layer));
+            let mut archive = tar::Archive::new(flate2::read::MultiGzDecoder::new(*layer));
             for entry in archive.entries().unwrap() {
                 let mut entry = entry.unwrap();
                 let path = String::from_utf8(entry.path_bytes().into_owned()).unwrap();
