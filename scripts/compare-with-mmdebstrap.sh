@@ -79,12 +79,15 @@ mmdebstrap --quiet --mode=root --variant=essential --arch="$arch" \
   trixie "$work/mm.tar" "deb $mirror trixie main" "deb ${mirror%/}-security trixie-security main"
 
 python3 - "$work/image" "$work/mm.tar" "$lock" "$arch" <<'PY'
-import fnmatch, gzip, io, json, os, re, sys, tarfile
+import fnmatch, glob, gzip, io, json, os, re, sys, tarfile
 
 layout, mm_tar, lock_path, arch = sys.argv[1:]
 # Packages the image leaves out (only maintainer scripts use them: the lock's left_out)
 # count with those mmdebstrap adds beyond the lock.
-locked = {p["name"] for p in json.load(open(lock_path))["packages"][arch] if "left_out" not in p}
+locked_packages = json.load(open(lock_path))["packages"][arch]
+locked = {p["name"] for p in locked_packages if "left_out" not in p}
+# Packages the image keeps a slice of: mmdebstrap installs them whole.
+sliced = {p["name"] for p in locked_packages if "slice" in p}
 
 def kind(m):
     return "dir" if m.isdir() else "link" if m.issym() else "hardlink" if m.islnk() else "file"
@@ -139,11 +142,16 @@ def canonical(path):
     return path
 aloft = {canonical(p): v for p, v in aloft.items()}
 mm = {canonical(p): v for p, v in mm.items() if p not in foreign and canonical(p) not in foreign}
+# What only sliced packages list (a directory another locked package lists is no slice's).
+whole = set().union(*(paths for name, paths in listed.items() if name in locked - sliced))
+slice_only = sorted({canonical(p) for name in sliced for p in listed.get(name, ())} - {canonical(p) for p in whole})
 
 # Expected differences, as docs/differences.md explains them: (reason, side, patterns).
 REASONS = [
     ("slim image: documentation, manual pages, info pages, translations and lintian overrides are not installed; each copyright is (docs/assemble.md, Slim by default)", "mm",
      ["/usr/share/doc/*", "/usr/share/man/*", "/usr/share/info/*", "/usr/share/locale/*", "/usr/share/lintian/*"]),
+    ("slices: the image keeps only the paths the manifest's slices name (" + ", ".join(sorted(sliced)) + "), and what their scripts would make of the rest (docs/manifest.md, Slices)", "mm",
+     [glob.escape(p) for p in slice_only]),
     ("dpkg database: aloft writes status.d/<pkg> and .md5sums (the distroless format), not dpkg's info/, status, available, triggers", "both",
      ["/var/lib/dpkg/*"]),
     ("apt, debconf and log state of the install run (no apt or debconf in the image)", "mm",

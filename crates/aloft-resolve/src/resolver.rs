@@ -576,6 +576,10 @@ impl<'u> State<'u> {
             let index = self.request_candidate(&slice.package)?;
             let name = self.cand(index).package.name().to_owned();
             if let Some(&whole) = self.selected.get(&name) {
+                if self.roots.contains(&whole) {
+                    // Asked for by name as well: whole, as asked.
+                    continue;
+                }
                 tracing::warn!(
                     "`{name}` is installed whole ({}), so its slice in `contents.slices` keeps nothing out",
                     self.chain(whole).join(" -> ")

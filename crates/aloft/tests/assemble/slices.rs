@@ -190,14 +190,28 @@ fn slice_patterns_are_checked_where_they_are_written() {
             &["contents.slices[0].paths[0]", needle],
         );
     }
+    // Asked for by name as well (a manifest including a base that slices it): whole.
     ctx.manifest(
         "both",
         &["base-files", "ca-certificates"],
         &slice_yaml("/usr/share/ca-certificates/**"),
     );
-    fails_with(
-        &ctx.aloft(&["lock", "manifests/both.yaml"]),
-        &["`ca-certificates` is also in `contents.packages`"],
+    ok(&ctx.aloft(&["lock", "manifests/both.yaml"]));
+    let lock = crate::common::lock_json(&ctx.lock_text("both"));
+    let certs = lock["packages"]["amd64"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "ca-certificates")
+        .unwrap();
+    assert!(certs.get("slice").is_none(), "{certs}");
+    assert!(
+        lock["packages"]["amd64"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "openssl"),
+        "whole, with its dependencies"
     );
 }
 
