@@ -238,16 +238,23 @@ fn node_runs_with_icu_and_the_bundle(image: &str) {
 
 /// Python's ssl loads the CA bundle; the standard library imports; UTF-8 throughout.
 fn python_runs_with_ssl_and_the_bundle(image: &str) {
-    let script = "import ssl, json, asyncio, email, http.client, sqlite3, sys, getpass; s = ssl.create_default_context().cert_store_stats(); print(sys.version_info[0], s['x509_ca'], getpass.getuser(), sys.getfilesystemencoding())";
-    let out = stdout(&run("docker", &["run", "--rm", image, "-c", script]));
+    let script = "import ssl, json, asyncio, email, http.client, sqlite3, sys, getpass, locale; s = ssl.create_default_context().cert_store_stats(); print(sys.version_info[0], s['x509_ca'], getpass.getuser(), sys.getfilesystemencoding(), locale.setlocale(locale.LC_ALL, ''), locale.setlocale(locale.LC_ALL, 'de_DE.UTF-8'), locale.format_string('%.1f', 1234.5, grouping=True))";
+    let out = stdout(&run(
+        "docker",
+        &["run", "--rm", "-e", "LANG=C.UTF-8", image, "-c", script],
+    ));
     let fields: Vec<&str> = out.split_whitespace().collect();
-    assert_eq!(fields.len(), 4, "python3: {out}");
+    assert_eq!(fields.len(), 7, "python3: {out}");
     assert_eq!(fields[0], "3", "python3: {out}");
     assert!(
         fields[1].parse::<usize>().unwrap_or(0) >= 100,
         "python3: {out}"
     );
-    assert_eq!(fields[2..], ["nonroot", "utf-8"], "python3: {out}");
+    assert_eq!(
+        fields[2..],
+        ["nonroot", "utf-8", "C.UTF-8", "de_DE.UTF-8", "1.234,5"],
+        "python3: {out}"
+    );
 }
 
 /// A C++ program built on the host (exceptions, threads, iostreams: libstdc++ and
