@@ -257,29 +257,28 @@ fn python_runs_with_ssl_and_the_bundle(image: &str) {
     );
 }
 
-/// A C++ program built on the host (exceptions, threads, iostreams: libstdc++ and
-/// libgcc_s) runs in the image, as distroless cc's users copy theirs in.
-fn a_cpp_program_runs_on_the_cc_runtime(image: &str) {
+/// Compiles `source` (named `file`) on the host with `compiler` and `flags`, runs the
+/// program in `image` bind-mounted as users copy theirs in, and returns its stdout.
+fn run_host_program(
+    image: &str,
+    compiler: &str,
+    flags: &[&str],
+    file: &str,
+    source: &str,
+) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let source = dir.path().join("hello.cpp");
-    std::fs::write(
-        &source,
-        "#include <iostream>\n#include <stdexcept>\n#include <thread>\nint main() {\n  int n = 0;\n  std::thread t([&] { try { throw std::runtime_error(\"x\"); } catch (const std::exception&) { n = 42; } });\n  t.join();\n  std::cout << \"hello from C++ \" << n << std::endl;\n}\n",
-    )
-    .unwrap();
-    let binary = dir.path().join("hello");
-    run(
-        "g++",
-        &[
-            "-O2",
-            "-pthread",
-            "-o",
-            binary.to_str().unwrap(),
-            source.to_str().unwrap(),
-        ],
-    );
-    let mount = format!("{}:/app/hello:ro", binary.display());
-    let out = stdout(&run(
+    let source_path = dir.path().join(file);
+    std::fs::write(&source_path, source).unwrap();
+    let binary = dir.path().join("program");
+    let mut args = flags.to_vec();
+    args.extend([
+        "-o",
+        binary.to_str().unwrap(),
+        source_path.to_str().unwrap(),
+    ]);
+    run(compiler, &args);
+    let mount = format!("{}:/app/program:ro", binary.display());
+    stdout(&run(
         "docker",
         &[
             "run",
@@ -287,10 +286,22 @@ fn a_cpp_program_runs_on_the_cc_runtime(image: &str) {
             "-v",
             &mount,
             "--entrypoint",
-            "/app/hello",
+            "/app/program",
             image,
         ],
-    ));
+    ))
+}
+
+/// A C++ program built on the host (exceptions, threads, iostreams: libstdc++ and
+/// libgcc_s) runs in the image, as distroless cc's users copy theirs in.
+fn a_cpp_program_runs_on_the_cc_runtime(image: &str) {
+    let out = run_host_program(
+        image,
+        "g++",
+        &["-O2", "-pthread"],
+        "hello.cpp",
+        "#include <iostream>\n#include <stdexcept>\n#include <thread>\nint main() {\n  int n = 0;\n  std::thread t([&] { try { throw std::runtime_error(\"x\"); } catch (const std::exception&) { n = 42; } });\n  t.join();\n  std::cout << \"hello from C++ \" << n << std::endl;\n}\n",
+    );
     assert_eq!(out.trim(), "hello from C++ 42");
 }
 
@@ -298,33 +309,7 @@ fn a_cpp_program_runs_on_the_cc_runtime(image: &str) {
 /// promises: at least 100 CAs in the bundle, time zones, its nonroot account,
 /// /etc/services, /tmp 1777 and os-release; the image holds no libc and no shell.
 fn a_static_program_finds_its_files(image: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let source = dir.path().join("probe.c");
-    std::fs::write(&source, STATIC_PROBE).unwrap();
-    let binary = dir.path().join("probe");
-    run(
-        "gcc",
-        &[
-            "-static",
-            "-O2",
-            "-o",
-            binary.to_str().unwrap(),
-            source.to_str().unwrap(),
-        ],
-    );
-    let mount = format!("{}:/app/probe:ro", binary.display());
-    let out = stdout(&run(
-        "docker",
-        &[
-            "run",
-            "--rm",
-            "-v",
-            &mount,
-            "--entrypoint",
-            "/app/probe",
-            image,
-        ],
-    ));
+    let out = run_host_program(image, "gcc", &["-static", "-O2"], "probe.c", STATIC_PROBE);
     let fields: Vec<&str> = out.split_whitespace().collect();
     assert_eq!(fields.len(), 6, "static: {out}");
     assert!(
