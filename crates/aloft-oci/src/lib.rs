@@ -61,6 +61,7 @@ mod error;
 mod layout;
 mod output;
 mod platform;
+mod push;
 mod reference;
 mod referrers;
 mod report;
@@ -75,6 +76,9 @@ pub use digest::Digest;
 pub use error::OciError;
 pub use layout::write_layout_dir;
 pub use platform::{Platform, platform_for_debian_arch};
+pub use push::{
+    BlobSource, MEDIA_TYPE_INDEX, MEDIA_TYPE_MANIFEST, PushBlob, PushManifest, PushPlan,
+};
 pub use reference::ImageRef;
 pub use referrers::{AttachedDocument, attached_documents};
 pub use report::{AttachedEntry, DigestReport, Expected, LayerEntry, PlatformEntry, mismatch};

@@ -11,11 +11,13 @@ pub mod elf;
 mod fs;
 mod key;
 pub mod oci;
+mod registry;
 mod repo;
 mod server;
 
 pub use deb::{DebBuilder, DebCompression, DebEntryKind, DebFile, build_deb};
 pub use fs::copy_tree;
 pub use key::TestKey;
+pub use registry::{RegistryAuth, TestRegistry, base64_of};
 pub use repo::{FixturePackage, FixtureRepo, SuiteOptions};
 pub use server::{Fault, TestServer};
