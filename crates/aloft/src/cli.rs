@@ -30,6 +30,9 @@ pub enum Command {
     Lock(LockArgs),
     /// Fetch and verify the lock's packages and build the OCI image (locking first if needed).
     Assemble(AssembleArgs),
+    /// Build the image as `assemble` does and push it to registries: only the blobs they
+    /// lack, the exact bytes built, every tag given.
+    Publish(PublishArgs),
     /// Show or empty the cache (verified indexes, .debs, layers).
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -218,15 +221,14 @@ impl CompressionArg {
     }
 }
 
+/// What to build and how: shared by `aloft assemble` and `aloft publish`, so that one
+/// manifest and lock give one digest whichever writes it.
 #[derive(Debug, Args)]
-pub struct AssembleArgs {
+pub struct BuildArgs {
     /// The manifest (YAML).
     pub manifest: PathBuf,
-    /// Output: `image.tar` writes an oci-archive (also loadable by `docker load`);
-    /// a path ending in `/` or an existing directory gets an OCI image layout.
-    #[arg(short, long)]
-    pub output: PathBuf,
-    /// Image name for `docker load` / `podman load` (`name:tag`).
+    /// Image name (`name:tag`): what `docker load` / `podman load` call an oci-archive,
+    /// and what the SBOMs name the image (else the manifest's file stem).
     #[arg(long)]
     pub tag: Option<String>,
     /// The lockfile [default: as for `aloft lock`].
@@ -242,13 +244,10 @@ pub struct AssembleArgs {
     /// (`URL/archive/<archive>/<Release date>/<pool path>`).
     #[arg(long, env = "ALOFT_SNAPSHOT_MIRROR")]
     pub snapshot_mirror: Option<String>,
-    /// Layers built and downloads made at once, 1 to 64 [default: the number of CPUs].
+    /// Layers built, downloads made and blobs pushed at once, 1 to 64 [default: the
+    /// number of CPUs].
     #[arg(long, env = "ALOFT_JOBS", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: Option<u16>,
-    /// The architecture `docker load` gets from an oci-archive [default: the host's if
-    /// built, else the first].
-    #[arg(long)]
-    pub docker_arch: Option<String>,
     /// Fail, writing nothing, unless the image digest is this (`sha256:...`), or the one
     /// in this report of an earlier `--json` (then the message names the layers that differ).
     #[arg(long, value_name = "DIGEST|REPORT")]
@@ -257,8 +256,8 @@ pub struct AssembleArgs {
     /// each layer) on stdout instead of the digest line.
     #[arg(long)]
     pub json: bool,
-    /// SBOMs per architecture, attached to the image and written beside the output
-    /// (`OUT.<arch>.spdx.json`, `OUT.<arch>.cyclonedx.json`).
+    /// SBOMs per architecture, attached to the image (and, for assemble, written beside
+    /// the output: `OUT.<arch>.spdx.json`, `OUT.<arch>.cyclonedx.json`).
     #[arg(long, value_enum, default_value_t = SbomFormat::Spdx)]
     pub sbom_format: SbomFormat,
     /// How layers are compressed; the digest depends on it (the diff_ids do not).
@@ -276,4 +275,36 @@ pub struct AssembleArgs {
     pub allow_outside_files: bool,
     #[command(flatten)]
     pub repo: RepoArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AssembleArgs {
+    #[command(flatten)]
+    pub build: BuildArgs,
+    /// Output: `image.tar` writes an oci-archive (also loadable by `docker load`);
+    /// a path ending in `/` or an existing directory gets an OCI image layout.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// The architecture `docker load` gets from an oci-archive [default: the host's if
+    /// built, else the first].
+    #[arg(long)]
+    pub docker_arch: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    pub build: BuildArgs,
+    /// Where to push: `HOST[:PORT]/NAME:TAG`, one or more; every tag points at the
+    /// one image index. References on one registry share its blobs (mounted, not sent
+    /// twice).
+    #[arg(required = true, value_name = "REF")]
+    pub refs: Vec<String>,
+    /// PEM file of CAs to trust for the registries' certificates, beside the system's.
+    #[arg(long, env = "ALOFT_REGISTRY_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Talk plain HTTP to registries that are not on loopback (a loopback registry
+    /// that does not speak TLS gets plain HTTP without it).
+    #[arg(long)]
+    pub plain_http: bool,
 }

@@ -1,477 +1,97 @@
-//! `aloft assemble`: lock (if needed) -> fetch and verify the .debs -> layers per arch ->
-//! an OCI image layout or oci-archive; the image digest is the last line on stdout.
+//! `aloft assemble`: the build, then an OCI image layout or oci-archive; the image digest
+//! is the last line on stdout.
 
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use aloft_assemble::{AssembleOptions, LayerCache, PackageInput, assemble_image};
-use aloft_fetch::DebCache;
-use aloft_lockfile::Lockfile;
-use aloft_oci::{ImageRef, ImageSpec, platform_for_debian_arch};
-use miette::{IntoDiagnostic, Result, WrapErr, miette};
+use aloft_oci::platform_for_debian_arch;
+use miette::{IntoDiagnostic, Result, miette};
 
 use crate::cli::AssembleArgs;
 use crate::commands::assemble_sboms;
-use crate::commands::fetch::{FetchPlan, fetch_packages, locked_debs};
-use crate::commands::lock::{check_lock, write_lock};
-use aloft_lock::{RepositoryOptions, Upgrade};
-use aloft_oci::{AttachedEntry, DigestReport, Expected, LayerEntry, PlatformEntry, mismatch};
-
-use crate::settings::{ManifestTarget, repository_options};
-
-/// SOURCE_DATE_EPOCH if set, else the newest Release date in the lock, so two builds of
-/// one lock agree without any variable set.
-fn source_date_epoch(lock: &Lockfile) -> Result<u64> {
-    if let Ok(value) = std::env::var("SOURCE_DATE_EPOCH")
-        && !value.is_empty()
-    {
-        return value
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| miette!("SOURCE_DATE_EPOCH=`{value}` is not a number of seconds"));
-    }
-    let mut newest = 0u64;
-    // A local repository without a Release has no date: its .debs' own times would make
-    // the image depend on when the user built them.
-    for repo in &lock.repositories {
-        let Some(repo_date) = &repo.date else {
-            continue;
-        };
-        let date =
-            time::OffsetDateTime::parse(repo_date, &time::format_description::well_known::Rfc3339)
-                .map_err(|e| {
-                    miette!(
-                        "Repository `{}` in the lock has a bad date `{}`: {e}",
-                        repo.name,
-                        repo_date
-                    )
-                })?;
-        newest = newest.max(u64::try_from(date.unix_timestamp()).unwrap_or(0));
-    }
-    Ok(newest)
-}
-
-fn host_debian_arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "i386",
-        "arm" => "armhf",
-        "powerpc64" => "ppc64el",
-        "s390x" => "s390x",
-        "riscv64" => "riscv64",
-        other => other,
-    }
-}
+use crate::commands::build::{BuildSettings, build, host_debian_arch};
 
 fn is_layout_output(output: &Path) -> bool {
     output.as_os_str().to_string_lossy().ends_with('/') || output.is_dir()
 }
 
-/// The `--json` report of `image`, whose platforms' layers are `layers` (in order).
-fn digest_report(
-    image: &aloft_oci::BuiltImage,
-    layers: &[Vec<aloft_assemble::LayerReport>],
-    epoch: u64,
-    compression: aloft_assemble::LayerCompression,
-) -> DigestReport {
-    let platforms = image
-        .manifests()
-        .iter()
-        .zip(layers)
-        .map(|(manifest, layers)| {
-            let p = &manifest.platform;
-            PlatformEntry {
-                platform: match &p.variant {
-                    Some(variant) => format!("{}/{}/{variant}", p.os, p.architecture),
-                    None => format!("{}/{}", p.os, p.architecture),
-                },
-                manifest: manifest.digest.to_string(),
-                config: manifest.config_digest.to_string(),
-                attached: image
-                    .artifacts()
-                    .iter()
-                    .filter(|a| a.subject == manifest.platform)
-                    .map(|a| AttachedEntry {
-                        artifact_type: a.artifact_type.clone(),
-                        manifest: a.digest.to_string(),
-                        document: a.data.to_string(),
-                    })
-                    .collect(),
-                layers: layers
-                    .iter()
-                    .map(|l| LayerEntry {
-                        // The assembler reports bare hex.
-                        digest: format!("sha256:{}", l.digest),
-                        size: l.size,
-                        created_by: l.description.clone(),
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    DigestReport {
-        digest: image.index_digest().to_string(),
-        source_date_epoch: epoch,
-        compression: compression.name().to_owned(),
-        platforms,
+/// Refuses an unusable output before any work: an archive and a layout directory alike
+/// are written (by rename) into an existing parent directory, never over an input.
+fn check_output(args: &AssembleArgs, settings: &BuildSettings) -> Result<()> {
+    let output_parent = args
+        .output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !output_parent.is_dir() {
+        return Err(miette!(
+            "Cannot write `{}`: the directory `{}` does not exist",
+            args.output.display(),
+            output_parent.display()
+        ));
     }
-}
-
-/// `aloft assemble`'s arguments, resolved once.
-struct AssembleSettings {
-    target: ManifestTarget,
-    repo: RepositoryOptions,
-    /// The architectures to build: the manifest's, or those of them `--arch` names.
-    archs: Vec<String>,
-    tag: Option<ImageRef>,
-    expected: Option<Expected>,
-    /// Layers built and downloads made at once.
-    jobs: usize,
-}
-
-impl AssembleSettings {
-    fn resolve(args: &AssembleArgs) -> Result<AssembleSettings> {
-        let target = ManifestTarget::load(&args.manifest, args.lockfile.as_deref())?;
-        let repo = repository_options(&args.repo, target.project.as_ref())?;
-        let tag = args
-            .tag
-            .as_deref()
-            .map(ImageRef::parse)
-            .transpose()
-            .into_diagnostic()
-            .wrap_err("--tag")?;
-        let expected = args
-            .expect_digest
-            .as_deref()
-            .map(Expected::parse)
-            .transpose()
-            .map_err(|e| miette!("--expect-digest: {e}"))?;
-        // Fail on an unusable output before any work: an archive and a layout directory
-        // alike are written (by rename) into an existing parent directory.
-        let output_parent = args
-            .output
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        if !output_parent.is_dir() {
-            return Err(miette!(
-                "Cannot write `{}`: the directory `{}` does not exist",
-                args.output.display(),
-                output_parent.display()
-            ));
-        }
-        target.refuse_overwriting_an_input(&args.output, "The output", true)?;
-        if !args.allow_outside_files {
-            target.refuse_files_outside_the_project()?;
-        }
-        if !is_layout_output(&args.output) {
-            aloft_fs::check_replaceable(&args.output).into_diagnostic()?;
-        }
-        for arch in &args.arch {
-            if !target.archs.contains(arch) {
-                return Err(miette!(
-                    "--arch {arch}: the manifest builds only {}",
-                    target.archs.join(", ")
-                ));
-            }
-        }
-        let archs = target
-            .archs
-            .iter()
-            .filter(|a| args.arch.is_empty() || args.arch.contains(a))
-            .cloned()
-            .collect();
-        let jobs = args
-            .jobs
-            .map_or_else(crate::settings::default_jobs, usize::from);
-        Ok(AssembleSettings {
-            target,
-            repo,
-            archs,
-            tag,
-            expected,
-            jobs,
-        })
+    settings
+        .target
+        .refuse_overwriting_an_input(&args.output, "The output", true)?;
+    if !is_layout_output(&args.output) {
+        aloft_fs::check_replaceable(&args.output).into_diagnostic()?;
     }
+    Ok(())
 }
 
-/// Runs `aloft assemble`: the steps below, in order.
+/// Runs `aloft assemble`.
 pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
-    let settings = AssembleSettings::resolve(args)?;
-    sweep_stale_temps(args, &settings);
-    let lock = ensure_lock(args, &settings, quiet)?;
-    let plan = FetchPlan {
-        target: &settings.target,
-        repo: &settings.repo,
-        archs: &settings.archs,
-        jobs: settings.jobs,
-        snapshot_mirror: args.snapshot_mirror.as_deref(),
-    };
-    let (deb_cache, downloaded) = fetch_packages(&plan, &lock, quiet)?;
-    verify_lock(&settings, &lock, &deb_cache)?;
-    let epoch = source_date_epoch(&lock)?;
-    let options = AssembleOptions {
-        epoch,
-        jobs: settings.jobs,
-        cache: LayerCache::in_cache(&settings.repo.cache),
-        compression: args.compression.layer_compression(),
-        slim: settings.target.manifest.slim,
-    };
-    let platforms = assemble_platforms(&settings, &lock, &deb_cache, &options)?;
-    check_findings(args, &settings, &platforms)?;
-    let (image, sboms) = build_with_sboms(args, &settings, &lock, &platforms, epoch)?;
-    let summaries = summaries_of(&settings.archs, &platforms);
-    let layers: Vec<_> = platforms.into_iter().map(|p| p.layers).collect();
-    let report = digest_report(&image, &layers, epoch, options.compression);
-    if let Some(expected) = &settings.expected
-        && let Some(message) = mismatch(expected, &report)
-    {
-        return Err(miette!("{message}"))
-            .wrap_err_with(|| format!("`{}` is not written", args.output.display()));
+    let settings = BuildSettings::resolve(&args.build)?;
+    check_output(args, &settings)?;
+    let output_dir = args
+        .output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let removed = aloft_fs::remove_stale_temps(output_dir);
+    if removed > 0 {
+        tracing::info!("removed {removed} temporary files that interrupted runs left");
     }
-    write_output(args, &settings, &image)?;
+    let unwritten = format!("`{}` is not written", args.output.display());
+    let built = build(&args.build, &settings, &unwritten, quiet)?;
+    write_output(args, &settings, &built.image)?;
     let mut sbom_paths = Vec::new();
-    for file in &sboms {
+    for file in &built.sboms {
         sbom_paths.push(assemble_sboms::write_beside(file, &args.output)?);
     }
     #[allow(clippy::print_stderr, clippy::print_stdout)]
     {
         if !quiet {
-            for line in &summaries {
+            for line in &built.summaries {
                 eprintln!("{line}");
             }
             for path in &sbom_paths {
                 eprintln!("SBOM: {}", path.display());
             }
             eprintln!(
-                "Wrote {} in {:.2}s ({downloaded} .debs downloaded)",
+                "Wrote {} in {:.2}s ({} .debs downloaded)",
                 args.output.display(),
                 started.elapsed().as_secs_f64(),
+                built.downloaded,
             );
         }
-        if args.json {
-            let json = serde_json::to_string_pretty(&report).into_diagnostic()?;
+        if args.build.json {
+            let json = serde_json::to_string_pretty(&built.report).into_diagnostic()?;
             println!("{json}");
         } else {
-            println!("{}", image.index_digest());
+            println!("{}", built.image.index_digest());
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Removes what killed runs left beside the output and in the cache (never a live
-/// run's temp files: see `aloft_fs::remove_stale_temps`).
-fn sweep_stale_temps(args: &AssembleArgs, settings: &AssembleSettings) {
-    let output_dir = args
-        .output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let removed = aloft_fs::remove_stale_temps(output_dir)
-        + aloft_fs::remove_stale_temps(&settings.target.lock_dir())
-        + settings.repo.cache.remove_stale_temps();
-    if removed > 0 {
-        tracing::info!("removed {removed} temporary files that interrupted runs left");
-    }
-}
-
-/// The lock: as it is when fresh; a stale or missing one is an error under `--locked`
-/// and is (re)written otherwise. With a fresh lock nothing is resolved again.
-fn ensure_lock(args: &AssembleArgs, settings: &AssembleSettings, quiet: bool) -> Result<Lockfile> {
-    match check_lock(&settings.target) {
-        Ok(lock) => Ok(lock),
-        Err(err) if args.locked => Err(err),
-        Err(_) => write_lock(&settings.target, &settings.repo, &Upgrade::default(), quiet),
-    }
-}
-
-/// The lock must be what its .debs and its manifest say before it is built from: each
-/// .deb the package its entry names, the set the manifest's closure.
-fn verify_lock(settings: &AssembleSettings, lock: &Lockfile, deb_cache: &DebCache) -> Result<()> {
-    let deb_path = |sha256: &str| deb_cache.path(sha256);
-    let debs = locked_debs(&settings.target, lock, &deb_path);
-    let started = Instant::now();
-    aloft_lock::verify_locked_debs(&debs, &settings.archs, settings.jobs).into_diagnostic()?;
-    tracing::debug!(
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "the lock agrees with its .debs and its manifest"
-    );
-    Ok(())
-}
-
-/// One architecture's assembled image and what went into it.
-struct Platform {
-    image: aloft_oci::PlatformImage,
-    /// What the image check found missing.
-    findings: Vec<aloft_assemble::ImageFinding>,
-    packages: Vec<aloft_assemble::InstalledPackage>,
-    layers: Vec<aloft_assemble::LayerReport>,
-    /// How many packages the lock installs for it.
-    package_count: usize,
-}
-
-/// Prints what the image check found, per architecture; with `--strict`, fails on it.
-/// A library a slice's file lacks fails the build either way: the slice was cut wrong.
-fn check_findings(
-    args: &AssembleArgs,
-    settings: &AssembleSettings,
-    platforms: &[Platform],
-) -> Result<()> {
-    let mut lines = Vec::new();
-    let mut slices = false;
-    for (arch, platform) in settings.archs.iter().zip(platforms) {
-        for finding in &platform.findings {
-            lines.push(format!("{arch}: {finding}"));
-            slices |= finding.check == "slice";
-        }
-    }
-    if (args.strict || slices) && !lines.is_empty() {
-        return Err(miette!(
-            help = "fix the manifest, or build without --strict to get the image with warnings",
-            "The image check found {} problem{}:\n  {}",
-            lines.len(),
-            if lines.len() == 1 { "" } else { "s" },
-            lines.join("\n  ")
-        ))
-        .wrap_err_with(|| {
-            let why = if args.strict {
-                "--strict"
-            } else {
-                "a slice lacks a library"
-            };
-            format!("`{}` is not written ({why})", args.output.display())
-        });
-    }
-    for line in &lines {
-        tracing::warn!("{line}");
-    }
-    Ok(())
-}
-
-/// The image of each selected architecture, in order.
-fn assemble_platforms(
-    settings: &AssembleSettings,
-    lock: &Lockfile,
-    deb_cache: &DebCache,
-    options: &AssembleOptions,
-) -> Result<Vec<Platform>> {
-    let mut platforms = Vec::new();
-    for arch in &settings.archs {
-        let platform = platform_for_debian_arch(arch)
-            .ok_or_else(|| miette!("No OCI platform is known for Debian architecture `{arch}`"))?;
-        // What only maintainer scripts need stays out of the image (the lock says why).
-        let packages: Vec<PackageInput> = lock
-            .packages
-            .get(arch)
-            .into_iter()
-            .flatten()
-            .filter(|p| p.left_out.is_none())
-            .map(|p| PackageInput {
-                name: p.name.clone(),
-                version: p.version.clone(),
-                architecture: p.architecture.clone(),
-                source: p.source.clone(),
-                sha256: p.sha256.clone(),
-                size: p.size,
-                deb: deb_cache.path(&p.sha256),
-                slice: p.slice.clone(),
-            })
-            .collect();
-        let assembled = assemble_image(platform, &packages, &settings.target.manifest, options)
-            .into_diagnostic()
-            .wrap_err_with(|| {
-                format!(
-                    "Cannot assemble `{}` for {arch}",
-                    settings.target.path.display()
-                )
-            })?;
-        platforms.push(Platform {
-            image: assembled.image,
-            findings: assembled.findings,
-            packages: assembled.packages,
-            layers: assembled.layers,
-            package_count: packages.len(),
-        });
-    }
-    Ok(platforms)
-}
-
-/// One line per architecture: packages, layers built and cached, sizes.
-fn summaries_of(archs: &[String], platforms: &[Platform]) -> Vec<String> {
-    archs
-        .iter()
-        .zip(platforms)
-        .map(|(arch, platform)| {
-            let layers = &platform.layers;
-            // The final layer is made on every run; count the package layers.
-            let package_layers = &layers[..layers.len().saturating_sub(1)];
-            let built = package_layers
-                .iter()
-                .filter(|l| l.compressed_bytes > 0)
-                .count();
-            let packages = platform.package_count;
-            let recompressed: u64 = layers.iter().map(|l| l.compressed_bytes).sum();
-            let size: u64 = layers.iter().map(|l| l.size).sum();
-            format!(
-                "{arch}: {packages} packages in {} layers ({built} built, {} from cache) + the final layer, {:.1} MB compressed, {:.1} MB recompressed",
-                package_layers.len(),
-                package_layers.len() - built,
-                size as f64 / 1e6,
-                recompressed as f64 / 1e6,
-            )
-        })
-        .collect()
-}
-
-/// The image with its SBOMs attached. The SBOMs name each platform's manifest, so the
-/// manifests come first; attaching them changes only the index.
-fn build_with_sboms(
-    args: &AssembleArgs,
-    settings: &AssembleSettings,
-    lock: &Lockfile,
-    platforms: &[Platform],
-    epoch: u64,
-) -> Result<(aloft_oci::BuiltImage, Vec<assemble_sboms::SbomFile>)> {
-    // The image name the SBOMs describe: the tag's last path component, else the stem.
-    let name = settings
-        .tag
-        .as_ref()
-        .map(|t| t.path().rsplit('/').next().unwrap_or(t.path()).to_owned())
-        .unwrap_or_else(|| {
-            args.manifest
-                .file_stem()
-                .map_or_else(|| "image".to_owned(), |s| s.to_string_lossy().into_owned())
-        });
-    let mut spec = ImageSpec {
-        images: platforms.iter().map(|p| p.image.clone()).collect(),
-        tag: settings.tag.clone(),
-        annotations: settings.target.manifest.annotations.clone(),
-        artifacts: Vec::new(),
-    };
-    let installed: Vec<_> = platforms.iter().map(|p| p.packages.clone()).collect();
-    let unattached = aloft_oci::build(&spec).into_diagnostic()?;
-    let sboms = assemble_sboms::documents(
-        args.sbom_format,
-        &unattached,
-        &settings.archs,
-        &installed,
-        lock,
-        &name,
-        epoch,
-    )?;
-    spec.artifacts = sboms.iter().map(|file| file.artifact(&name)).collect();
-    let image = aloft_oci::build(&spec).into_diagnostic()?;
-    Ok((image, sboms))
 }
 
 /// Writes the OCI layout directory or the oci-archive (whose Docker `manifest.json`
 /// describes `--docker-arch`, else the host's architecture if built, else the first).
 fn write_output(
     args: &AssembleArgs,
-    settings: &AssembleSettings,
+    settings: &BuildSettings,
     image: &aloft_oci::BuiltImage,
 ) -> Result<()> {
     if is_layout_output(&args.output) {

@@ -19,6 +19,7 @@ mod ld_so_cache;
 mod local_repos;
 mod locked_and_arch;
 mod output_paths;
+mod publish;
 mod sbom;
 mod script_only;
 mod services;

@@ -71,6 +71,10 @@ impl Ctx {
             "ALOFT_HTTP_TIMEOUT",
             "XDG_CACHE_HOME",
             "SOURCE_DATE_EPOCH",
+            "DOCKER_CONFIG",
+            "REGISTRY_AUTH_FILE",
+            "XDG_RUNTIME_DIR",
+            "ALOFT_REGISTRY_CA_FILE",
         ] {
             command.env_remove(name);
         }

@@ -17,6 +17,7 @@ mod examples;
 mod ld_so_cache;
 mod outdated;
 mod own_packages;
+mod publish;
 mod structure;
 mod zstd;
 
@@ -807,20 +808,9 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
-/// PHP's curl and openssl stream wrapper verify a local TLS server whose private CA the
-/// image trusts through `files:` (into /usr/local/share/ca-certificates, as
-/// update-ca-certificates reads it), with no SSL_CERT_FILE; the same request from the
-/// plain php-cli image fails verification, so the CA is what made the difference.
-#[test]
-#[cfg_attr(
-    not(aloft_live),
-    ignore = "live: set ALOFT_LIVE=1 (the real archive, docker, skopeo, a registry)"
-)]
-fn php_trusts_a_private_ca_added_through_files() {
-    let root = workspace_root().canonicalize().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+/// A private CA (`ca.crt`, `ca.key`) and a server certificate it signed for localhost and
+/// 127.0.0.1 (`server.crt`, `server.key`), made by openssl in `d`.
+fn make_ca_and_server_cert(d: &Path) {
     openssl(
         d,
         &[
@@ -879,6 +869,23 @@ fn php_trusts_a_private_ca_added_through_files() {
             "san.ext",
         ],
     );
+}
+
+/// PHP's curl and openssl stream wrapper verify a local TLS server whose private CA the
+/// image trusts through `files:` (into /usr/local/share/ca-certificates, as
+/// update-ca-certificates reads it), with no SSL_CERT_FILE; the same request from the
+/// plain php-cli image fails verification, so the CA is what made the difference.
+#[test]
+#[cfg_attr(
+    not(aloft_live),
+    ignore = "live: set ALOFT_LIVE=1 (the real archive, docker, skopeo, a registry)"
+)]
+fn php_trusts_a_private_ca_added_through_files() {
+    let root = workspace_root().canonicalize().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    make_ca_and_server_cert(d);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -1,0 +1,127 @@
+//! `aloft publish`: the image `assemble` builds, pushed to a loopback registry natively.
+
+use aloft_test::{RegistryAuth, TestRegistry, base64_of};
+
+use super::*;
+
+fn publish(ctx: &Ctx, refs: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut args = vec!["publish", "manifests/app.yaml"];
+    args.extend_from_slice(refs);
+    ctx.aloft_with(&args, env)
+}
+
+#[test]
+fn publish_pushes_the_digest_assemble_writes_and_sends_nothing_twice() {
+    let ctx = ctx();
+    ctx.manifest(
+        "app",
+        &["base-files", "base-passwd", "hello"],
+        "archs: [amd64, arm64]\n",
+    );
+    let built = digest_line(&assemble(&ctx, "manifests/app.yaml", "app.tar", &[]));
+    let registry = TestRegistry::start(RegistryAuth::Open, false);
+    let host = registry.host().to_owned();
+    let first = format!("{host}/team/app:1.0");
+    let second = format!("{host}/team/app:latest");
+    let other = format!("{host}/mirror/app:1.0");
+    let output = publish(&ctx, &[&first, &second, &other], &[]);
+    let pushed = digest_line(&output);
+    assert_eq!(pushed, built, "the pushed image is the one assemble writes");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    for reference in [&first, &second, &other] {
+        assert!(
+            stdout.contains(&format!("{reference}@{built}\n")),
+            "{stdout}"
+        );
+    }
+    // The index as built, under every tag; each blob sent once (the second repository
+    // mounts them).
+    let archive = read_archive(&ctx.path("app.tar"));
+    let index = archive.blob(&archive.index_json()["manifests"][0]).to_vec();
+    for (repository, tag) in [
+        ("team/app", "1.0"),
+        ("team/app", "latest"),
+        ("mirror/app", "1.0"),
+    ] {
+        let (_, stored) = registry.manifest(repository, tag).unwrap();
+        assert_eq!(stored, index, "{repository}:{tag}");
+    }
+    let sent = registry.blob_bytes_received();
+    assert!(registry.mounts() > 0);
+    let log = stderr(&output);
+    assert!(
+        log.contains("already there, 0 mounted") || log.contains("blobs uploaded"),
+        "{log}"
+    );
+
+    // Again: the registry has everything, nothing is sent.
+    let again = publish(&ctx, &[&first], &[]);
+    assert_eq!(digest_line(&again), built);
+    assert_eq!(registry.blob_bytes_received(), sent);
+    assert!(
+        stderr(&again).contains(&format!("{host}/team/app: 0 blobs uploaded (0.0 MB)")),
+        "{}",
+        stderr(&again)
+    );
+}
+
+#[test]
+fn publish_takes_credentials_from_docker_config_and_names_a_refusal() {
+    let ctx = ctx();
+    ctx.manifest("app", &["base-files", "base-passwd", "hello"], "");
+    let registry = TestRegistry::start(RegistryAuth::Bearer("ci".into(), "pw".into()), false);
+    let reference = format!("{}/app:1", registry.host());
+
+    // No credentials: the registry's refusal, and what to do.
+    fails_with(
+        &publish(&ctx, &[&reference], &[]),
+        &[registry.host(), "docker login"],
+    );
+
+    // docker's config.json in $HOME/.docker, as `docker login` writes it.
+    let docker = ctx.path(".docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    let write_config = |password: &str| {
+        let auth = base64_of(&format!("ci:{password}"));
+        std::fs::write(
+            docker.join("config.json"),
+            format!(
+                r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#,
+                registry.host()
+            ),
+        )
+        .unwrap();
+    };
+    write_config("wrong");
+    let output = publish(&ctx, &[&reference], &[]);
+    fails_with(
+        &output,
+        &[registry.host(), "refused the credentials of `ci`"],
+    );
+    assert!(!stderr(&output).contains("wrong"));
+
+    write_config("pw");
+    ok(&publish(&ctx, &[&reference], &[]));
+    assert!(registry.manifest("app", "1").is_some());
+}
+
+#[test]
+fn publish_refuses_bad_references_before_building() {
+    let ctx = ctx();
+    ctx.manifest("app", &["base-files"], "");
+    fails_with(
+        &publish(&ctx, &["app:1.0"], &[]),
+        &["REF `app:1.0` names no registry host"],
+    );
+    fails_with(
+        &publish(&ctx, &["127.0.0.1:1/App:1"], &[]),
+        &["REF `127.0.0.1:1/App:1`", "lowercase"],
+    );
+    // A registry that is not there: named, before the build.
+    let output = publish(&ctx, &["127.0.0.1:1/app:1"], &[]);
+    fails_with(&output, &["Cannot reach the registry 127.0.0.1:1"]);
+    assert!(
+        !ctx.path("lockfiles/app.lock.json").exists(),
+        "nothing was built"
+    );
+}
