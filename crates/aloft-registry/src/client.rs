@@ -151,11 +151,46 @@ fn root_certs(options: &ClientOptions) -> Result<RootCerts, RegistryError> {
 /// Whether `error` says the peer's certificate was refused (not that it spoke no TLS).
 fn is_certificate_error(error: &ureq::Error) -> bool {
     matches!(
-        error,
-        ureq::Error::Rustls(
-            rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
-        )
+        rustls_error(error),
+        Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
     )
+}
+
+/// The rustls error behind `error`, if any.
+fn rustls_error(error: &ureq::Error) -> Option<&rustls::Error> {
+    match error {
+        ureq::Error::Rustls(e) => Some(e),
+        // ureq hands some handshake failures over as the I/O error rustls wrapped them in.
+        ureq::Error::Io(e) => e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()),
+        _ => None,
+    }
+}
+
+/// Whether a TLS handshake failed the way it does against a plain-HTTP server: an
+/// answer in plain text, or the connection closed on the ClientHello. (The plain-HTTP
+/// probe that follows must then get a registry's answer.)
+fn speaks_no_tls(error: &ureq::Error) -> bool {
+    if let Some(
+        rustls::Error::InvalidMessage(_)
+        | rustls::Error::InappropriateMessage { .. }
+        | rustls::Error::InappropriateHandshakeMessage { .. },
+    ) = rustls_error(error)
+    {
+        return true;
+    }
+    match error {
+        ureq::Error::Io(e) => matches!(
+            e.kind(),
+            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+        ),
+        _ => false,
+    }
+}
+
+/// Whether an answer to `GET /v2/` comes from a registry: 200 or 401, as the
+/// distribution spec says, with its API version header when it sends one.
+fn is_registry_answer(response: &Response<Body>) -> bool {
+    matches!(response.status().as_u16(), 200 | 401)
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters stay).
@@ -227,10 +262,39 @@ impl Registry {
             options: options.clone(),
         };
         registry.base = registry.choose_scheme()?;
+        registry.log_in()?;
         Ok(registry)
     }
 
-    /// `https://host` if `/v2/` answers over TLS; `http://host` where plain HTTP is allowed.
+    /// Checks the credential as `docker login` does, by answering `GET /v2/`'s challenge
+    /// (no repository scope), so a wrong password or a missing login stops the run
+    /// before anything is built.
+    fn log_in(&self) -> Result<(), RegistryError> {
+        let url = format!("{}/v2/", self.base);
+        let what = "logging in";
+        let mut response = self.send(&Scope(Vec::new()), what, &mut |agent, auth| {
+            let mut request = agent.get(&url);
+            if let Some(auth) = auth {
+                request = request.header("Authorization", auth);
+            }
+            request.call()
+        })?;
+        match response.status().as_u16() {
+            200 => {
+                let _ = response
+                    .body_mut()
+                    .with_config()
+                    .limit(1 << 20)
+                    .read_to_vec();
+                Ok(())
+            }
+            _ => Err(self.status_error(what, &mut response)),
+        }
+    }
+
+    /// `https://host` if `/v2/` answers over TLS; `http://host` where plain HTTP is allowed
+    /// and the server plainly does not speak TLS. Any other TLS failure is the error: a
+    /// server that speaks TLS is never talked to in the clear.
     fn choose_scheme(&self) -> Result<String, RegistryError> {
         let https = format!("https://{}", self.host);
         let http = format!("http://{}", self.host);
@@ -238,30 +302,50 @@ impl Registry {
             return Ok(http);
         }
         let error = match self.agent.get(format!("{https}/v2/")).call() {
-            Ok(_) => return Ok(https),
+            Ok(mut response) => {
+                // Drain the body so the pooled connection is clean for the next request.
+                let _ = response
+                    .body_mut()
+                    .with_config()
+                    .limit(1 << 20)
+                    .read_to_vec();
+                return Ok(https);
+            }
             Err(e) => e,
         };
+        tracing::debug!("{https}/v2/: {error:?}");
         if is_certificate_error(&error) {
             return Err(RegistryError::UntrustedCertificate {
                 registry: self.host.clone(),
                 message: error.to_string(),
             });
         }
+        if !speaks_no_tls(&error) {
+            return Err(self.transport("connecting over TLS", &error));
+        }
         if !is_loopback(&self.host) {
-            return Err(match error {
-                ureq::Error::Rustls(_) | ureq::Error::Protocol(_) => {
-                    RegistryError::PlainHttpRefused {
-                        registry: self.host.clone(),
-                    }
-                }
-                other => self.transport("connecting", &other),
+            return Err(RegistryError::PlainHttpRefused {
+                registry: self.host.clone(),
             });
         }
         match self.agent.get(format!("{http}/v2/")).call() {
-            Ok(_) => {
+            Ok(mut response) if is_registry_answer(&response) => {
+                let _ = response
+                    .body_mut()
+                    .with_config()
+                    .limit(1 << 20)
+                    .read_to_vec();
                 tracing::debug!("{}: no TLS on loopback, using plain HTTP", self.host);
                 Ok(http)
             }
+            Ok(response) => Err(RegistryError::Protocol {
+                registry: self.host.clone(),
+                what: "connecting".to_owned(),
+                message: format!(
+                    "neither TLS ({error}) nor a registry over plain HTTP (HTTP {} to GET /v2/)",
+                    response.status().as_u16()
+                ),
+            }),
             Err(_) => Err(self.transport("connecting", &error)),
         }
     }

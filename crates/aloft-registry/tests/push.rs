@@ -196,13 +196,20 @@ fn basic_and_bearer_auth_are_answered_and_bad_credentials_are_named() {
             }),
             ..options()
         };
-        let registry = Registry::connect(server.host(), &bad).unwrap();
-        let error = push(&registry, "other", &image, &["t"])
-            .unwrap_err()
-            .to_string();
+        // Checked when connecting, as `docker login` checks them: before any build.
+        let Err(error) = Registry::connect(server.host(), &bad) else {
+            panic!("{auth:?}: a wrong password was not refused");
+        };
+        let error = error.to_string();
         assert!(error.contains(server.host()), "{error}");
         assert!(error.contains("refused the credentials of `ci`"), "{error}");
         assert!(!error.contains("wrong"), "no password in messages: {error}");
+
+        let Err(error) = Registry::connect(server.host(), &options()) else {
+            panic!("{auth:?}: no credential and no refusal");
+        };
+        let error = error.to_string();
+        assert!(error.contains("docker login"), "{error}");
     }
 }
 
