@@ -272,23 +272,13 @@ impl Registry {
     fn log_in(&self) -> Result<(), RegistryError> {
         let url = format!("{}/v2/", self.base);
         let what = "logging in";
-        let mut response = self.send(&Scope(Vec::new()), what, &mut |agent, auth| {
-            let mut request = agent.get(&url);
-            if let Some(auth) = auth {
-                request = request.header("Authorization", auth);
-            }
-            request.call()
-        })?;
-        match response.status().as_u16() {
-            200 => {
-                let _ = response
-                    .body_mut()
-                    .with_config()
-                    .limit(1 << 20)
-                    .read_to_vec();
-                Ok(())
-            }
-            _ => Err(self.status_error(what, &mut response)),
+        match self.get_document(&Scope(Vec::new()), &url, what, "application/json")? {
+            Some(_) => Ok(()),
+            None => Err(RegistryError::Protocol {
+                registry: self.host.clone(),
+                what: what.to_owned(),
+                message: "GET /v2/ answered 404: this is not an OCI registry".to_owned(),
+            }),
         }
     }
 
@@ -790,7 +780,7 @@ impl Registry {
     ) -> Result<Option<(String, Vec<u8>)>, RegistryError> {
         let url = format!("{}/v2/{repository}/manifests/{reference}", self.base);
         let what = format!("getting manifest {repository}:{reference}");
-        self.get_document(repository, &url, &what, accept)
+        self.get_document(&Scope::push(repository), &url, &what, accept)
     }
 
     /// The referrers of `digest` by the referrers API; `None` if the registry has no
@@ -802,8 +792,12 @@ impl Registry {
     ) -> Result<Option<serde_json::Value>, RegistryError> {
         let url = format!("{}/v2/{repository}/referrers/{digest}", self.base);
         let what = format!("listing the referrers of {digest} in {repository}");
-        let Some((_, bytes)) =
-            self.get_document(repository, &url, &what, aloft_oci::MEDIA_TYPE_INDEX)?
+        let Some((_, bytes)) = self.get_document(
+            &Scope::push(repository),
+            &url,
+            &what,
+            aloft_oci::MEDIA_TYPE_INDEX,
+        )?
         else {
             return Ok(None);
         };
@@ -819,12 +813,12 @@ impl Registry {
     /// GETs a small JSON document (at most 4 MiB): its media type and bytes, `None` on 404.
     fn get_document(
         &self,
-        repository: &str,
+        scope: &Scope,
         url: &str,
         what: &str,
         accept: &str,
     ) -> Result<Option<(String, Vec<u8>)>, RegistryError> {
-        let mut response = self.send(&Scope::push(repository), what, &mut |agent, auth| {
+        let mut response = self.send(scope, what, &mut |agent, auth| {
             let mut request = agent.get(url).header("Accept", accept);
             if let Some(auth) = auth {
                 request = request.header("Authorization", auth);
