@@ -70,9 +70,9 @@ impl PushReport {
 pub struct PushOptions {
     /// Blobs pushed at once (at least 1).
     pub jobs: usize,
-    /// Repositories of the same registry that may hold the blobs already (mounted from,
-    /// in order, before anything is uploaded).
-    pub mount_from: Vec<String>,
+    /// Where a blob can be mounted from: digest -> another repository of this
+    /// registry that holds it (pushed earlier in the run, or known to the caller).
+    pub mount_from: std::collections::HashMap<String, String>,
 }
 
 /// Pushes `plan` to `repository` on `registry` and points each of `tags` at its index.
@@ -191,12 +191,13 @@ fn push_blobs(
     Ok(outcomes.into_iter().flatten().collect())
 }
 
-/// One blob: HEAD, then a mount from one of `mount_from`, then an upload.
+/// One blob: HEAD, then a mount from the repository `mount_from` names for it, then an
+/// upload.
 fn push_blob(
     registry: &Registry,
     repository: &str,
     blob: &PushBlob<'_>,
-    mount_from: &[String],
+    mount_from: &std::collections::HashMap<String, String>,
 ) -> Result<BlobOutcome, RegistryError> {
     let digest = blob.digest.as_str();
     if retrying(registry, &format!("checking blob {digest}"), || {
@@ -205,10 +206,9 @@ fn push_blob(
         return Ok(BlobOutcome::Present);
     }
     check_source(blob)?;
-    // Every repository in `mount_from` holds every blob of the plan, so the first will
-    // do; a refused mount opens an upload session, which the upload then uses.
+    // A refused mount opens an upload session, which the upload then uses.
     let mut started = None;
-    if let Some(from) = mount_from.iter().find(|f| *f != repository) {
+    if let Some(from) = mount_from.get(digest).filter(|f| *f != repository) {
         match registry.start_upload(repository, Some((digest, from)))? {
             Mount::Mounted => return Ok(BlobOutcome::Mounted),
             Mount::Started(location) => started = Some(location),

@@ -82,7 +82,7 @@ fn push(
         &tags,
         &PushOptions {
             jobs: 2,
-            mount_from: Vec::new(),
+            mount_from: std::collections::HashMap::new(),
         },
         &|_| {},
     )
@@ -286,7 +286,12 @@ fn a_second_repository_mounts_the_blobs_of_the_first() {
         &["t".to_owned()],
         &PushOptions {
             jobs: 1,
-            mount_from: vec!["first".into()],
+            mount_from: image
+                .push_plan()
+                .blobs
+                .iter()
+                .map(|b| (b.digest.to_string(), "first".to_owned()))
+                .collect(),
         },
         &|_| {},
     )

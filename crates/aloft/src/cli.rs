@@ -225,10 +225,9 @@ impl CompressionArg {
 /// manifest and lock give one digest whichever writes it.
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// The manifest (YAML).
-    pub manifest: PathBuf,
     /// Image name (`name:tag`): what `docker load` / `podman load` call an oci-archive,
-    /// and what the SBOMs name the image (else the manifest's file stem).
+    /// and what the SBOMs name the image (else the manifest's file stem). `{stem}` is
+    /// replaced by the manifest's file stem (needed with several manifests).
     #[arg(long)]
     pub tag: Option<String>,
     /// The lockfile [default: as for `aloft lock`].
@@ -249,7 +248,8 @@ pub struct BuildArgs {
     #[arg(long, env = "ALOFT_JOBS", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: Option<u16>,
     /// Fail, writing nothing, unless the image digest is this (`sha256:...`), or the one
-    /// in this report of an earlier `--json` (then the message names the layers that differ).
+    /// in this report of an earlier `--json` (then the message names the layers that
+    /// differ); a directory means `DIR/<stem>.json` for each manifest.
     #[arg(long, value_name = "DIGEST|REPORT")]
     pub expect_digest: Option<String>,
     /// Print a JSON report (the image digest, each platform's manifest and config digest,
@@ -279,10 +279,15 @@ pub struct BuildArgs {
 
 #[derive(Debug, Args)]
 pub struct AssembleArgs {
+    /// The manifests (YAML). Several are built in one run, sharing downloads and
+    /// layers; each is written to `OUT/<stem>.tar`.
+    #[arg(required = true, value_name = "MANIFEST")]
+    pub manifests: Vec<PathBuf>,
     #[command(flatten)]
     pub build: BuildArgs,
     /// Output: `image.tar` writes an oci-archive (also loadable by `docker load`);
-    /// a path ending in `/` or an existing directory gets an OCI image layout.
+    /// a path ending in `/` or an existing directory gets an OCI image layout. With
+    /// several manifests, a directory that gets one oci-archive per manifest.
     #[arg(short, long)]
     pub output: PathBuf,
     /// The architecture `docker load` gets from an oci-archive [default: the host's if
@@ -293,13 +298,14 @@ pub struct AssembleArgs {
 
 #[derive(Debug, Args)]
 pub struct PublishArgs {
+    /// The manifests (the leading arguments that are files), then where to push each:
+    /// `HOST[:PORT]/NAME:TAG`, one or more; every tag points at the image index. With
+    /// several manifests each REF holds `{stem}`, the manifest's file stem. References
+    /// on one registry share its blobs (mounted, not sent twice).
+    #[arg(required = true, num_args = 2.., value_name = "MANIFEST... REF")]
+    pub manifests_and_refs: Vec<String>,
     #[command(flatten)]
     pub build: BuildArgs,
-    /// Where to push: `HOST[:PORT]/NAME:TAG`, one or more; every tag points at the
-    /// one image index. References on one registry share its blobs (mounted, not sent
-    /// twice).
-    #[arg(required = true, value_name = "REF")]
-    pub refs: Vec<String>,
     /// PEM file of CAs to trust for the registries' certificates, beside the system's.
     #[arg(long, env = "ALOFT_REGISTRY_CA_FILE")]
     pub ca_file: Option<PathBuf>,

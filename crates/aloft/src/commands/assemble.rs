@@ -1,7 +1,7 @@
 //! `aloft assemble`: the build, then an OCI image layout or oci-archive; the image digest
 //! is the last line on stdout.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -10,7 +10,9 @@ use miette::{IntoDiagnostic, Result, miette};
 
 use crate::cli::AssembleArgs;
 use crate::commands::assemble_sboms;
-use crate::commands::build::{BuildSettings, build, host_debian_arch};
+use crate::commands::build::{
+    BuildSettings, build, check_several, host_debian_arch, manifest_stem,
+};
 
 fn is_layout_output(output: &Path) -> bool {
     output.as_os_str().to_string_lossy().ends_with('/') || output.is_dir()
@@ -18,51 +20,86 @@ fn is_layout_output(output: &Path) -> bool {
 
 /// Refuses an unusable output before any work: an archive and a layout directory alike
 /// are written (by rename) into an existing parent directory, never over an input.
-fn check_output(args: &AssembleArgs, settings: &BuildSettings) -> Result<()> {
-    let output_parent = args
-        .output
+fn check_output(output: &Path, settings: &BuildSettings) -> Result<()> {
+    let output_parent = output
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     if !output_parent.is_dir() {
         return Err(miette!(
             "Cannot write `{}`: the directory `{}` does not exist",
-            args.output.display(),
+            output.display(),
             output_parent.display()
         ));
     }
     settings
         .target
-        .refuse_overwriting_an_input(&args.output, "The output", true)?;
-    if !is_layout_output(&args.output) {
-        aloft_fs::check_replaceable(&args.output).into_diagnostic()?;
+        .refuse_overwriting_an_input(output, "The output", true)?;
+    if !is_layout_output(output) {
+        aloft_fs::check_replaceable(output).into_diagnostic()?;
     }
     Ok(())
+}
+
+/// One image to build and where it goes.
+struct Job {
+    settings: BuildSettings,
+    output: PathBuf,
+}
+
+/// The jobs of the run: `-o` itself for one manifest; `OUT/<stem>.tar` for several,
+/// where `OUT` must be a directory. Every manifest and output is checked first.
+fn jobs(args: &AssembleArgs) -> Result<Vec<Job>> {
+    check_several(&args.build, &args.manifests)?;
+    let several = args.manifests.len() > 1;
+    if several && !args.output.is_dir() {
+        return Err(miette!(
+            help = "create it first; each image is written to `OUT/<stem>.tar`",
+            "-o `{}`: with several manifests the output is a directory, and this is none",
+            args.output.display()
+        ));
+    }
+    args.manifests
+        .iter()
+        .map(|manifest| {
+            let settings = BuildSettings::resolve(&args.build, manifest)?;
+            let output = if several {
+                args.output.join(format!("{}.tar", manifest_stem(manifest)))
+            } else {
+                args.output.clone()
+            };
+            check_output(&output, &settings)?;
+            Ok(Job { settings, output })
+        })
+        .collect()
 }
 
 /// Runs `aloft assemble`.
 pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
-    let settings = BuildSettings::resolve(&args.build)?;
-    check_output(args, &settings)?;
-    let output_dir = args
-        .output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let removed = aloft_fs::remove_stale_temps(output_dir);
-    if removed > 0 {
-        tracing::info!("removed {removed} temporary files that interrupted runs left");
-    }
-    let unwritten = format!("`{}` is not written", args.output.display());
-    let built = build(&args.build, &settings, &unwritten, quiet)?;
-    write_output(args, &settings, &built.image)?;
-    let mut sbom_paths = Vec::new();
-    for file in &built.sboms {
-        sbom_paths.push(assemble_sboms::write_beside(file, &args.output)?);
-    }
-    #[allow(clippy::print_stderr, clippy::print_stdout)]
-    {
+    let jobs = jobs(args)?;
+    let mut reports = serde_json::Map::new();
+    let mut digests = Vec::new();
+    let mut images = Vec::new();
+    for job in &jobs {
+        let output_dir = job
+            .output
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let removed = aloft_fs::remove_stale_temps(output_dir);
+        if removed > 0 {
+            tracing::info!("removed {removed} temporary files that interrupted runs left");
+        }
+        let image_started = Instant::now();
+        let unwritten = format!("`{}` is not written", job.output.display());
+        let built = build(&args.build, &job.settings, &unwritten, quiet)?;
+        write_output(args, &job.output, &job.settings, &built.image)?;
+        let mut sbom_paths = Vec::new();
+        for file in &built.sboms {
+            sbom_paths.push(assemble_sboms::write_beside(file, &job.output)?);
+        }
+        #[allow(clippy::print_stderr)]
         if !quiet {
             for line in &built.summaries {
                 eprintln!("{line}");
@@ -72,16 +109,45 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
             }
             eprintln!(
                 "Wrote {} in {:.2}s ({} .debs downloaded)",
-                args.output.display(),
-                started.elapsed().as_secs_f64(),
+                job.output.display(),
+                image_started.elapsed().as_secs_f64(),
                 built.downloaded,
             );
         }
-        if args.build.json {
-            let json = serde_json::to_string_pretty(&built.report).into_diagnostic()?;
-            println!("{json}");
-        } else {
-            println!("{}", built.image.index_digest());
+        reports.insert(
+            manifest_stem(&job.settings.target.path),
+            serde_json::to_value(&built.report).into_diagnostic()?,
+        );
+        digests.push((job.output.clone(), built.image.index_digest().to_string()));
+        images.push(built.report);
+    }
+    #[allow(clippy::print_stderr, clippy::print_stdout)]
+    {
+        if !quiet && jobs.len() > 1 {
+            eprintln!(
+                "{} in {:.2}s",
+                crate::commands::build::shared_layers(&images),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        match (args.build.json, digests.as_slice()) {
+            (true, [_]) => {
+                let report = reports.values().next().cloned().unwrap_or_default();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).into_diagnostic()?
+                );
+            }
+            (true, _) => println!(
+                "{}",
+                serde_json::to_string_pretty(&reports).into_diagnostic()?
+            ),
+            (false, [(_, digest)]) => println!("{digest}"),
+            (false, _) => {
+                for (output, digest) in &digests {
+                    println!("{} {digest}", output.display());
+                }
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -91,11 +157,12 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
 /// describes `--docker-arch`, else the host's architecture if built, else the first).
 fn write_output(
     args: &AssembleArgs,
+    output: &Path,
     settings: &BuildSettings,
     image: &aloft_oci::BuiltImage,
 ) -> Result<()> {
-    if is_layout_output(&args.output) {
-        return aloft_oci::write_layout_dir(image, &args.output).into_diagnostic();
+    if is_layout_output(output) {
+        return aloft_oci::write_layout_dir(image, output).into_diagnostic();
     }
     let docker_arch = args.docker_arch.as_deref().unwrap_or_else(|| {
         let host = host_debian_arch();
@@ -107,5 +174,5 @@ fn write_output(
     });
     let docker_platform = platform_for_debian_arch(docker_arch)
         .ok_or_else(|| miette!("--docker-arch {docker_arch}: unknown architecture"))?;
-    aloft_oci::write_archive(image, &args.output, Some(&docker_platform)).into_diagnostic()
+    aloft_oci::write_archive(image, output, Some(&docker_platform)).into_diagnostic()
 }

@@ -2,6 +2,7 @@
 //! verify the .debs -> layers per arch -> the image check -> the image with its SBOMs and
 //! the digest report, in memory (layers on disk), ready to be written or pushed.
 
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use aloft_assemble::{AssembleOptions, LayerCache, PackageInput, assemble_image};
@@ -126,22 +127,76 @@ pub(crate) struct BuildSettings {
     pub(crate) jobs: usize,
 }
 
+/// The file stem of `manifest`: what `{stem}` stands for, and the default image name.
+pub(crate) fn manifest_stem(manifest: &Path) -> String {
+    manifest
+        .file_stem()
+        .map_or_else(|| "image".to_owned(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Refuses what cannot apply to several manifests at once, and two manifests that
+/// would write or push one name.
+pub(crate) fn check_several(args: &BuildArgs, manifests: &[PathBuf]) -> Result<()> {
+    if manifests.len() < 2 {
+        return Ok(());
+    }
+    if args.lockfile.is_some() {
+        return Err(miette!(
+            "--lockfile names one lock; with several manifests each uses its own"
+        ));
+    }
+    if let Some(tag) = &args.tag
+        && !tag.contains("{stem}")
+    {
+        return Err(miette!(
+            help = "write `--tag 'NAME-{{stem}}:TAG'`",
+            "--tag `{tag}` would name every image alike; with several manifests it needs `{{stem}}`"
+        ));
+    }
+    if let Some(expected) = &args.expect_digest
+        && !Path::new(expected).is_dir()
+    {
+        return Err(miette!(
+            "--expect-digest `{expected}`: with several manifests, give the directory of their reports (`DIR/<stem>.json`)"
+        ));
+    }
+    let mut stems = std::collections::BTreeMap::new();
+    for manifest in manifests {
+        if let Some(other) = stems.insert(manifest_stem(manifest), manifest) {
+            return Err(miette!(
+                "`{}` and `{}` have one file stem; their images would get one name",
+                other.display(),
+                manifest.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl BuildSettings {
-    /// Loads the manifest and checks the arguments, before any work.
-    pub(crate) fn resolve(args: &BuildArgs) -> Result<BuildSettings> {
-        let target = ManifestTarget::load(&args.manifest, args.lockfile.as_deref())?;
+    /// Loads `manifest` and checks the arguments, before any work.
+    pub(crate) fn resolve(args: &BuildArgs, manifest: &Path) -> Result<BuildSettings> {
+        let target = ManifestTarget::load(manifest, args.lockfile.as_deref())?;
+        let stem = manifest_stem(manifest);
         let repo = repository_options(&args.repo, target.project.as_ref())?;
         let tag = args
             .tag
             .as_deref()
-            .map(ImageRef::parse)
+            .map(|tag| ImageRef::parse(&tag.replace("{stem}", &stem)))
             .transpose()
             .into_diagnostic()
             .wrap_err("--tag")?;
         let expected = args
             .expect_digest
             .as_deref()
-            .map(Expected::parse)
+            .map(|given| {
+                let dir = Path::new(given);
+                if dir.is_dir() {
+                    Expected::parse(&dir.join(format!("{stem}.json")).to_string_lossy())
+                } else {
+                    Expected::parse(given)
+                }
+            })
             .transpose()
             .map_err(|e| miette!("--expect-digest: {e}"))?;
         if !args.allow_outside_files {
@@ -400,11 +455,7 @@ fn build_with_sboms(
         .tag
         .as_ref()
         .map(|t| t.path().rsplit('/').next().unwrap_or(t.path()).to_owned())
-        .unwrap_or_else(|| {
-            args.manifest
-                .file_stem()
-                .map_or_else(|| "image".to_owned(), |s| s.to_string_lossy().into_owned())
-        });
+        .unwrap_or_else(|| manifest_stem(&settings.target.path));
     let mut spec = ImageSpec {
         images: platforms.iter().map(|p| p.image.clone()).collect(),
         tag: settings.tag.clone(),
@@ -425,4 +476,37 @@ fn build_with_sboms(
     spec.artifacts = sboms.iter().map(|file| file.artifact(&name)).collect();
     let image = aloft_oci::build(&spec).into_diagnostic()?;
     Ok((image, sboms))
+}
+
+/// What images built in one run share: the layer bytes they reference in all (each
+/// image's distinct layers), and how much of that is blobs another image also holds,
+/// which were built once.
+pub(crate) fn shared_layers(reports: &[DigestReport]) -> String {
+    let mut referenced = 0u64;
+    let mut holders: std::collections::BTreeMap<&str, (u64, usize)> =
+        std::collections::BTreeMap::new();
+    for report in reports {
+        let mut own = std::collections::BTreeMap::new();
+        for layer in report.platforms.iter().flat_map(|p| &p.layers) {
+            own.insert(layer.digest.as_str(), layer.size);
+        }
+        for (digest, size) in own {
+            referenced += size;
+            holders.entry(digest).or_insert((size, 0)).1 += 1;
+        }
+    }
+    let distinct: u64 = holders.values().map(|(size, _)| size).sum();
+    let in_several = holders.values().filter(|(_, n)| *n > 1).count();
+    format!(
+        "{} images: {:.1} MB of layers in all, {:.1} MB of distinct blobs ({in_several} layers in more than one image; {:.1} MB, {:.0}%, shared)",
+        reports.len(),
+        referenced as f64 / 1e6,
+        distinct as f64 / 1e6,
+        (referenced - distinct) as f64 / 1e6,
+        if referenced == 0 {
+            0.0
+        } else {
+            (referenced - distinct) as f64 * 100.0 / referenced as f64
+        },
+    )
 }

@@ -1,6 +1,8 @@
 //! `aloft publish`: the build `assemble` makes, pushed natively to one or more registries.
 //! Each `REF@digest` goes to stdout, then the image digest as the last line.
 
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -10,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
 
 use crate::cli::PublishArgs;
-use crate::commands::build::{BuildSettings, build};
+use crate::commands::build::{BuildSettings, Built, build, check_several, manifest_stem};
 
 /// The references of one registry, grouped by repository (in the order given).
 struct RegistryTarget {
@@ -60,30 +62,160 @@ fn targets(refs: &[String]) -> Result<(Vec<ImageRef>, Vec<RegistryTarget>)> {
     Ok((parsed, targets))
 }
 
+/// Splits the positional arguments: the leading ones that are files (or end in
+/// `.yaml`/`.yml`) are manifests, the rest references.
+fn split_arguments(args: &[String]) -> Result<(Vec<PathBuf>, Vec<String>)> {
+    let is_manifest = |a: &String| {
+        let path = Path::new(a);
+        path.is_file() || path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+    };
+    let count = args.iter().take_while(|a| is_manifest(a)).count();
+    let (manifests, refs) = args.split_at(count);
+    if manifests.is_empty() {
+        return Err(miette!(
+            "`{}` is no manifest file: give the manifests first, then the references",
+            args.first().map_or("", String::as_str)
+        ));
+    }
+    if refs.is_empty() {
+        return Err(miette!(
+            help = "add where to push: HOST[:PORT]/NAME:TAG",
+            "No reference to push to"
+        ));
+    }
+    Ok((manifests.iter().map(PathBuf::from).collect(), refs.to_vec()))
+}
+
+/// One manifest's build settings and the references it goes to.
+struct Job {
+    settings: BuildSettings,
+    references: Vec<ImageRef>,
+    targets: Vec<RegistryTarget>,
+}
+
 /// Runs `aloft publish`.
 pub fn publish(args: &PublishArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
-    let (references, targets) = targets(&args.refs)?;
-    let settings = BuildSettings::resolve(&args.build)?;
+    let (manifests, refs) = split_arguments(&args.manifests_and_refs)?;
+    check_several(&args.build, &manifests)?;
+    if manifests.len() > 1
+        && let Some(plain) = refs.iter().find(|r| !r.contains("{stem}"))
+    {
+        return Err(miette!(
+            help = "write e.g. `HOST/team/{{stem}}:TAG`",
+            "REF `{plain}` would get every image; with several manifests each REF needs `{{stem}}`"
+        ));
+    }
+    let mut jobs = Vec::new();
+    for manifest in &manifests {
+        let stem = manifest_stem(manifest);
+        let these: Vec<String> = refs.iter().map(|r| r.replace("{stem}", &stem)).collect();
+        let (references, targets) = targets(&these)?;
+        let settings = BuildSettings::resolve(&args.build, manifest)?;
+        jobs.push(Job {
+            settings,
+            references,
+            targets,
+        });
+    }
     let options = ClientOptions {
         ca_file: args.ca_file.clone(),
         plain_http: args.plain_http,
         ..ClientOptions::default()
     };
     // Reach every registry (TLS, plain HTTP rules, credentials) before minutes of build.
-    let mut registries = Vec::new();
-    for target in &targets {
-        let registry = Registry::connect(&target.host, &options)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("Cannot reach the registry {}", target.host))?;
-        registries.push(registry);
+    let mut registries: BTreeMap<String, Registry> = BTreeMap::new();
+    for target in jobs.iter().flat_map(|j| &j.targets) {
+        if !registries.contains_key(&target.host) {
+            let registry = Registry::connect(&target.host, &options)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("Cannot reach the registry {}", target.host))?;
+            registries.insert(target.host.clone(), registry);
+        }
     }
-    let built = build(&args.build, &settings, "nothing is pushed", quiet)?;
-    let plan = built.image.push_plan();
-    let digest = built.image.index_digest().to_string();
+    // Per registry: which repository holds each blob pushed so far, to mount from.
+    let mut holders: BTreeMap<String, HashMap<String, String>> = BTreeMap::new();
+    let mut printed = Vec::new();
+    let mut reports = Vec::new();
+    for job in &jobs {
+        let built = build(&args.build, &job.settings, "nothing is pushed", quiet)?;
+        let lines = push_everywhere(job, &built, &registries, &mut holders, quiet)?;
+        let digest = built.image.index_digest().to_string();
+        #[allow(clippy::print_stderr)]
+        if !quiet {
+            for line in built.summaries.iter().chain(&lines) {
+                eprintln!("{line}");
+            }
+        }
+        for reference in &job.references {
+            printed.push(format!(
+                "{}/{}:{}@{digest}",
+                reference.domain(),
+                reference.path(),
+                reference.tag()
+            ));
+        }
+        reports.push((manifest_stem(&job.settings.target.path), built));
+    }
+    #[allow(clippy::print_stderr, clippy::print_stdout)]
+    {
+        if !quiet {
+            let downloaded: usize = reports.iter().map(|(_, b)| b.downloaded).sum();
+            if reports.len() > 1 {
+                let all: Vec<_> = reports.iter().map(|(_, b)| b.report.clone()).collect();
+                eprintln!("{}", crate::commands::build::shared_layers(&all));
+            }
+            eprintln!(
+                "Published {} in {:.2}s ({downloaded} .debs downloaded)",
+                match reports.as_slice() {
+                    [(_, built)] => built.image.index_digest().to_string(),
+                    _ => format!("{} images", reports.len()),
+                },
+                started.elapsed().as_secs_f64(),
+            );
+        }
+        match (args.build.json, reports.as_slice()) {
+            (true, [(_, built)]) => {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&built.report).into_diagnostic()?
+                );
+            }
+            (true, _) => {
+                let map: BTreeMap<&str, &aloft_oci::DigestReport> = reports
+                    .iter()
+                    .map(|(stem, b)| (stem.as_str(), &b.report))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&map).into_diagnostic()?);
+            }
+            (false, _) => {
+                for line in &printed {
+                    println!("{line}");
+                }
+                if let [(_, built)] = reports.as_slice() {
+                    println!("{}", built.image.index_digest());
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
+/// Pushes one built image to every repository of `job`; returns a line per repository.
+fn push_everywhere(
+    job: &Job,
+    built: &Built,
+    registries: &BTreeMap<String, Registry>,
+    holders: &mut BTreeMap<String, HashMap<String, String>>,
+    quiet: bool,
+) -> Result<Vec<String>> {
+    let plan = built.image.push_plan();
     let total: u64 = plan.blobs.iter().map(|b| b.size).sum();
-    let pushes: u64 = targets.iter().map(|t| t.repositories.len() as u64).sum();
+    let pushes: u64 = job
+        .targets
+        .iter()
+        .map(|t| t.repositories.len() as u64)
+        .sum();
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -96,12 +228,15 @@ pub fn publish(args: &PublishArgs, quiet: bool) -> Result<ExitCode> {
     );
     bar.set_message("blobs");
     let mut lines = Vec::new();
-    for (target, registry) in targets.iter().zip(&registries) {
-        let mut pushed: Vec<String> = Vec::new();
+    for target in &job.targets {
+        let registry = registries
+            .get(&target.host)
+            .ok_or_else(|| miette!("no connection to {}", target.host))?;
+        let held = holders.entry(target.host.clone()).or_default();
         for (repository, tags) in &target.repositories {
             let push_options = PushOptions {
-                jobs: settings.jobs,
-                mount_from: pushed.clone(),
+                jobs: job.settings.jobs,
+                mount_from: held.clone(),
             };
             let report = push_image(registry, repository, &plan, tags, &push_options, &|done| {
                 bar.inc(done.size);
@@ -132,36 +267,12 @@ pub fn publish(args: &PublishArgs, quiet: bool) -> Result<ExitCode> {
                     )
                 },
             ));
-            pushed.push(repository.clone());
+            for blob in &plan.blobs {
+                held.entry(blob.digest.to_string())
+                    .or_insert_with(|| repository.clone());
+            }
         }
     }
     bar.finish_and_clear();
-    #[allow(clippy::print_stderr, clippy::print_stdout)]
-    {
-        if !quiet {
-            for line in built.summaries.iter().chain(&lines) {
-                eprintln!("{line}");
-            }
-            eprintln!(
-                "Published {digest} in {:.2}s ({} .debs downloaded)",
-                started.elapsed().as_secs_f64(),
-                built.downloaded,
-            );
-        }
-        if args.build.json {
-            let json = serde_json::to_string_pretty(&built.report).into_diagnostic()?;
-            println!("{json}");
-        } else {
-            for reference in &references {
-                println!(
-                    "{}/{}:{}@{digest}",
-                    reference.domain(),
-                    reference.path(),
-                    reference.tag()
-                );
-            }
-            println!("{digest}");
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(lines)
 }

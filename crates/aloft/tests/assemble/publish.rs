@@ -125,3 +125,116 @@ fn publish_refuses_bad_references_before_building() {
         "nothing was built"
     );
 }
+
+/// Several manifests in one run: each image is the one a run of its own builds (same
+/// digest), written to `OUT/<stem>.tar`; a layer two images share is one blob, built
+/// once, and the run says how many bytes are shared. Published with `{stem}` refs, the
+/// second image mounts the blobs the first pushed instead of sending them again.
+#[test]
+fn several_manifests_build_and_publish_in_one_run_sharing_layers() {
+    let ctx = ctx();
+    ctx.manifest("app", &["base-files", "base-passwd", "hello"], "");
+    ctx.manifest("tool", &["base-files", "base-passwd"], "");
+    let alone: Vec<String> = ["app", "tool"]
+        .iter()
+        .map(|stem| {
+            digest_line(&assemble(
+                &ctx,
+                &format!("manifests/{stem}.yaml"),
+                &format!("{stem}-alone.tar"),
+                &[],
+            ))
+        })
+        .collect();
+    // A fresh layer cache, so that the shared layer is built in this run.
+    std::fs::remove_dir_all(ctx.cache.join("layers-v1")).unwrap();
+    std::fs::create_dir_all(ctx.path("out")).unwrap();
+    let output = ctx.aloft(&[
+        "assemble",
+        "manifests/app.yaml",
+        "manifests/tool.yaml",
+        "-o",
+        "out",
+        "--tag",
+        "example/{stem}:1",
+    ]);
+    ok(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(
+        stdout,
+        format!("out/app.tar {}\nout/tool.tar {}\n", alone[0], alone[1])
+    );
+    let log = stderr(&output);
+    assert!(log.contains("2 images: "), "{log}");
+    let app = read_archive(&ctx.path("out/app.tar"));
+    let tool = read_archive(&ctx.path("out/tool.tar"));
+    let layers = |archive: &Image| -> Vec<String> {
+        let index = archive.index_json();
+        let top = archive.json(&index["manifests"][0]);
+        let manifest = archive.json(&top["manifests"][0]);
+        manifest["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["digest"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let shared: Vec<String> = layers(&app)
+        .into_iter()
+        .filter(|d| layers(&tool).contains(d))
+        .collect();
+    assert!(!shared.is_empty(), "no layer shared: {log}");
+    // Built once: the run's layer cache holds one blob per distinct layer.
+    let cached = std::fs::read_dir(ctx.cache.join("layers-v1/blobs/sha256"))
+        .unwrap()
+        .count();
+    let mut distinct = layers(&app);
+    distinct.extend(layers(&tool));
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(cached, distinct.len(), "{log}");
+
+    // Several manifests need `{stem}` in every tag and reference.
+    fails_with(
+        &ctx.aloft(&[
+            "assemble",
+            "manifests/app.yaml",
+            "manifests/tool.yaml",
+            "-o",
+            "out",
+            "--tag",
+            "example/app:1",
+        ]),
+        &["needs `{stem}`"],
+    );
+    let registry = TestRegistry::start(RegistryAuth::Open, false);
+    let host = registry.host().to_owned();
+    fails_with(
+        &ctx.aloft(&[
+            "publish",
+            "manifests/app.yaml",
+            "manifests/tool.yaml",
+            &format!("{host}/team/app:1"),
+        ]),
+        &["needs `{stem}`"],
+    );
+    assert_eq!(registry.blob_bytes_received(), 0);
+
+    let published = ctx.aloft(&[
+        "publish",
+        "manifests/app.yaml",
+        "manifests/tool.yaml",
+        &format!("{host}/team/{{stem}}:1"),
+    ]);
+    ok(&published);
+    let printed = String::from_utf8_lossy(&published.stdout).into_owned();
+    assert_eq!(
+        printed,
+        format!(
+            "{host}/team/app:1@{}\n{host}/team/tool:1@{}\n",
+            alone[0], alone[1]
+        )
+    );
+    assert!(registry.mounts() >= shared.len(), "{}", stderr(&published));
+    assert!(registry.manifest("team/tool", "1").is_some());
+}
