@@ -45,6 +45,8 @@ pub struct LayerReport {
     pub size: u64,
     /// Uncompressed bytes compressed in this run (0 when it came from the cache).
     pub compressed_bytes: u64,
+    /// Its layer-cache key: `None` for the final layer, which is never shared.
+    pub key: Option<String>,
 }
 
 /// One platform's image, ready for the OCI writer.
@@ -121,16 +123,33 @@ fn oci_layer(
     })
 }
 
-fn build_layer(
-    plan: &LayerPlan,
+/// The cache key of each layer `assemble_image` would make of `packages`, in order:
+/// what a shared cache (a registry) is asked for before anything is built.
+pub fn layer_keys(
+    packages: &[PackageInput],
+    manifest: &Manifest,
     options: &AssembleOptions,
-) -> Result<(CachedLayer, u64), AssembleError> {
-    let key = layer_key(
+) -> Vec<String> {
+    plan_layers(packages, manifest.layering.budget)
+        .iter()
+        .map(|plan| plan_key(plan, options))
+        .collect()
+}
+
+fn plan_key(plan: &LayerPlan, options: &AssembleOptions) -> String {
+    layer_key(
         &plan.packages,
         options.epoch,
         options.compression,
         options.slim,
-    );
+    )
+}
+
+fn build_layer(
+    plan: &LayerPlan,
+    options: &AssembleOptions,
+) -> Result<(CachedLayer, u64), AssembleError> {
+    let key = plan_key(plan, options);
     if let Some(layer) = options.cache.get(&key) {
         return Ok((layer, 0));
     }
@@ -289,6 +308,7 @@ pub fn assemble_image(
             digest: layer.digest.clone(),
             size: layer.size,
             compressed_bytes: *compressed,
+            key: Some(plan_key(plan, options)),
         });
         layers.push(oci_layer(options, layer, description)?);
     }
@@ -298,6 +318,7 @@ pub fn assemble_image(
         digest: final_cached.digest.clone(),
         size: final_cached.size,
         compressed_bytes: final_tar_size,
+        key: None,
     });
     layers.push(oci_layer(options, &final_cached, description)?);
 

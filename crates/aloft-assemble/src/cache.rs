@@ -132,6 +132,70 @@ impl LayerCache {
         Some(layer)
     }
 
+    /// Whether `key` has an entry whose blob is present (not hashed: `get` checks that).
+    pub fn has(&self, key: &str) -> bool {
+        let Ok(text) = fs_err::read(self.key_path(key)) else {
+            return false;
+        };
+        serde_json::from_slice::<CachedLayer>(&text)
+            .is_ok_and(|layer| self.blob_path(&layer.digest).is_file())
+    }
+
+    /// The index of `key` as stored (its JSON), to share it: see [`LayerCache::import`].
+    pub fn index_bytes(&self, key: &str) -> Option<Vec<u8>> {
+        fs_err::read(self.key_path(key)).ok()
+    }
+
+    /// Adds a layer built elsewhere (a shared cache): `index` is its stored JSON, and
+    /// `download` writes its blob into the temp file it is given (on this cache's file
+    /// system). The blob must hash to the digest and size the index names; then it is
+    /// moved into place and the key written, so a key never points at a wrong blob.
+    pub fn import<E: std::fmt::Display>(
+        &self,
+        key: &str,
+        index: &[u8],
+        download: impl FnOnce(&std::path::Path) -> Result<(), E>,
+    ) -> Result<CachedLayer, AssembleError> {
+        let bad = |message: String| {
+            self.write_error(
+                "a layer from the shared cache",
+                std::io::Error::new(std::io::ErrorKind::InvalidData, message),
+            )
+        };
+        let layer: CachedLayer = serde_json::from_slice(index)
+            .map_err(|e| bad(format!("layer {key}: the index is not one: {e}")))?;
+        fs_err::create_dir_all(self.tmp_dir()).map_err(|e| self.write_error("a layer blob", e))?;
+        let temp = tempfile::Builder::new()
+            .prefix(&aloft_fs::temp_prefix(std::ffi::OsStr::new("layer")))
+            .suffix(aloft_fs::TEMP_SUFFIX)
+            .tempfile_in(self.tmp_dir())
+            .map_err(|e| self.write_error("a layer blob", e))?;
+        // Removed if the run is interrupted.
+        let _live = aloft_fs::LiveTemp::register(temp.path());
+        download(temp.path()).map_err(|e| bad(format!("layer {key}: {e}")))?;
+        let mut file =
+            fs_err::File::open(temp.path()).map_err(|e| self.write_error("a layer blob", e))?;
+        let mut hasher = Sha256::new();
+        let size = std::io::copy(&mut file, &mut hasher)
+            .map_err(|e| self.write_error("a layer blob", e))?;
+        let digest = hex::encode(hasher.finalize());
+        if digest != layer.digest || size != layer.size {
+            return Err(bad(format!(
+                "layer {key}: the blob is sha256:{digest} ({size} bytes), the index says sha256:{} ({} bytes)",
+                layer.digest, layer.size
+            )));
+        }
+        let target = self.blob_path(&layer.digest);
+        if let Some(dir) = target.parent() {
+            fs_err::create_dir_all(dir).map_err(|e| self.write_error("a layer blob", e))?;
+        }
+        temp.persist(&target)
+            .map_err(|e| self.write_error("a layer blob", e.error))?;
+        aloft_fs::write_atomic(&self.key_path(key), index)
+            .map_err(|e| self.write_error("a layer index", e))?;
+        Ok(layer)
+    }
+
     /// Moves a finished layer into the blob store without a key (the final layer, which
     /// depends on the manifest and host files rather than on .debs alone).
     pub fn put_unkeyed(&self, finished: FinishedLayer) -> Result<CachedLayer, AssembleError> {

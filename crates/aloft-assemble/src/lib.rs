@@ -33,7 +33,7 @@ pub mod slim;
 
 pub use accounts::{AccountFiles, account_files};
 pub use assemble::{
-    AssembleOptions, AssembledImage, InstalledPackage, LayerReport, assemble_image,
+    AssembleOptions, AssembledImage, InstalledPackage, LayerReport, assemble_image, layer_keys,
 };
 pub use cache::{CachedLayer, LAYER_FORMAT, LayerCache, layer_format, layer_key};
 pub use effects::{AppliedEffect, EFFECTS_PATH, EffectsRecord, NotApplied, subject_hash};

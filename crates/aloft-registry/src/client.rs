@@ -272,7 +272,7 @@ impl Registry {
     fn log_in(&self) -> Result<(), RegistryError> {
         let url = format!("{}/v2/", self.base);
         let what = "logging in";
-        match self.get_document(&Scope(Vec::new()), &url, what, "application/json")? {
+        match self.get_document(&Scope(Vec::new()), &url, what, "application/json", 1 << 20)? {
             Some(_) => Ok(()),
             None => Err(RegistryError::Protocol {
                 registry: self.host.clone(),
@@ -733,6 +733,58 @@ impl Registry {
         }
     }
 
+    /// GETs a small blob (at most 64 MiB) into memory; `None` if absent.
+    pub fn get_small_blob(
+        &self,
+        repository: &str,
+        digest: &str,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        let url = format!("{}/v2/{repository}/blobs/{digest}", self.base);
+        let what = format!("downloading blob {digest} from {repository}");
+        Ok(self
+            .get_document(&Scope::push(repository), &url, &what, "*/*", 64 << 20)?
+            .map(|(_, bytes)| bytes))
+    }
+
+    /// GETs a blob into `dest` (created or truncated), following a redirect to
+    /// storage elsewhere (without the registry's `Authorization`); returns its size.
+    /// The caller checks the digest.
+    pub fn get_blob(
+        &self,
+        repository: &str,
+        digest: &str,
+        dest: &Path,
+    ) -> Result<u64, RegistryError> {
+        let url = format!("{}/v2/{repository}/blobs/{digest}", self.base);
+        let what = format!("downloading blob {digest} from {repository}");
+        let mut response = self.send(&Scope::push(repository), &what, &mut |agent, auth| {
+            let mut request = agent.get(&url);
+            if let Some(auth) = auth {
+                request = request.header("Authorization", auth);
+            }
+            request.call()
+        })?;
+        if matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+            let location = self.location(&what, &response)?;
+            response = self
+                .agent
+                .get(&location)
+                .call()
+                .map_err(|e| self.transport(&what, &e))?;
+        }
+        if response.status().as_u16() != 200 {
+            return Err(self.status_error(&what, &mut response));
+        }
+        let io = |e: std::io::Error| RegistryError::Transport {
+            registry: self.host.clone(),
+            what: what.clone(),
+            message: e.to_string(),
+        };
+        let mut file = std::fs::File::create(dest).map_err(io)?;
+        let mut reader = response.body_mut().with_config().limit(u64::MAX).reader();
+        std::io::copy(&mut reader, &mut file).map_err(io)
+    }
+
     /// PUTs a manifest (the exact bytes) under `reference` (a tag or its digest).
     pub(crate) fn put_manifest(
         &self,
@@ -780,7 +832,7 @@ impl Registry {
     ) -> Result<Option<(String, Vec<u8>)>, RegistryError> {
         let url = format!("{}/v2/{repository}/manifests/{reference}", self.base);
         let what = format!("getting manifest {repository}:{reference}");
-        self.get_document(&Scope::push(repository), &url, &what, accept)
+        self.get_document(&Scope::push(repository), &url, &what, accept, 4 << 20)
     }
 
     /// The referrers of `digest` by the referrers API; `None` if the registry has no
@@ -797,6 +849,7 @@ impl Registry {
             &url,
             &what,
             aloft_oci::MEDIA_TYPE_INDEX,
+            4 << 20,
         )?
         else {
             return Ok(None);
@@ -810,13 +863,14 @@ impl Registry {
             })
     }
 
-    /// GETs a small JSON document (at most 4 MiB): its media type and bytes, `None` on 404.
+    /// GETs a document of at most `limit` bytes: its media type and bytes, `None` on 404.
     fn get_document(
         &self,
         scope: &Scope,
         url: &str,
         what: &str,
         accept: &str,
+        limit: u64,
     ) -> Result<Option<(String, Vec<u8>)>, RegistryError> {
         let mut response = self.send(scope, what, &mut |agent, auth| {
             let mut request = agent.get(url).header("Accept", accept);
@@ -836,7 +890,7 @@ impl Registry {
                 let bytes = response
                     .body_mut()
                     .with_config()
-                    .limit(4 << 20)
+                    .limit(limit)
                     .read_to_vec()
                     .map_err(|e| self.transport(what, &e))?;
                 Ok(Some((media_type, bytes)))

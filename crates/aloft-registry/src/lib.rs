@@ -17,9 +17,14 @@
 mod auth;
 mod client;
 mod error;
+mod layer_cache;
 mod push;
 
 pub use auth::{Credential, credential_for};
 pub use client::{ClientOptions, Registry};
 pub use error::RegistryError;
+pub use layer_cache::{
+    FoundLayer, LAYER_INDEX_TYPE, LAYER_RECORD_TYPE, LayerRecord, download_layer, find_layer,
+    record_layer, record_tag,
+};
 pub use push::{BlobDone, BlobOutcome, PushOptions, PushReport, push_image};

@@ -193,7 +193,7 @@ fn push_blobs(
 
 /// One blob: HEAD, then a mount from the repository `mount_from` names for it, then an
 /// upload.
-fn push_blob(
+pub(crate) fn push_blob(
     registry: &Registry,
     repository: &str,
     blob: &PushBlob<'_>,

@@ -309,6 +309,12 @@ pub struct PublishArgs {
     /// PEM file of CAs to trust for the registries' certificates, beside the system's.
     #[arg(long, env = "ALOFT_REGISTRY_CA_FILE")]
     pub ca_file: Option<PathBuf>,
+    /// The repository (`HOST/PATH`) that serves as the fleet's layer cache: layers built
+    /// and pushed are recorded there (`layer-<key>` tags), and a machine lacking a layer
+    /// takes it from there instead of building it; `none` turns it off [default: the
+    /// first REF's registry, `<its namespace>/aloft-layer-cache`].
+    #[arg(long, env = "ALOFT_LAYER_CACHE", value_name = "HOST/PATH|none")]
+    pub layer_cache: Option<String>,
     /// Talk plain HTTP to registries that are not on loopback (a loopback registry
     /// that does not speak TLS gets plain HTTP without it).
     #[arg(long)]

@@ -93,7 +93,7 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
         }
         let image_started = Instant::now();
         let unwritten = format!("`{}` is not written", job.output.display());
-        let built = build(&args.build, &job.settings, &unwritten, quiet)?;
+        let built = build(&args.build, &job.settings, &unwritten, quiet, None)?;
         write_output(args, &job.output, &job.settings, &built.image)?;
         let mut sbom_paths = Vec::new();
         for file in &built.sboms {

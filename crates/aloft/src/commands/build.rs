@@ -230,6 +230,22 @@ impl BuildSettings {
     }
 }
 
+/// A layer cache shared by a fleet (a registry): asked, before anything is built, for
+/// the package layers the local cache lacks.
+pub(crate) trait SharedLayers {
+    /// Imports into `cache` what it holds of `keys`; returns how many it had.
+    fn import(&self, cache: &LayerCache, keys: &[String], jobs: usize) -> usize;
+}
+
+/// A package layer of a built image, as a shared cache records it.
+pub(crate) struct BuiltLayer {
+    /// Its cache key.
+    pub(crate) key: String,
+    /// Its blob digest (hex).
+    pub(crate) digest: String,
+    pub(crate) size: u64,
+}
+
 /// A built image, ready to be written or pushed.
 pub(crate) struct Built {
     pub(crate) image: aloft_oci::BuiltImage,
@@ -239,6 +255,12 @@ pub(crate) struct Built {
     pub(crate) summaries: Vec<String>,
     /// .debs downloaded.
     pub(crate) downloaded: usize,
+    /// Package layers the shared cache supplied.
+    pub(crate) imported: usize,
+    /// Every package layer (distinct), for the shared cache.
+    pub(crate) layers: Vec<BuiltLayer>,
+    /// Where the layers are.
+    pub(crate) cache: LayerCache,
 }
 
 /// Builds the image: the steps below, in order. `unwritten` says what a failure leaves
@@ -248,6 +270,7 @@ pub(crate) fn build(
     settings: &BuildSettings,
     unwritten: &str,
     quiet: bool,
+    shared: Option<&dyn SharedLayers>,
 ) -> Result<Built> {
     let removed = aloft_fs::remove_stale_temps(&settings.target.lock_dir())
         + settings.repo.cache.remove_stale_temps();
@@ -272,11 +295,27 @@ pub(crate) fn build(
         compression: args.compression.layer_compression(),
         slim: settings.target.manifest.slim,
     };
+    let imported = match shared {
+        Some(shared) => import_shared(settings, &lock, &deb_cache, &options, shared),
+        None => 0,
+    };
     let platforms = assemble_platforms(settings, &lock, &deb_cache, &options)?;
     check_findings(args, settings, &platforms, unwritten)?;
     let (image, sboms) = build_with_sboms(args, settings, &lock, &platforms, epoch)?;
     let summaries = summaries_of(&settings.archs, &platforms);
     let layers: Vec<_> = platforms.into_iter().map(|p| p.layers).collect();
+    let mut package_layers: Vec<BuiltLayer> = Vec::new();
+    for layer in layers.iter().flatten() {
+        if let Some(key) = &layer.key
+            && !package_layers.iter().any(|l| &l.key == key)
+        {
+            package_layers.push(BuiltLayer {
+                key: key.clone(),
+                digest: layer.digest.clone(),
+                size: layer.size,
+            });
+        }
+    }
     let report = digest_report(&image, &layers, epoch, options.compression);
     if let Some(expected) = &settings.expected
         && let Some(message) = mismatch(expected, &report)
@@ -289,7 +328,55 @@ pub(crate) fn build(
         report,
         summaries,
         downloaded,
+        imported,
+        layers: package_layers,
+        cache: options.cache.clone(),
     })
+}
+
+/// Asks `shared` for the package layers of every selected architecture that the local
+/// cache lacks; returns how many it supplied.
+fn import_shared(
+    settings: &BuildSettings,
+    lock: &Lockfile,
+    deb_cache: &DebCache,
+    options: &AssembleOptions,
+    shared: &dyn SharedLayers,
+) -> usize {
+    let mut missing: Vec<String> = Vec::new();
+    for arch in &settings.archs {
+        let packages = package_inputs(lock, arch, deb_cache);
+        for key in aloft_assemble::layer_keys(&packages, &settings.target.manifest, options) {
+            if !options.cache.has(&key) && !missing.contains(&key) {
+                missing.push(key);
+            }
+        }
+    }
+    if missing.is_empty() {
+        return 0;
+    }
+    shared.import(&options.cache, &missing, settings.jobs)
+}
+
+/// The lock's packages for `arch` that go into the image, with their .debs' paths.
+fn package_inputs(lock: &Lockfile, arch: &str, deb_cache: &DebCache) -> Vec<PackageInput> {
+    // What only maintainer scripts need stays out of the image (the lock says why).
+    lock.packages
+        .get(arch)
+        .into_iter()
+        .flatten()
+        .filter(|p| p.left_out.is_none())
+        .map(|p| PackageInput {
+            name: p.name.clone(),
+            version: p.version.clone(),
+            architecture: p.architecture.clone(),
+            source: p.source.clone(),
+            sha256: p.sha256.clone(),
+            size: p.size,
+            deb: deb_cache.path(&p.sha256),
+            slice: p.slice.clone(),
+        })
+        .collect()
 }
 
 /// The lock: as it is when fresh; a stale or missing one is an error under `--locked`
@@ -377,24 +464,7 @@ fn assemble_platforms(
     for arch in &settings.archs {
         let platform = platform_for_debian_arch(arch)
             .ok_or_else(|| miette!("No OCI platform is known for Debian architecture `{arch}`"))?;
-        // What only maintainer scripts need stays out of the image (the lock says why).
-        let packages: Vec<PackageInput> = lock
-            .packages
-            .get(arch)
-            .into_iter()
-            .flatten()
-            .filter(|p| p.left_out.is_none())
-            .map(|p| PackageInput {
-                name: p.name.clone(),
-                version: p.version.clone(),
-                architecture: p.architecture.clone(),
-                source: p.source.clone(),
-                sha256: p.sha256.clone(),
-                size: p.size,
-                deb: deb_cache.path(&p.sha256),
-                slice: p.slice.clone(),
-            })
-            .collect();
+        let packages = package_inputs(lock, arch, deb_cache);
         let assembled = assemble_image(platform, &packages, &settings.target.manifest, options)
             .into_diagnostic()
             .wrap_err_with(|| {

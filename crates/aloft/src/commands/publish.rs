@@ -1,18 +1,25 @@
 //! `aloft publish`: the build `assemble` makes, pushed natively to one or more registries.
 //! Each `REF@digest` goes to stdout, then the image digest as the last line.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::Instant;
 
+use aloft_assemble::LayerCache;
 use aloft_oci::ImageRef;
-use aloft_registry::{BlobOutcome, ClientOptions, PushOptions, Registry, push_image};
+use aloft_registry::{
+    BlobOutcome, ClientOptions, LayerRecord, PushOptions, Registry, download_layer, find_layer,
+    push_image, record_layer, record_tag,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
 
 use crate::cli::PublishArgs;
-use crate::commands::build::{BuildSettings, Built, build, check_several, manifest_stem};
+use crate::commands::build::{
+    BuildSettings, Built, BuiltLayer, SharedLayers, build, check_several, manifest_stem,
+};
 
 /// The references of one registry, grouped by repository (in the order given).
 struct RegistryTarget {
@@ -86,6 +93,133 @@ fn split_arguments(args: &[String]) -> Result<(Vec<PathBuf>, Vec<String>)> {
     Ok((manifests.iter().map(PathBuf::from).collect(), refs.to_vec()))
 }
 
+/// The registry repository that serves as the fleet's layer cache, if any.
+fn layer_cache_target(given: Option<&str>, jobs: &[Job]) -> Result<Option<(String, String)>> {
+    match given {
+        Some("none") => Ok(None),
+        Some(text) => {
+            let (host, path) = text
+                .split_once('/')
+                .ok_or_else(|| miette!("--layer-cache `{text}`: write HOST/PATH (or `none`)"))?;
+            if path.is_empty() || !(host.contains(['.', ':']) || host == "localhost") {
+                return Err(miette!(
+                    "--layer-cache `{text}`: write HOST/PATH (or `none`)"
+                ));
+            }
+            Ok(Some((host.to_owned(), path.to_owned())))
+        }
+        None => {
+            let Some((target, repository)) = jobs
+                .first()
+                .and_then(|j| j.targets.first())
+                .and_then(|t| t.repositories.first().map(|(r, _)| (t, r)))
+            else {
+                return Ok(None);
+            };
+            let path = match repository.rsplit_once('/') {
+                Some((namespace, _)) => format!("{namespace}/aloft-layer-cache"),
+                None => "aloft-layer-cache".to_owned(),
+            };
+            Ok(Some((target.host.clone(), path)))
+        }
+    }
+}
+
+/// The registry as the fleet's layer cache (see `aloft_registry::layer_cache`).
+struct RegistryLayers<'a> {
+    registry: &'a Registry,
+    repository: String,
+    /// Keys found there in this run (need no record).
+    found: Mutex<BTreeSet<String>>,
+}
+
+impl SharedLayers for RegistryLayers<'_> {
+    fn import(&self, cache: &LayerCache, keys: &[String], jobs: usize) -> usize {
+        let imported = aloft_fs::try_map_parallel(keys, jobs, None, |key| {
+            // The cache only saves work: a failed lookup builds the layer instead.
+            let found = match find_layer(self.registry, &self.repository, key) {
+                Ok(Some(found)) => found,
+                Ok(None) => return Ok::<bool, std::convert::Infallible>(false),
+                Err(e) => {
+                    tracing::warn!("layer cache: {e}; building the layer here");
+                    return Ok(false);
+                }
+            };
+            match cache.import(key, &found.index, |dest| {
+                download_layer(self.registry, &self.repository, &found, dest)
+            }) {
+                Ok(_) => {
+                    if let Ok(mut set) = self.found.lock() {
+                        set.insert(key.clone());
+                    }
+                    Ok(true)
+                }
+                Err(e) => {
+                    tracing::warn!("layer cache: {e}; building the layer here");
+                    Ok(false)
+                }
+            }
+        });
+        imported.map_or(0, |all| all.into_iter().filter(|i| *i).count())
+    }
+}
+
+impl RegistryLayers<'_> {
+    /// Records the package layers of `built` that the cache does not hold yet, mounting
+    /// their blobs from `pushed_to` (a repository of the same registry that has them).
+    /// Returns how many were recorded.
+    fn record(
+        &self,
+        built: &Built,
+        compression: aloft_assemble::LayerCompression,
+        pushed_to: &str,
+        jobs: usize,
+    ) -> usize {
+        let known = self.found.lock().map(|s| s.clone()).unwrap_or_default();
+        let todo: Vec<&BuiltLayer> = built
+            .layers
+            .iter()
+            .filter(|l| !known.contains(&l.key))
+            .collect();
+        let media_type = compression.media_type().as_str().to_owned();
+        let recorded = aloft_fs::try_map_parallel(&todo, jobs, None, |layer| {
+            let exists = self
+                .registry
+                .get_manifest(
+                    &self.repository,
+                    &record_tag(&layer.key),
+                    aloft_oci::MEDIA_TYPE_MANIFEST,
+                )
+                .map(|m| m.is_some());
+            if matches!(exists, Ok(true)) {
+                return Ok::<bool, std::convert::Infallible>(false);
+            }
+            let (Some(index), Ok(digest)) = (
+                built.cache.index_bytes(&layer.key),
+                aloft_oci::Digest::from_hex(&layer.digest),
+            ) else {
+                return Ok(false);
+            };
+            let record = LayerRecord {
+                key: layer.key.clone(),
+                index,
+                digest,
+                size: layer.size,
+                media_type: media_type.clone(),
+                path: built.cache.blob_path(&layer.digest),
+            };
+            match record_layer(self.registry, &self.repository, &record, pushed_to) {
+                Ok(()) => Ok(true),
+                Err(e) => {
+                    tracing::warn!("layer cache: cannot record layer {}: {e}", layer.key);
+                    Ok(false)
+                }
+            }
+        });
+        recorded.map_or(0, |all| all.into_iter().filter(|r| *r).count())
+    }
+}
+
 /// One manifest's build settings and the references it goes to.
 struct Job {
     settings: BuildSettings,
@@ -133,13 +267,57 @@ pub fn publish(args: &PublishArgs, quiet: bool) -> Result<ExitCode> {
             registries.insert(target.host.clone(), registry);
         }
     }
+    let cache_target = layer_cache_target(args.layer_cache.as_deref(), &jobs)?;
+    if let Some((host, _)) = &cache_target
+        && !registries.contains_key(host)
+    {
+        let registry = Registry::connect(host, &options)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("Cannot reach the layer cache's registry {host}"))?;
+        registries.insert(host.clone(), registry);
+    }
+    let shared = match &cache_target {
+        Some((host, repository)) => registries.get(host).map(|registry| RegistryLayers {
+            registry,
+            repository: repository.clone(),
+            found: Mutex::new(BTreeSet::new()),
+        }),
+        None => None,
+    };
     // Per registry: which repository holds each blob pushed so far, to mount from.
     let mut holders: BTreeMap<String, HashMap<String, String>> = BTreeMap::new();
     let mut printed = Vec::new();
     let mut reports = Vec::new();
     for job in &jobs {
-        let built = build(&args.build, &job.settings, "nothing is pushed", quiet)?;
-        let lines = push_everywhere(job, &built, &registries, &mut holders, quiet)?;
+        let built = build(
+            &args.build,
+            &job.settings,
+            "nothing is pushed",
+            quiet,
+            shared.as_ref().map(|s| s as &dyn SharedLayers),
+        )?;
+        let mut lines = push_everywhere(job, &built, &registries, &mut holders, quiet)?;
+        if let (Some(shared), Some((host, _))) = (&shared, &cache_target) {
+            // Record from a repository of the cache's registry that now has the blobs.
+            let pushed_to = job
+                .targets
+                .iter()
+                .find(|t| &t.host == host)
+                .and_then(|t| t.repositories.first())
+                .map(|(r, _)| r.as_str());
+            let recorded = pushed_to.map_or(0, |repository| {
+                shared.record(
+                    &built,
+                    args.build.compression.layer_compression(),
+                    repository,
+                    job.settings.jobs,
+                )
+            });
+            lines.push(format!(
+                "layer cache {host}/{}: {} layers taken from it, {recorded} recorded",
+                shared.repository, built.imported
+            ));
+        }
         let digest = built.image.index_digest().to_string();
         #[allow(clippy::print_stderr)]
         if !quiet {

@@ -238,3 +238,72 @@ fn several_manifests_build_and_publish_in_one_run_sharing_layers() {
     assert!(registry.mounts() >= shared.len(), "{}", stderr(&published));
     assert!(registry.manifest("team/tool", "1").is_some());
 }
+
+/// The registry as the fleet's layer cache: a machine with an empty cache publishing a
+/// lock another machine published takes every package layer from the registry
+/// (recorded under `layer-<key>` in `<namespace>/aloft-layer-cache`), compresses none,
+/// uploads no layer, and pushes the same digest. With `--layer-cache none` it builds.
+#[test]
+fn a_second_machine_takes_the_layers_from_the_registry() {
+    let ctx = ctx();
+    ctx.manifest(
+        "app",
+        &["base-files", "base-passwd", "hello"],
+        "archs: [amd64, arm64]\n",
+    );
+    let registry = TestRegistry::start(RegistryAuth::Open, false);
+    let reference = format!("{}/team/app:1", registry.host());
+    let first = publish(&ctx, &[&reference], &[]);
+    let digest = digest_line(&first);
+    assert!(
+        stderr(&first).contains("aloft-layer-cache: 0 layers taken from it, "),
+        "{}",
+        stderr(&first)
+    );
+    let records: Vec<String> = registry
+        .tags("team/aloft-layer-cache")
+        .into_iter()
+        .filter(|t| t.starts_with("layer-"))
+        .collect();
+    assert!(!records.is_empty(), "no layer recorded");
+    let sent = registry.blob_bytes_received();
+
+    // Another machine: its own, empty cache.
+    let other = ctx.path("other-cache");
+    let second = publish(
+        &ctx,
+        &[&reference],
+        &[("ALOFT_CACHE_DIR", other.to_str().unwrap())],
+    );
+    assert_eq!(digest_line(&second), digest);
+    let log = stderr(&second);
+    assert!(
+        log.contains(&format!(
+            "aloft-layer-cache: {} layers taken from it, 0 recorded",
+            records.len()
+        )),
+        "{log}"
+    );
+    for arch in ["amd64", "arm64"] {
+        assert!(log.contains(&format!("{arch}: ")), "{log}");
+    }
+    assert!(
+        !log.contains(" built, ") || log.contains("(0 built, "),
+        "{log}"
+    );
+    assert_eq!(
+        registry.blob_bytes_received(),
+        sent,
+        "nothing uploaded: {log}"
+    );
+
+    // Without the shared cache, a third machine builds every layer itself.
+    let third = ctx.path("third-cache");
+    let built = publish(
+        &ctx,
+        &[&reference, "--layer-cache", "none"],
+        &[("ALOFT_CACHE_DIR", third.to_str().unwrap())],
+    );
+    assert_eq!(digest_line(&built), digest);
+    assert!(!stderr(&built).contains("(0 built, "), "{}", stderr(&built));
+}

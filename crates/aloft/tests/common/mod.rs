@@ -75,6 +75,7 @@ impl Ctx {
             "REGISTRY_AUTH_FILE",
             "XDG_RUNTIME_DIR",
             "ALOFT_REGISTRY_CA_FILE",
+            "ALOFT_LAYER_CACHE",
         ] {
             command.env_remove(name);
         }
