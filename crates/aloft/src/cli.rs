@@ -302,7 +302,7 @@ pub struct PublishArgs {
     /// `HOST[:PORT]/NAME:TAG`, one or more; every tag points at the image index. With
     /// several manifests each REF holds `{stem}`, the manifest's file stem. References
     /// on one registry share its blobs (mounted, not sent twice).
-    #[arg(required = true, num_args = 2.., value_name = "MANIFEST... REF")]
+    #[arg(required = true, value_name = "MANIFEST|REF")]
     pub manifests_and_refs: Vec<String>,
     #[command(flatten)]
     pub build: BuildArgs,

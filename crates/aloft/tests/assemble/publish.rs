@@ -220,10 +220,13 @@ fn several_manifests_build_and_publish_in_one_run_sharing_layers() {
     );
     assert_eq!(registry.blob_bytes_received(), 0);
 
+    // Options may stand between the manifests and the references.
     let published = ctx.aloft(&[
         "publish",
         "manifests/app.yaml",
         "manifests/tool.yaml",
+        "--jobs",
+        "2",
         &format!("{host}/team/{{stem}}:1"),
     ]);
     ok(&published);
