@@ -243,8 +243,8 @@ pub struct BuildArgs {
     /// (`URL/archive/<archive>/<Release date>/<pool path>`).
     #[arg(long, env = "ALOFT_SNAPSHOT_MIRROR")]
     pub snapshot_mirror: Option<String>,
-    /// Layers built, downloads made and blobs pushed at once, 1 to 64 [default: the
-    /// number of CPUs].
+    /// Layers built and downloads made at once, 1 to 64 [default: the number of CPUs];
+    /// registry requests go 4 times as many at once (at most 16).
     #[arg(long, env = "ALOFT_JOBS", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: Option<u16>,
     /// Fail, writing nothing, unless the image digest is this (`sha256:...`), or the one

@@ -174,6 +174,12 @@ pub(crate) fn check_several(args: &BuildArgs, manifests: &[PathBuf]) -> Result<(
 }
 
 impl BuildSettings {
+    /// Registry requests at once: waiting on the network costs no CPU, and a registry
+    /// serves many small requests at once (4 per job, at most 16).
+    pub(crate) fn network_jobs(&self) -> usize {
+        (self.jobs * 4).min(16)
+    }
+
     /// Loads `manifest` and checks the arguments, before any work.
     pub(crate) fn resolve(args: &BuildArgs, manifest: &Path) -> Result<BuildSettings> {
         let target = ManifestTarget::load(manifest, args.lockfile.as_deref())?;
@@ -355,7 +361,7 @@ fn import_shared(
     if missing.is_empty() {
         return 0;
     }
-    shared.import(&options.cache, &missing, settings.jobs)
+    shared.import(&options.cache, &missing, settings.network_jobs())
 }
 
 /// The lock's packages for `arch` that go into the image, with their .debs' paths.

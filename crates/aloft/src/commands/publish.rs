@@ -310,7 +310,7 @@ pub fn publish(args: &PublishArgs, quiet: bool) -> Result<ExitCode> {
                     &built,
                     args.build.compression.layer_compression(),
                     repository,
-                    job.settings.jobs,
+                    job.settings.network_jobs(),
                 )
             });
             lines.push(format!(
@@ -413,7 +413,7 @@ fn push_everywhere(
         let held = holders.entry(target.host.clone()).or_default();
         for (repository, tags) in &target.repositories {
             let push_options = PushOptions {
-                jobs: job.settings.jobs,
+                jobs: job.settings.network_jobs(),
                 mount_from: held.clone(),
             };
             let report = push_image(registry, repository, &plan, tags, &push_options, &|done| {
