@@ -7,7 +7,6 @@
 //! blob first, so a key never points at a missing or partial blob; a blob whose sha256
 //! no longer matches is ignored and rebuilt.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -109,19 +108,8 @@ impl LayerCache {
     pub fn get(&self, key: &str) -> Option<CachedLayer> {
         let text = fs_err::read(self.key_path(key)).ok()?;
         let layer: CachedLayer = serde_json::from_slice(&text).ok()?;
-        let mut file = fs_err::File::open(self.blob_path(&layer.digest)).ok()?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 1 << 16];
-        let mut size = 0u64;
-        loop {
-            let n = file.read(&mut buf).ok()?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            size += n as u64;
-        }
-        if size != layer.size || hex::encode(hasher.finalize()) != layer.digest {
+        let (digest, size) = aloft_fs::sha256_file(&self.blob_path(&layer.digest)).ok()?;
+        if size != layer.size || digest != layer.digest {
             tracing::warn!(
                 key,
                 digest = layer.digest,
@@ -173,12 +161,8 @@ impl LayerCache {
         // Removed if the run is interrupted.
         let _live = aloft_fs::LiveTemp::register(temp.path());
         download(temp.path()).map_err(|e| bad(format!("layer {key}: {e}")))?;
-        let mut file =
-            fs_err::File::open(temp.path()).map_err(|e| self.write_error("a layer blob", e))?;
-        let mut hasher = Sha256::new();
-        let size = std::io::copy(&mut file, &mut hasher)
-            .map_err(|e| self.write_error("a layer blob", e))?;
-        let digest = hex::encode(hasher.finalize());
+        let (digest, size) =
+            aloft_fs::sha256_file(temp.path()).map_err(|e| self.write_error("a layer blob", e))?;
         if digest != layer.digest || size != layer.size {
             return Err(bad(format!(
                 "layer {key}: the blob is sha256:{digest} ({size} bytes), the index says sha256:{} ({} bytes)",

@@ -5,7 +5,7 @@
 //! mirror no longer serves are tried on the snapshot mirror at the lock's Release date.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use aloft_cache::{Cache, CacheBucket};
@@ -81,21 +81,7 @@ pub struct DebCache {
     dir: PathBuf,
 }
 
-pub(crate) fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut file = fs_err::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut size = 0;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    Ok((hex::encode(hasher.finalize()), size))
-}
+pub(crate) use aloft_fs::sha256_file;
 
 impl DebCache {
     /// The .deb bucket of `cache`.

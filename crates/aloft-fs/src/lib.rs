@@ -8,17 +8,20 @@
 //!   interrupted run removes, and those a killed run left, swept by the next.
 //! - [`try_map_parallel`]: a bounded pool of scoped threads over a slice, results in input
 //!   order, stopping at the first error.
+//! - [`sha256_file`]: a file's digest and size, for every check of a stored blob.
 //! - [`rfc3339`] and [`rfc3339_of_epoch`]: the one timestamp format of locks, configs
 //!   and SBOMs.
 //!
 //! No Debian, OCI or network knowledge lives here.
 
 mod atomic;
+mod hash;
 mod pool;
 mod temps;
 mod timestamp;
 
 pub use atomic::{AtomicFile, FILE_MODE, check_replaceable, write_atomic};
+pub use hash::sha256_file;
 pub use pool::try_map_parallel;
 pub use temps::{
     LiveTemp, STALE_AFTER, TEMP_SUFFIX, remove_live_temps, remove_stale_temps, temp_prefix,

@@ -3,13 +3,11 @@
 //! chunks that resume after a failure), then the manifests as the exact bytes built, then
 //! the tags, then the referrers of registries without the referrers API.
 
-use std::io::Read;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use aloft_oci::{BlobSource, MEDIA_TYPE_INDEX, MEDIA_TYPE_MANIFEST, PushBlob, PushPlan};
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
 
 use crate::RegistryError;
 use crate::client::{ChunkSource, Mount, Registry};
@@ -247,27 +245,15 @@ fn check_source(blob: &PushBlob<'_>) -> Result<(), RegistryError> {
         path: path.to_path_buf(),
         message,
     };
-    let mut file = std::fs::File::open(path).map_err(|e| changed(e.to_string()))?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buffer).map_err(|e| changed(e.to_string()))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-        size += n as u64;
-    }
+    let (hex, size) = aloft_fs::sha256_file(path).map_err(|e| changed(e.to_string()))?;
     if size != blob.size {
         return Err(changed(format!(
             "it holds {size} bytes, the image says {}",
             blob.size
         )));
     }
-    let actual = aloft_oci::Digest::from_sha256(hasher.finalize().into());
-    if actual != *blob.digest {
-        return Err(changed(format!("its digest is now {actual}")));
+    if hex != blob.digest.hex() {
+        return Err(changed(format!("its digest is now sha256:{hex}")));
     }
     Ok(())
 }
