@@ -166,6 +166,14 @@ fn rustls_error(error: &ureq::Error) -> Option<&rustls::Error> {
     }
 }
 
+/// `request` with the `Authorization` header `send` chose, if any.
+fn authorized<B>(request: ureq::RequestBuilder<B>, auth: Option<&str>) -> ureq::RequestBuilder<B> {
+    match auth {
+        Some(auth) => request.header("Authorization", auth),
+        None => request,
+    }
+}
+
 /// Whether a TLS handshake failed the way it does against a plain-HTTP server: an
 /// answer in plain text, or the connection closed on the ClientHello. (The plain-HTTP
 /// probe that follows must then get a registry's answer.)
@@ -188,7 +196,7 @@ fn speaks_no_tls(error: &ureq::Error) -> bool {
 }
 
 /// Whether an answer to `GET /v2/` comes from a registry: 200 or 401, as the
-/// distribution spec says, with its API version header when it sends one.
+/// distribution spec says.
 fn is_registry_answer(response: &Response<Body>) -> bool {
     matches!(response.status().as_u16(), 200 | 401)
 }
@@ -569,11 +577,7 @@ impl Registry {
         let url = format!("{}/v2/{repository}/blobs/{digest}", self.base);
         let what = format!("checking blob {digest} in {repository}");
         let mut response = self.send(&Scope::push(repository), &what, &mut |agent, auth| {
-            let mut request = agent.head(&url);
-            if let Some(auth) = auth {
-                request = request.header("Authorization", auth);
-            }
-            request.call()
+            authorized(agent.head(&url), auth).call()
         })?;
         match response.status().as_u16() {
             200 => Ok(true),
@@ -606,11 +610,7 @@ impl Registry {
             ),
         };
         let mut response = self.send(&scope, &what, &mut |agent, auth| {
-            let mut request = agent.post(&url).header("Content-Length", "0");
-            if let Some(auth) = auth {
-                request = request.header("Authorization", auth);
-            }
-            request.send_empty()
+            authorized(agent.post(&url).header("Content-Length", "0"), auth).send_empty()
         })?;
         match response.status().as_u16() {
             201 if mount.is_some() => Ok(Mount::Mounted),
@@ -667,9 +667,7 @@ impl Registry {
                 request =
                     request.header("Content-Range", format!("{offset}-{}", offset + length - 1));
             }
-            if let Some(auth) = auth {
-                request = request.header("Authorization", auth);
-            }
+            request = authorized(request, auth);
             match source {
                 ChunkSource::Bytes(bytes) => {
                     let start = usize::try_from(offset)
@@ -705,11 +703,7 @@ impl Registry {
         what: &str,
     ) -> Result<Option<(u64, String)>, RegistryError> {
         let mut response = self.send(&Scope::push(repository), what, &mut |agent, auth| {
-            let mut request = agent.get(location);
-            if let Some(auth) = auth {
-                request = request.header("Authorization", auth);
-            }
-            request.call()
+            authorized(agent.get(location), auth).call()
         })?;
         match response.status().as_u16() {
             204 | 200 => {
@@ -758,11 +752,7 @@ impl Registry {
         let url = format!("{}/v2/{repository}/blobs/{digest}", self.base);
         let what = format!("downloading blob {digest} from {repository}");
         let mut response = self.send(&Scope::push(repository), &what, &mut |agent, auth| {
-            let mut request = agent.get(&url);
-            if let Some(auth) = auth {
-                request = request.header("Authorization", auth);
-            }
-            request.call()
+            authorized(agent.get(&url), auth).call()
         })?;
         if matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
             let location = self.location(&what, &response)?;
@@ -797,11 +787,7 @@ impl Registry {
         let url = format!("{}/v2/{repository}/manifests/{reference}", self.base);
         let what = format!("putting manifest {digest} as {repository}:{reference}");
         let mut response = self.send(&Scope::push(repository), &what, &mut |agent, auth| {
-            let mut request = agent.put(&url).header("Content-Type", media_type);
-            if let Some(auth) = auth {
-                request = request.header("Authorization", auth);
-            }
-            request.send(bytes)
+            authorized(agent.put(&url).header("Content-Type", media_type), auth).send(bytes)
         })?;
         if response.status().as_u16() != 201 {
             return Err(self.status_error(&what, &mut response));
@@ -873,11 +859,7 @@ impl Registry {
         limit: u64,
     ) -> Result<Option<(String, Vec<u8>)>, RegistryError> {
         let mut response = self.send(scope, what, &mut |agent, auth| {
-            let mut request = agent.get(url).header("Accept", accept);
-            if let Some(auth) = auth {
-                request = request.header("Authorization", auth);
-            }
-            request.call()
+            authorized(agent.get(url).header("Accept", accept), auth).call()
         })?;
         match response.status().as_u16() {
             200 => {
