@@ -151,7 +151,7 @@ fn build_layer(
 ) -> Result<(CachedLayer, u64), AssembleError> {
     let key = plan_key(plan, options);
     if let Some(layer) = options.cache.get(&key) {
-        return Ok((layer, 0));
+        return Ok((layer, options.cache.compressed_in_this_run(&key)));
     }
     let write_error = |source| AssembleError::Write {
         what: "a layer".into(),
@@ -184,11 +184,39 @@ fn build_layers(
     // Heaviest first, so one big layer does not start last; the order of work never
     // shows in the output.
     let mut order: Vec<usize> = (0..plans.len()).collect();
-    order
-        .sort_by_key(|&i| std::cmp::Reverse(plans[i].packages.iter().map(|p| p.size).sum::<u64>()));
+    order.sort_by_key(|&i| std::cmp::Reverse(plans[i].weight()));
     aloft_fs::try_map_parallel(plans, options.jobs, Some(&order), |plan| {
         build_layer(plan, options)
     })
+}
+
+/// Builds the package layers of several images (each its packages, manifest and
+/// options, as [`assemble_image`] gets them) in one pool of `jobs` threads: each distinct
+/// layer once, heaviest first, so no core idles at the end of one image while the next
+/// waits. Afterwards every `assemble_image` of these images finds its layers in the
+/// cache. Returns how many layers were built.
+pub fn build_package_layers(
+    images: &[(&[PackageInput], &Manifest, &AssembleOptions)],
+    jobs: usize,
+) -> Result<usize, AssembleError> {
+    let mut seen = BTreeSet::new();
+    let mut plans: Vec<(LayerPlan, &AssembleOptions)> = Vec::new();
+    for (packages, manifest, options) in images {
+        for plan in plan_layers(packages, manifest.layering.budget) {
+            if seen.insert(plan_key(&plan, options)) {
+                plans.push((plan, options));
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..plans.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(plans[i].0.weight()));
+    let built = aloft_fs::try_map_parallel(&plans, jobs, Some(&order), |(plan, options)| {
+        build_layer(plan, options)
+    })?;
+    Ok(built
+        .iter()
+        .filter(|(_, compressed)| *compressed > 0)
+        .count())
 }
 
 /// The numeric `uid:gid` of a config `User` (`uid` alone: group 0, as docker does for a

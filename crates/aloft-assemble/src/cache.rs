@@ -5,9 +5,12 @@
 //! Layout under the cache root: `blobs/sha256/<digest>` (the compressed layer) and
 //! `keys/<key>.json` (its digests and file index). Both appear by atomic rename, the
 //! blob first, so a key never points at a missing or partial blob; a blob whose sha256
-//! no longer matches is ignored and rebuilt.
+//! no longer matches is ignored and rebuilt. A blob is hashed once per process: what
+//! this process wrote, imported or already checked is not read again.
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -47,6 +50,12 @@ pub struct CachedLayer {
 #[derive(Debug, Clone)]
 pub struct LayerCache {
     root: PathBuf,
+    /// Blob digests this process wrote or hashed: `get` does not hash them again (every
+    /// image of a run reads its layers back, and a layer is shared by many images).
+    verified: Arc<Mutex<HashSet<String>>>,
+    /// Keys this process built, with the tar bytes compressed: an image whose layer
+    /// another image of the run built reports it as built in this run, not cached.
+    built: Arc<Mutex<HashMap<String, u64>>>,
 }
 
 /// The cache key of a layer holding `packages` with mtimes clamped to `epoch`,
@@ -79,7 +88,16 @@ impl LayerCache {
 
     /// A cache rooted at `root` (created when first written).
     pub fn new(root: impl Into<PathBuf>) -> LayerCache {
-        LayerCache { root: root.into() }
+        LayerCache {
+            root: root.into(),
+            verified: Arc::default(),
+            built: Arc::default(),
+        }
+    }
+
+    /// The cache directory.
+    pub fn root(&self) -> &std::path::Path {
+        &self.root
     }
 
     /// Where temp files are made (same file system as the entries).
@@ -108,6 +126,9 @@ impl LayerCache {
     pub fn get(&self, key: &str) -> Option<CachedLayer> {
         let text = fs_err::read(self.key_path(key)).ok()?;
         let layer: CachedLayer = serde_json::from_slice(&text).ok()?;
+        if self.was_verified(&layer.digest) {
+            return Some(layer);
+        }
         let (digest, size) = aloft_fs::sha256_file(&self.blob_path(&layer.digest)).ok()?;
         if size != layer.size || digest != layer.digest {
             tracing::warn!(
@@ -117,7 +138,27 @@ impl LayerCache {
             );
             return None;
         }
+        self.mark_verified(&layer.digest);
         Some(layer)
+    }
+
+    /// The tar bytes this process compressed to build `key` (0 if it did not build it).
+    pub fn compressed_in_this_run(&self, key: &str) -> u64 {
+        self.built
+            .lock()
+            .ok()
+            .and_then(|built| built.get(key).copied())
+            .unwrap_or(0)
+    }
+
+    fn was_verified(&self, digest: &str) -> bool {
+        self.verified.lock().is_ok_and(|set| set.contains(digest))
+    }
+
+    fn mark_verified(&self, digest: &str) {
+        if let Ok(mut set) = self.verified.lock() {
+            set.insert(digest.to_owned());
+        }
     }
 
     /// Whether `key` has an entry whose blob is present (not hashed: `get` checks that).
@@ -175,6 +216,7 @@ impl LayerCache {
         }
         temp.persist(&target)
             .map_err(|e| self.write_error("a layer blob", e.error))?;
+        self.mark_verified(&layer.digest);
         aloft_fs::write_atomic(&self.key_path(key), index)
             .map_err(|e| self.write_error("a layer index", e))?;
         Ok(layer)
@@ -199,6 +241,7 @@ impl LayerCache {
             .file
             .persist(&blob)
             .map_err(|e| self.write_error("a layer blob", e.error))?;
+        self.mark_verified(&finished.digest);
         Ok(CachedLayer {
             digest: finished.digest,
             diff_id: finished.diff_id,
@@ -215,7 +258,11 @@ impl LayerCache {
         finished: FinishedLayer,
         packages: Vec<PackageFiles>,
     ) -> Result<CachedLayer, AssembleError> {
+        let tar_size = finished.tar_size;
         let layer = self.persist_blob(finished, packages)?;
+        if let Ok(mut built) = self.built.lock() {
+            built.insert(key.to_owned(), tar_size);
+        }
         let json = serde_json::to_vec(&layer)
             .map_err(|e| self.write_error("a layer index", std::io::Error::other(e)))?;
         aloft_fs::write_atomic(&self.key_path(key), &json)

@@ -18,6 +18,7 @@ mod assemble;
 mod cache;
 mod checks;
 mod config;
+mod deb_files;
 mod effects;
 mod error;
 mod exec_facts;
@@ -33,7 +34,8 @@ pub mod slim;
 
 pub use accounts::{AccountFiles, account_files};
 pub use assemble::{
-    AssembleOptions, AssembledImage, InstalledPackage, LayerReport, assemble_image, layer_keys,
+    AssembleOptions, AssembledImage, InstalledPackage, LayerReport, assemble_image,
+    build_package_layers, layer_keys,
 };
 pub use cache::{CachedLayer, LAYER_FORMAT, LayerCache, layer_format, layer_key};
 pub use effects::{AppliedEffect, EFFECTS_PATH, EffectsRecord, NotApplied, subject_hash};

@@ -553,12 +553,16 @@ fn write_status(
 /// Reads the regular files at image paths `wanted` from `package`'s .deb (for generated
 /// files built from what a package ships: base-passwd's masters, files whose owner or
 /// mode the manifest changes). Paths the package does not ship are absent from the map.
+/// A .deb is decompressed once per process (see [`crate::deb_files`]).
 pub fn read_package_files(
     package: &PackageInput,
     wanted: &std::collections::BTreeSet<String>,
 ) -> Result<std::collections::BTreeMap<String, Vec<u8>>, AssembleError> {
-    let mut found = std::collections::BTreeMap::new();
     if wanted.is_empty() {
+        return Ok(std::collections::BTreeMap::new());
+    }
+    let key = crate::deb_files::DebKey::of(package);
+    if let Some(found) = crate::deb_files::lookup(&key, wanted) {
         return Ok(found);
     }
     let file = fs_err::File::open(&package.deb).map_err(|e| data_error(package, e))?;
@@ -567,6 +571,7 @@ pub fn read_package_files(
         package: package.name.clone(),
         source,
     })?;
+    let mut contents = crate::deb_files::DebContents::default();
     let mut archive = tar::Archive::new(data);
     for entry in archive.entries().map_err(|e| data_error(package, e))? {
         let mut entry = entry.map_err(|e| data_error(package, e))?;
@@ -577,17 +582,18 @@ pub fn read_package_files(
         let Ok(Some(path)) = path::image_path(&String::from_utf8_lossy(&raw)) else {
             continue;
         };
-        if wanted.contains(&path) {
+        if wanted.contains(&path) || entry.size() <= crate::deb_files::KEPT_FILE_BYTES {
             let mut bytes = Vec::new();
             entry
                 .read_to_end(&mut bytes)
                 .map_err(|e| data_error(package, e))?;
-            found.insert(path, bytes);
-            if found.len() == wanted.len() {
-                break;
-            }
+            contents.keep(path, bytes);
+        } else {
+            contents.skip(path);
         }
     }
+    let found = contents.take(wanted);
+    crate::deb_files::remember(key, contents);
     Ok(found)
 }
 

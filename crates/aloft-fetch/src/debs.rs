@@ -101,7 +101,7 @@ impl DebCache {
         let path = self.path(&request.sha256);
         let meta = fs_err::metadata(&path).ok()?;
         if meta.len() == request.size
-            && let Ok((sha, _)) = sha256_file(&path)
+            && let Ok((sha, _)) = aloft_fs::sha256_file_once(&path)
             && sha == request.sha256
         {
             return Some(path);

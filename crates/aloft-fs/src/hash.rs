@@ -22,3 +22,40 @@ pub fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
     }
     Ok((hex::encode(hasher.finalize()), size))
 }
+
+/// What identifies a file's contents without reading it: its path, inode, size and
+/// mtime. Content-addressed cache files are only ever replaced by rename (a new inode).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct FileIdentity {
+    path: std::path::PathBuf,
+    inode: u64,
+    size: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+static HASHED: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<FileIdentity, String>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// [`sha256_file`], read once per process: a run that builds several images checks
+/// each shared cached file (a .deb every manifest installs) once, not once per image.
+pub fn sha256_file_once(path: &Path) -> std::io::Result<(String, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = fs_err::metadata(path)?;
+    let identity = FileIdentity {
+        path: path.to_owned(),
+        inode: meta.ino(),
+        size: meta.len(),
+        modified: meta.modified().ok(),
+    };
+    if let Some(hex) = HASHED.lock().ok().and_then(|m| m.get(&identity).cloned()) {
+        return Ok((hex, identity.size));
+    }
+    let (hex, size) = sha256_file(path)?;
+    if size == identity.size
+        && let Ok(mut hashed) = HASHED.lock()
+    {
+        hashed.insert(identity, hex.clone());
+    }
+    Ok((hex, size))
+}

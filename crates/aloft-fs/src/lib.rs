@@ -8,7 +8,8 @@
 //!   interrupted run removes, and those a killed run left, swept by the next.
 //! - [`try_map_parallel`]: a bounded pool of scoped threads over a slice, results in input
 //!   order, stopping at the first error.
-//! - [`sha256_file`]: a file's digest and size, for every check of a stored blob.
+//! - [`sha256_file`]: a file's digest and size, for every check of a stored blob
+//!   ([`sha256_file_once`]: once per process, for files several images of a run share).
 //! - [`rfc3339`] and [`rfc3339_of_epoch`]: the one timestamp format of locks, configs
 //!   and SBOMs.
 //!
@@ -21,7 +22,7 @@ mod temps;
 mod timestamp;
 
 pub use atomic::{AtomicFile, FILE_MODE, check_replaceable, write_atomic};
-pub use hash::sha256_file;
+pub use hash::{sha256_file, sha256_file_once};
 pub use pool::try_map_parallel;
 pub use temps::{
     LiveTemp, STALE_AFTER, TEMP_SUFFIX, remove_live_temps, remove_stale_temps, temp_prefix,

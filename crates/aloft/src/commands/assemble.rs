@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use aloft_oci::platform_for_debian_arch;
@@ -11,7 +12,8 @@ use miette::{IntoDiagnostic, Result, miette};
 use crate::cli::AssembleArgs;
 use crate::commands::assemble_sboms;
 use crate::commands::build::{
-    BuildSettings, build, check_several, host_debian_arch, manifest_stem,
+    BuildSettings, Built, Prepared, build_layers_together, check_several, finish, host_debian_arch,
+    manifest_stem, prepare,
 };
 
 fn is_layout_output(output: &Path) -> bool {
@@ -74,13 +76,13 @@ fn jobs(args: &AssembleArgs) -> Result<Vec<Job>> {
         .collect()
 }
 
-/// Runs `aloft assemble`.
+/// Runs `aloft assemble`: every manifest's lock and .debs first, then all their
+/// package layers in one pool, then each image's own work (its final layers, the image
+/// check, SBOMs, the output) on `--jobs` threads.
 pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let jobs = jobs(args)?;
-    let mut reports = serde_json::Map::new();
-    let mut digests = Vec::new();
-    let mut images = Vec::new();
+    let mut prepared = Vec::new();
     for job in &jobs {
         let output_dir = job
             .output
@@ -91,28 +93,38 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
         if removed > 0 {
             tracing::info!("removed {removed} temporary files that interrupted runs left");
         }
-        let image_started = Instant::now();
-        let unwritten = format!("`{}` is not written", job.output.display());
-        let built = build(&args.build, &job.settings, &unwritten, quiet, None)?;
-        write_output(args, &job.output, &job.settings, &built.image)?;
-        let mut sbom_paths = Vec::new();
-        for file in &built.sboms {
-            sbom_paths.push(assemble_sboms::write_beside(file, &job.output)?);
-        }
+        prepared.push((&job.settings, prepare(&args.build, &job.settings, quiet)?));
+    }
+    let threads = jobs.first().map_or(1, |j| j.settings.jobs);
+    let layers_started = Instant::now();
+    let built_layers = build_layers_together(&mut prepared, threads)?;
+    tracing::debug!(
+        built_layers,
+        elapsed_ms = layers_started.elapsed().as_millis() as u64,
+        "package layers of every image"
+    );
+    let work: Vec<_> = jobs
+        .iter()
+        .zip(prepared)
+        .map(|item| Mutex::new(Some(item)))
+        .collect();
+    // Each image's own work is mostly one thread's (its final layers, the archive), so
+    // images go side by side.
+    let done = aloft_fs::try_map_parallel(&work, threads, None, |item| {
+        let Some((job, (_, prepared))) = item.lock().ok().and_then(|mut w| w.take()) else {
+            return Err(miette!("an image was built twice"));
+        };
+        finish_image(args, job, prepared, started)
+    })?;
+    let mut reports = serde_json::Map::new();
+    let mut digests = Vec::new();
+    let mut images = Vec::new();
+    for (job, (built, lines)) in jobs.iter().zip(done) {
         #[allow(clippy::print_stderr)]
         if !quiet {
-            for line in &built.summaries {
+            for line in &lines {
                 eprintln!("{line}");
             }
-            for path in &sbom_paths {
-                eprintln!("SBOM: {}", path.display());
-            }
-            eprintln!(
-                "Wrote {} in {:.2}s ({} .debs downloaded)",
-                job.output.display(),
-                image_started.elapsed().as_secs_f64(),
-                built.downloaded,
-            );
         }
         reports.insert(
             manifest_stem(&job.settings.target.path),
@@ -151,6 +163,32 @@ pub fn assemble(args: &AssembleArgs, quiet: bool) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One image's own work once its layers are in the cache: the image, its output and
+/// SBOM files. Returns the build and the lines to print for it (the time since the
+/// run's `started`).
+fn finish_image(
+    args: &AssembleArgs,
+    job: &Job,
+    prepared: Prepared,
+    started: Instant,
+) -> Result<(Built, Vec<String>)> {
+    let unwritten = format!("`{}` is not written", job.output.display());
+    let built = finish(&args.build, &job.settings, prepared, &unwritten)?;
+    write_output(args, &job.output, &job.settings, &built.image)?;
+    let mut lines = built.summaries.clone();
+    for file in &built.sboms {
+        let path = assemble_sboms::write_beside(file, &job.output)?;
+        lines.push(format!("SBOM: {}", path.display()));
+    }
+    lines.push(format!(
+        "Wrote {} in {:.2}s ({} .debs downloaded)",
+        job.output.display(),
+        started.elapsed().as_secs_f64(),
+        built.downloaded,
+    ));
+    Ok((built, lines))
 }
 
 /// Writes the OCI layout directory or the oci-archive (whose Docker `manifest.json`

@@ -1,6 +1,7 @@
 //! The build both `aloft assemble` and `aloft publish` make: lock (if needed) -> fetch and
-//! verify the .debs -> layers per arch -> the image check -> the image with its SBOMs and
-//! the digest report, in memory (layers on disk), ready to be written or pushed.
+//! verify the .debs -> the package layers of every image in one pool -> per image and arch
+//! the final layer and the image check -> the image with its SBOMs and the digest report,
+//! in memory (layers on disk), ready to be written or pushed.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -269,15 +270,22 @@ pub(crate) struct Built {
     pub(crate) cache: LayerCache,
 }
 
-/// Builds the image: the steps below, in order. `unwritten` says what a failure leaves
-/// undone (`` `out.tar` is not written ``, `nothing is pushed`).
-pub(crate) fn build(
-    args: &BuildArgs,
-    settings: &BuildSettings,
-    unwritten: &str,
-    quiet: bool,
-    shared: Option<&dyn SharedLayers>,
-) -> Result<Built> {
+/// A manifest's build up to its layers: the lock, its verified .debs, the options.
+pub(crate) struct Prepared {
+    lock: Lockfile,
+    deb_cache: DebCache,
+    epoch: u64,
+    options: AssembleOptions,
+    /// .debs downloaded.
+    downloaded: usize,
+    /// Package layers the shared cache supplied.
+    imported: usize,
+}
+
+/// The steps before any layer: the lock (checked, or made), the .debs (fetched and
+/// verified against it), the epoch. Then come the layers ([`build_layers_together`],
+/// after [`import_shared`] if a registry shares them) and [`finish`].
+pub(crate) fn prepare(args: &BuildArgs, settings: &BuildSettings, quiet: bool) -> Result<Prepared> {
     let removed = aloft_fs::remove_stale_temps(&settings.target.lock_dir())
         + settings.repo.cache.remove_stale_temps();
     if removed > 0 {
@@ -301,10 +309,73 @@ pub(crate) fn build(
         compression: args.compression.layer_compression(),
         slim: settings.target.manifest.slim,
     };
-    let imported = match shared {
-        Some(shared) => import_shared(settings, &lock, &deb_cache, &options, shared),
-        None => 0,
-    };
+    Ok(Prepared {
+        lock,
+        deb_cache,
+        epoch,
+        options,
+        downloaded,
+        imported: 0,
+    })
+}
+
+/// Builds the package layers of several prepared images in one pool (see
+/// `aloft_assemble::build_package_layers`); images whose layer caches are one directory
+/// share one `LayerCache`, so a layer is hashed once and counted as built in each.
+pub(crate) fn build_layers_together(
+    images: &mut [(&BuildSettings, Prepared)],
+    jobs: usize,
+) -> Result<usize> {
+    let mut caches: Vec<LayerCache> = Vec::new();
+    for (_, prepared) in images.iter_mut() {
+        match caches
+            .iter()
+            .find(|c| c.root() == prepared.options.cache.root())
+        {
+            Some(cache) => prepared.options.cache = cache.clone(),
+            None => caches.push(prepared.options.cache.clone()),
+        }
+    }
+    let mut inputs: Vec<(
+        Vec<PackageInput>,
+        &aloft_manifest::Manifest,
+        &AssembleOptions,
+    )> = Vec::new();
+    for (settings, prepared) in images.iter() {
+        for arch in &settings.archs {
+            inputs.push((
+                package_inputs(&prepared.lock, arch, &prepared.deb_cache),
+                &settings.target.manifest,
+                &prepared.options,
+            ));
+        }
+    }
+    let views: Vec<_> = inputs
+        .iter()
+        .map(|(packages, manifest, options)| (packages.as_slice(), *manifest, *options))
+        .collect();
+    aloft_assemble::build_package_layers(&views, jobs)
+        .into_diagnostic()
+        .wrap_err("Cannot build the images' layers")
+}
+
+/// The rest of the build, from the layers on: each architecture's image, the image
+/// check, the image with its SBOMs and the digest report. `unwritten` says what a
+/// failure leaves undone (`` `out.tar` is not written ``, `nothing is pushed`).
+pub(crate) fn finish(
+    args: &BuildArgs,
+    settings: &BuildSettings,
+    prepared: Prepared,
+    unwritten: &str,
+) -> Result<Built> {
+    let Prepared {
+        lock,
+        deb_cache,
+        epoch,
+        options,
+        downloaded,
+        imported,
+    } = prepared;
     let platforms = assemble_platforms(settings, &lock, &deb_cache, &options)?;
     check_findings(args, settings, &platforms, unwritten)?;
     let (image, sboms) = build_with_sboms(args, settings, &lock, &platforms, epoch)?;
@@ -341,27 +412,25 @@ pub(crate) fn build(
 }
 
 /// Asks `shared` for the package layers of every selected architecture that the local
-/// cache lacks; returns how many it supplied.
-fn import_shared(
+/// cache lacks; counts what it supplied in `prepared.imported`.
+pub(crate) fn import_shared(
     settings: &BuildSettings,
-    lock: &Lockfile,
-    deb_cache: &DebCache,
-    options: &AssembleOptions,
+    prepared: &mut Prepared,
     shared: &dyn SharedLayers,
-) -> usize {
+) {
+    let options = &prepared.options;
     let mut missing: Vec<String> = Vec::new();
     for arch in &settings.archs {
-        let packages = package_inputs(lock, arch, deb_cache);
+        let packages = package_inputs(&prepared.lock, arch, &prepared.deb_cache);
         for key in aloft_assemble::layer_keys(&packages, &settings.target.manifest, options) {
             if !options.cache.has(&key) && !missing.contains(&key) {
                 missing.push(key);
             }
         }
     }
-    if missing.is_empty() {
-        return 0;
+    if !missing.is_empty() {
+        prepared.imported += shared.import(&options.cache, &missing, settings.network_jobs());
     }
-    shared.import(&options.cache, &missing, settings.network_jobs())
 }
 
 /// The lock's packages for `arch` that go into the image, with their .debs' paths.

@@ -18,7 +18,8 @@ use miette::{IntoDiagnostic, Result, WrapErr, miette};
 
 use crate::cli::PublishArgs;
 use crate::commands::build::{
-    BuildSettings, Built, BuiltLayer, SharedLayers, build, check_several, manifest_stem,
+    BuildSettings, Built, BuiltLayer, SharedLayers, build_layers_together, check_several, finish,
+    import_shared, manifest_stem, prepare,
 };
 
 /// The references of one registry, grouped by repository (in the order given).
@@ -288,14 +289,20 @@ pub fn publish(args: &PublishArgs, quiet: bool) -> Result<ExitCode> {
     let mut holders: BTreeMap<String, HashMap<String, String>> = BTreeMap::new();
     let mut printed = Vec::new();
     let mut reports = Vec::new();
+    // Every lock and .deb first, then what the registry holds, then the rest of the
+    // package layers in one pool; each image is then finished and pushed in turn.
+    let mut prepared = Vec::new();
     for job in &jobs {
-        let built = build(
-            &args.build,
-            &job.settings,
-            "nothing is pushed",
-            quiet,
-            shared.as_ref().map(|s| s as &dyn SharedLayers),
-        )?;
+        let mut this = prepare(&args.build, &job.settings, quiet)?;
+        if let Some(shared) = &shared {
+            import_shared(&job.settings, &mut this, shared);
+        }
+        prepared.push((&job.settings, this));
+    }
+    let threads = jobs.first().map_or(1, |j| j.settings.jobs);
+    build_layers_together(&mut prepared, threads)?;
+    for (job, (_, prepared)) in jobs.iter().zip(prepared) {
+        let built = finish(&args.build, &job.settings, prepared, "nothing is pushed")?;
         let mut lines = push_everywhere(job, &built, &registries, &mut holders, quiet)?;
         if let (Some(shared), Some((host, _))) = (&shared, &cache_target) {
             // Record from a repository of the cache's registry that now has the blobs.

@@ -1,0 +1,132 @@
+//! Files read back from .debs (for the final layer and the effects), kept for the
+//! process. One run assembles many images from the same .debs (an arch's packages in
+//! every manifest that installs them), and each read decompresses the .deb's data up to
+//! the file: 11 manifests read php8.4-common's .ini files 11 times per arch. So a .deb is
+//! read whole once, its small files are kept, and a later read of any of them is free.
+//! An entry is keyed by the .deb's path, sha256 (verified before assembly) and size, so a
+//! changed file is never served from it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{LazyLock, Mutex};
+
+use crate::package::PackageInput;
+
+/// Regular files of at most this size are kept when a .deb is read (and those asked for).
+pub(crate) const KEPT_FILE_BYTES: u64 = 64 * 1024;
+/// What all kept .debs may hold in all; past it, reads are not kept.
+const KEPT_TOTAL_BYTES: usize = 256 << 20;
+
+/// Which .deb an entry is of.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct DebKey {
+    path: PathBuf,
+    sha256: String,
+    size: u64,
+}
+
+impl DebKey {
+    /// The key of `package`'s .deb as it is on disk now.
+    pub(crate) fn of(package: &PackageInput) -> DebKey {
+        DebKey {
+            path: package.deb.clone(),
+            sha256: package.sha256.clone(),
+            size: fs_err::metadata(&package.deb).map_or(u64::MAX, |m| m.len()),
+        }
+    }
+}
+
+/// The regular files of one .deb: the contents of those kept, the paths of the others.
+#[derive(Debug, Default)]
+pub(crate) struct DebContents {
+    kept: HashMap<String, Vec<u8>>,
+    skipped: HashSet<String>,
+    bytes: usize,
+}
+
+impl DebContents {
+    /// Keeps the contents of `path`.
+    pub(crate) fn keep(&mut self, path: String, bytes: Vec<u8>) {
+        self.bytes += bytes.len();
+        self.kept.insert(path, bytes);
+    }
+
+    /// Notes that `path` is a regular file whose contents are not kept.
+    pub(crate) fn skip(&mut self, path: String) {
+        self.skipped.insert(path);
+    }
+
+    /// The contents of `wanted` it has (cloned), or `None` if one of them was skipped.
+    fn get(&self, wanted: &BTreeSet<String>) -> Option<BTreeMap<String, Vec<u8>>> {
+        if wanted.iter().any(|path| self.skipped.contains(path)) {
+            return None;
+        }
+        Some(
+            wanted
+                .iter()
+                .filter_map(|path| Some((path.clone(), self.kept.get(path)?.clone())))
+                .collect(),
+        )
+    }
+
+    /// The contents of `wanted` just read (all present ones were kept, whatever their
+    /// size: busybox and php.ini are read by every image that has them).
+    pub(crate) fn take(&self, wanted: &BTreeSet<String>) -> BTreeMap<String, Vec<u8>> {
+        self.get(wanted).unwrap_or_default()
+    }
+}
+
+struct Memo {
+    debs: HashMap<DebKey, DebContents>,
+    bytes: usize,
+}
+
+static MEMO: LazyLock<Mutex<Memo>> = LazyLock::new(|| {
+    Mutex::new(Memo {
+        debs: HashMap::new(),
+        bytes: 0,
+    })
+});
+
+/// The files `wanted` of the .deb `key` if it was read whole before.
+pub(crate) fn lookup(key: &DebKey, wanted: &BTreeSet<String>) -> Option<BTreeMap<String, Vec<u8>>> {
+    MEMO.lock().ok()?.debs.get(key)?.get(wanted)
+}
+
+/// Keeps what a whole read of the .deb `key` found (unless the memo is full).
+pub(crate) fn remember(key: DebKey, contents: DebContents) {
+    let Ok(mut memo) = MEMO.lock() else { return };
+    if memo.bytes + contents.bytes > KEPT_TOTAL_BYTES {
+        return;
+    }
+    memo.bytes += contents.bytes;
+    if let Some(old) = memo.debs.insert(key, contents) {
+        memo.bytes -= old.bytes;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wanted(paths: &[&str]) -> BTreeSet<String> {
+        paths.iter().map(|p| (*p).to_owned()).collect()
+    }
+
+    #[test]
+    fn kept_files_are_served_and_skipped_ones_are_not() {
+        let mut contents = DebContents::default();
+        contents.keep("etc/a.conf".into(), b"a".to_vec());
+        contents.keep("usr/bin/big".into(), vec![0; KEPT_FILE_BYTES as usize + 1]);
+        contents.skip("usr/lib/huge.so".into());
+        let found = contents.take(&wanted(&["usr/bin/big", "etc/missing"]));
+        assert_eq!(found.len(), 1);
+        assert_eq!(contents.bytes, KEPT_FILE_BYTES as usize + 2);
+        assert_eq!(contents.get(&wanted(&["usr/lib/huge.so"])), None);
+        let found = contents.get(&wanted(&["etc/a.conf", "etc/missing"]));
+        assert_eq!(
+            found,
+            Some([("etc/a.conf".to_owned(), b"a".to_vec())].into())
+        );
+    }
+}
