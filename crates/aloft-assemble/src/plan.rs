@@ -1,11 +1,14 @@
 //! Which packages go into which layer: one layer per source package, so that images
 //! sharing a source share its layer byte for byte, and a one-package bump recompresses
-//! about that package's own bytes. Past the budget, the sources under 64 KB of .debs
-//! (a third of a PHP image's sources, 1 MB of its 57) go into 4 buckets chosen by a
-//! hash of the source's name, where a layer of its own would save little: which bucket
-//! depends on the source alone, never on what else the image holds, so the other
-//! layers stay the same from image to image and from one bump to the next. Only when
-//! the layers still exceed the budget does the threshold double.
+//! about that package's own bytes. A package of 1 MiB of .deb or more gets a layer of
+//! its own: images that install different packages of one source (PHP's cli, fpm and
+//! Apache module) then share the rest of it (in the 11 manifests, php8.4's layer was 3
+//! different blobs of 6-8 MB per arch). Past the budget, the sources under 64 KB of
+//! .debs (a third of a PHP image's sources, 1 MB of its 57) go into 4 buckets chosen by
+//! a hash of the source's name, where a layer of its own would save little: which
+//! bucket depends on the source alone, never on what else the image holds, so the
+//! other layers stay the same from image to image and from one bump to the next. Only
+//! when the layers still exceed the budget does the threshold double.
 
 use std::collections::BTreeMap;
 
@@ -36,10 +39,14 @@ impl LayerPlan {
         format!("aloft: {sources}: {}", names.join(" "))
     }
 
-    fn weight(&self) -> u64 {
+    /// Its .debs' bytes: what building it costs, roughly.
+    pub fn weight(&self) -> u64 {
         self.packages.iter().map(|p| p.size).sum()
     }
 }
+
+/// A package whose .deb is this large or larger has a layer of its own.
+pub const HEAVY_PACKAGE_BYTES: u64 = 1 << 20;
 
 /// Past the budget, a source whose .debs are smaller than this goes into a shared
 /// bucket (doubled until the layers fit the budget).
@@ -74,6 +81,7 @@ pub fn plan_layers(packages: &[PackageInput], budget: u32) -> Vec<LayerPlan> {
             }
         })
         .collect();
+    let layers = split_heavy_packages(&layers);
     let budget = budget.max(1) as usize;
     if layers.len() <= budget {
         return layers;
@@ -117,6 +125,29 @@ pub fn plan_layers(packages: &[PackageInput], budget: u32) -> Vec<LayerPlan> {
     kept
 }
 
+/// `layers` (one per source) with each heavy package moved to a layer of its own,
+/// ordered by source, then the source's remaining layer first, then package name.
+fn split_heavy_packages(layers: &[LayerPlan]) -> Vec<LayerPlan> {
+    let mut split = Vec::with_capacity(layers.len());
+    for layer in layers {
+        let (heavy, rest): (Vec<&PackageInput>, Vec<&PackageInput>) = layer
+            .packages
+            .iter()
+            .partition(|p| p.size >= HEAVY_PACKAGE_BYTES);
+        if !rest.is_empty() {
+            split.push(LayerPlan {
+                sources: layer.sources.clone(),
+                packages: rest.into_iter().cloned().collect(),
+            });
+        }
+        split.extend(heavy.into_iter().map(|package| LayerPlan {
+            sources: layer.sources.clone(),
+            packages: vec![package.clone()],
+        }));
+    }
+    split
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +182,44 @@ mod tests {
                 .map(|p| p.name.as_str())
                 .collect::<Vec<_>>(),
             ["php8.4-cli", "php8.4-common"]
+        );
+    }
+
+    #[test]
+    fn within_budget_heavy_packages_get_layers_of_their_own() {
+        let mib = 1 << 20;
+        let cli = [
+            pkg("php8.4-cli", "php8.4", 2 * mib),
+            pkg("php8.4-common", "php8.4", mib - 1),
+            pkg("php8.4-opcache", "php8.4", 300 << 10),
+            pkg("libc6", "glibc", 3 * mib),
+        ];
+        let layers = plan_layers(&cli, 40);
+        let names: Vec<Vec<&str>> = layers
+            .iter()
+            .map(|l| l.packages.iter().map(|p| p.name.as_str()).collect())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                vec!["libc6"],
+                vec!["php8.4-common", "php8.4-opcache"],
+                vec!["php8.4-cli"]
+            ]
+        );
+        // An image with php8.4-fpm instead shares the source's other layers.
+        let mut fpm = cli.to_vec();
+        fpm[0] = pkg("php8.4-fpm", "php8.4", 2 * mib);
+        let fpm_layers = plan_layers(&fpm, 40);
+        assert_eq!(fpm_layers[..2], layers[..2]);
+        assert_eq!(fpm_layers[2].packages[0].name, "php8.4-fpm");
+        // Over the budget, the light layers share buckets first.
+        let tight = plan_layers(&cli, 3);
+        assert_eq!(tight.len(), 3);
+        assert!(
+            tight
+                .iter()
+                .any(|l| l.packages.len() == 1 && l.packages[0].name == "php8.4-cli")
         );
     }
 
