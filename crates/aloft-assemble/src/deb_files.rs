@@ -1,8 +1,9 @@
 //! Files read back from .debs (for the final layer and the effects), kept for the
 //! process. One run assembles many images from the same .debs (an arch's packages in
 //! every manifest that installs them), and each read decompresses the .deb's data up to
-//! the file: 11 manifests read php8.4-common's .ini files 11 times per arch. So a .deb is
-//! read whole once, its small files are kept, and a later read of any of them is free.
+//! the file: 11 manifests read php8.4-common's .ini files 11 times per arch. So the files
+//! a read passes on its way are kept (those asked for, and any other small ones), and a
+//! later read of any of them is free.
 //! An entry is keyed by the .deb's path, sha256 (verified before assembly) and size, so a
 //! changed file is never served from it.
 
@@ -42,6 +43,9 @@ pub(crate) struct DebContents {
     kept: HashMap<String, Vec<u8>>,
     skipped: HashSet<String>,
     bytes: usize,
+    /// The read stopped once it had what it was asked for: a path it lists not is not
+    /// known to be absent.
+    pub(crate) stopped_early: bool,
 }
 
 impl DebContents {
@@ -56,9 +60,18 @@ impl DebContents {
         self.skipped.insert(path);
     }
 
-    /// The contents of `wanted` it has (cloned), or `None` if one of them was skipped.
+    /// Whether the contents of `path` are kept.
+    pub(crate) fn has(&self, path: &str) -> bool {
+        self.kept.contains_key(path)
+    }
+
+    /// The contents of `wanted` it has (cloned), or `None` if one of them was skipped
+    /// (or, after a read that stopped early, is not kept).
     fn get(&self, wanted: &BTreeSet<String>) -> Option<BTreeMap<String, Vec<u8>>> {
-        if wanted.iter().any(|path| self.skipped.contains(path)) {
+        if wanted
+            .iter()
+            .any(|path| self.skipped.contains(path) || (self.stopped_early && !self.has(path)))
+        {
             return None;
         }
         Some(
@@ -128,5 +141,9 @@ mod tests {
             found,
             Some([("etc/a.conf".to_owned(), b"a".to_vec())].into())
         );
+        // After a read that stopped early, what it did not pass is unknown.
+        contents.stopped_early = true;
+        assert_eq!(contents.get(&wanted(&["etc/missing"])), None);
+        assert!(contents.get(&wanted(&["etc/a.conf"])).is_some());
     }
 }

@@ -591,6 +591,11 @@ pub fn read_package_files(
         } else {
             contents.skip(path);
         }
+        // The rest of the .deb is not decompressed (a later read may need to).
+        if wanted.iter().all(|path| contents.has(path)) {
+            contents.stopped_early = true;
+            break;
+        }
     }
     let found = contents.take(wanted);
     crate::deb_files::remember(key, contents);
