@@ -7,7 +7,8 @@
 #   publish (cold)     machine A, empty layer cache: builds, pushes, records the layers
 #   publish (again)    machine A, nothing changed: blobs uploaded and time
 #   publish (fleet)    machine B, a cache with the .debs and no layer: layers compressed,
-#                      layer bytes uploaded, time and its ratio to the cold assemble
+#                      layer bytes uploaded and downloaded, time and its ratio to the
+#                      cold assemble
 #   all manifests      every manifest in manifests/ in one assemble run, layer cache
 #                      cold, against the largest alone (cold), and the bytes they share
 set -euo pipefail
@@ -76,8 +77,9 @@ publish_fleet=$(ms "$t0" "$t1")
 printf '%-22s %8s ms\n' "cold assemble" "$cold"
 printf '%-22s %8s ms   %s, %s layers built\n' "publish (cold)" "$publish_cold" "$(uploaded "$work/p1")" "$(built "$work/p1")"
 printf '%-22s %8s ms   %s\n' "publish (again)" "$publish_again" "$(uploaded "$work/p2")"
-printf '%-22s %8s ms   %s, %s layers built; %s; %.2fx the cold assemble\n' "publish (fleet)" "$publish_fleet" \
+printf '%-22s %8s ms   %s, %s layers built; %s, %s; %.2fx the cold assemble\n' "publish (fleet)" "$publish_fleet" \
   "$(uploaded "$work/p3")" "$(built "$work/p3")" "$(grep -oE '[0-9]+ layers taken from it' "$work/p3")" \
+  "$(grep -oE '[0-9]+ layer blobs downloaded' "$work/p3")" \
   "$(echo "$publish_fleet / $cold" | bc -l)"
 
 # Several manifests: the largest alone, then all in one run, layer cache cold each time.

@@ -56,6 +56,10 @@ pub struct LayerCache {
     /// Keys this process built, with the tar bytes compressed: an image whose layer
     /// another image of the run built reports it as built in this run, not cached.
     built: Arc<Mutex<HashMap<String, u64>>>,
+    /// Layers a shared cache (a registry) holds and this cache lacks: their indexes, in
+    /// memory. `get` serves them, so an image can be made of them; their blobs stay in
+    /// the registry unless something needs the bytes (see [`LayerCache::add_remote`]).
+    remote: Arc<Mutex<HashMap<String, CachedLayer>>>,
 }
 
 /// The cache key of a layer holding `packages` with mtimes clamped to `epoch`,
@@ -92,6 +96,7 @@ impl LayerCache {
             root: root.into(),
             verified: Arc::default(),
             built: Arc::default(),
+            remote: Arc::default(),
         }
     }
 
@@ -122,8 +127,39 @@ impl LayerCache {
         }
     }
 
-    /// The layer stored under `key`, if present and its blob still hashes right.
+    /// The layer stored under `key`, if present and its blob still hashes right; else
+    /// the remote layer of `key`, if one was added (its blob is not here).
     pub fn get(&self, key: &str) -> Option<CachedLayer> {
+        self.get_local(key).or_else(|| {
+            self.remote
+                .lock()
+                .ok()
+                .and_then(|remote| remote.get(key).cloned())
+        })
+    }
+
+    /// Makes the layer of `key` that a shared cache holds known from its `index` alone
+    /// (the JSON [`LayerCache::index_bytes`] gives): `get` serves it, its blob path names
+    /// no file, and whoever needs its bytes imports it ([`LayerCache::import`]). This is
+    /// for a push to the registry that holds the blob: the image's final layer, checks
+    /// and SBOMs need only the index.
+    pub fn add_remote(&self, key: &str, index: &[u8]) -> Result<CachedLayer, AssembleError> {
+        let layer: CachedLayer = serde_json::from_slice(index).map_err(|e| {
+            self.write_error(
+                "a layer from the shared cache",
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("layer {key}: the index is not one: {e}"),
+                ),
+            )
+        })?;
+        if let Ok(mut remote) = self.remote.lock() {
+            remote.insert(key.to_owned(), layer.clone());
+        }
+        Ok(layer)
+    }
+
+    fn get_local(&self, key: &str) -> Option<CachedLayer> {
         let text = fs_err::read(self.key_path(key)).ok()?;
         let layer: CachedLayer = serde_json::from_slice(&text).ok()?;
         if self.was_verified(&layer.digest) {

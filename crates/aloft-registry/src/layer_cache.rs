@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::RegistryError;
 use crate::client::Registry;
-use crate::push::push_blob;
+use crate::push::{PushOptions, push_blob};
 
 /// The `artifactType` of a layer record.
 pub const LAYER_RECORD_TYPE: &str = "application/vnd.aloft.layer-record.v1+json";
@@ -200,7 +200,11 @@ pub fn record_layer(
         size: record.size,
         source: BlobSource::File(&record.path),
     };
-    push_blob(registry, repository, &layer, &mount)?;
+    let options = PushOptions {
+        mount_from: mount,
+        ..PushOptions::default()
+    };
+    push_blob(registry, repository, &layer, &options)?;
     for (digest, bytes) in [
         (&index_digest, record.index.as_slice()),
         (&config_digest, config.as_slice()),
@@ -210,7 +214,7 @@ pub fn record_layer(
             size: bytes.len() as u64,
             source: BlobSource::Bytes(bytes),
         };
-        push_blob(registry, repository, &blob, &HashMap::new())?;
+        push_blob(registry, repository, &blob, &PushOptions::default())?;
     }
     let manifest = record_manifest(record, &index_digest);
     let digest = Digest::of_bytes(&manifest);

@@ -27,4 +27,4 @@ pub use layer_cache::{
     FoundLayer, LAYER_INDEX_TYPE, LAYER_RECORD_TYPE, LayerRecord, download_layer, find_layer,
     record_layer, record_tag,
 };
-pub use push::{BlobDone, BlobOutcome, PushOptions, PushReport, push_image};
+pub use push::{BlobDone, BlobOutcome, FetchBlob, PushOptions, PushReport, push_image};

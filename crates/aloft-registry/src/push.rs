@@ -3,6 +3,7 @@
 //! chunks that resume after a failure), then the manifests as the exact bytes built, then
 //! the tags, then the referrers of registries without the referrers API.
 
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -63,14 +64,34 @@ impl PushReport {
     }
 }
 
+/// Brings a blob that is not on this machine to its file, for an upload.
+pub trait FetchBlob: Sync {
+    /// Writes the blob `digest` to `path` (complete and verified, or not at all).
+    fn fetch(&self, digest: &aloft_oci::Digest, path: &Path) -> Result<(), RegistryError>;
+}
+
 /// How to push.
-#[derive(Debug, Clone, Default)]
-pub struct PushOptions {
+#[derive(Clone, Default)]
+pub struct PushOptions<'a> {
     /// Blobs pushed at once (at least 1).
     pub jobs: usize,
     /// Where a blob can be mounted from: digest -> another repository of this
     /// registry that holds it (pushed earlier in the run, or known to the caller).
     pub mount_from: std::collections::HashMap<String, String>,
+    /// Fetches a layer whose file is missing (a layer another machine built, known
+    /// here by its index alone) when it must be uploaded: the registry lacks it and no
+    /// mount gave it.
+    pub fetch_missing: Option<&'a dyn FetchBlob>,
+}
+
+impl std::fmt::Debug for PushOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushOptions")
+            .field("jobs", &self.jobs)
+            .field("mount_from", &self.mount_from)
+            .field("fetch_missing", &self.fetch_missing.is_some())
+            .finish()
+    }
 }
 
 /// Pushes `plan` to `repository` on `registry` and points each of `tags` at its index.
@@ -83,7 +104,7 @@ pub fn push_image(
     repository: &str,
     plan: &PushPlan<'_>,
     tags: &[String],
-    options: &PushOptions,
+    options: &PushOptions<'_>,
     progress: &(dyn Fn(&BlobDone) + Sync),
 ) -> Result<PushReport, RegistryError> {
     let blobs = push_blobs(registry, repository, &plan.blobs, options, progress)?;
@@ -145,7 +166,7 @@ fn push_blobs(
     registry: &Registry,
     repository: &str,
     blobs: &[PushBlob<'_>],
-    options: &PushOptions,
+    options: &PushOptions<'_>,
     progress: &(dyn Fn(&BlobDone) + Sync),
 ) -> Result<Vec<BlobDone>, RegistryError> {
     let next = AtomicUsize::new(0);
@@ -159,7 +180,7 @@ fn push_blobs(
                 while !stop.load(Ordering::SeqCst) {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(blob) = blobs.get(i) else { break };
-                    match push_blob(registry, repository, blob, &options.mount_from) {
+                    match push_blob(registry, repository, blob, options) {
                         Ok(outcome) => {
                             let done = BlobDone {
                                 digest: blob.digest.to_string(),
@@ -189,13 +210,13 @@ fn push_blobs(
     Ok(outcomes.into_iter().flatten().collect())
 }
 
-/// One blob: HEAD, then a mount from the repository `mount_from` names for it, then an
-/// upload.
+/// One blob: HEAD, then a mount from the repository `options.mount_from` names for it,
+/// then an upload (of a file fetched first by `options.fetch_missing` if it is not here).
 pub(crate) fn push_blob(
     registry: &Registry,
     repository: &str,
     blob: &PushBlob<'_>,
-    mount_from: &std::collections::HashMap<String, String>,
+    options: &PushOptions<'_>,
 ) -> Result<BlobOutcome, RegistryError> {
     let digest = blob.digest.as_str();
     if retrying(registry, &format!("checking blob {digest}"), || {
@@ -203,15 +224,20 @@ pub(crate) fn push_blob(
     })? {
         return Ok(BlobOutcome::Present);
     }
-    check_source(blob)?;
     // A refused mount opens an upload session, which the upload then uses.
     let mut started = None;
-    if let Some(from) = mount_from.get(digest).filter(|f| *f != repository) {
+    if let Some(from) = options.mount_from.get(digest).filter(|f| *f != repository) {
         match registry.start_upload(repository, Some((digest, from)))? {
             Mount::Mounted => return Ok(BlobOutcome::Mounted),
             Mount::Started(location) => started = Some(location),
         }
     }
+    if let (BlobSource::File(path), Some(fetcher)) = (blob.source, options.fetch_missing)
+        && !path.exists()
+    {
+        fetcher.fetch(blob.digest, path)?;
+    }
+    check_source(blob)?;
     upload(registry, repository, blob, started)?;
     Ok(BlobOutcome::Uploaded)
 }

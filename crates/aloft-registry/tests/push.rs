@@ -82,7 +82,7 @@ fn push(
         &tags,
         &PushOptions {
             jobs: 2,
-            mount_from: std::collections::HashMap::new(),
+            ..PushOptions::default()
         },
         &|_| {},
     )
@@ -292,6 +292,7 @@ fn a_second_repository_mounts_the_blobs_of_the_first() {
                 .iter()
                 .map(|b| (b.digest.to_string(), "first".to_owned()))
                 .collect(),
+            ..PushOptions::default()
         },
         &|_| {},
     )
@@ -332,6 +333,94 @@ fn a_layer_file_changed_since_the_build_is_not_pushed() {
     assert!(error.contains("its digest is now"), "{error}");
     assert!(error.contains("layer0"), "{error}");
     assert!(server.manifest("app", "t").is_none());
+}
+
+/// Writes the bytes it was given for a digest, and counts the fetches.
+struct FetchFrom {
+    blobs: std::collections::HashMap<String, Vec<u8>>,
+    fetched: std::sync::atomic::AtomicUsize,
+}
+
+impl aloft_registry::FetchBlob for FetchFrom {
+    fn fetch(&self, digest: &Digest, path: &Path) -> Result<(), RegistryError> {
+        self.fetched
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        std::fs::write(path, &self.blobs[digest.as_str()]).unwrap();
+        Ok(())
+    }
+}
+
+/// A layer known by its digest alone (its file absent, as a layer another machine
+/// built) is fetched only when it must be uploaded, and then checked like any other.
+#[test]
+fn a_missing_layer_file_is_fetched_only_when_the_registry_lacks_the_blob() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = image(dir.path(), &[1000, 2000], 9);
+    let bytes: std::collections::HashMap<String, Vec<u8>> = (0..2)
+        .map(|i| {
+            let path = dir.path().join(format!("layer{i}"));
+            let data = std::fs::read(&path).unwrap();
+            (Digest::of_bytes(&data).to_string(), data)
+        })
+        .collect();
+    let server = TestRegistry::start(RegistryAuth::Open, false);
+    let registry = Registry::connect(server.host(), &options()).unwrap();
+    // The registry holds layer0 already; layer1 is nowhere but with the fetcher.
+    push(&registry, "app", &image, &["t"]).unwrap();
+    for i in 0..2 {
+        std::fs::remove_file(dir.path().join(format!("layer{i}"))).unwrap();
+    }
+    let without = push(&registry, "other", &image, &["t"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        without.contains("layer0") || without.contains("layer1"),
+        "{without}"
+    );
+
+    let fetcher = FetchFrom {
+        blobs: bytes,
+        fetched: Default::default(),
+    };
+    let report = push_image(
+        &registry,
+        "app",
+        &image.push_plan(),
+        &["again".to_owned()],
+        &PushOptions {
+            jobs: 2,
+            fetch_missing: Some(&fetcher),
+            ..PushOptions::default()
+        },
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(report.uploaded().0, 0);
+    assert_eq!(fetcher.fetched.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+    let report = push_image(
+        &registry,
+        "third",
+        &image.push_plan(),
+        &["t".to_owned()],
+        &PushOptions {
+            jobs: 2,
+            fetch_missing: Some(&fetcher),
+            ..PushOptions::default()
+        },
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(
+        report.count(BlobOutcome::Uploaded).0,
+        image.push_plan().blobs.len(),
+        "{report:?}"
+    );
+    assert_eq!(fetcher.fetched.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(
+        server.manifest("third", "t").unwrap().1,
+        index_bytes(&image)
+    );
 }
 
 #[test]

@@ -326,16 +326,7 @@ pub(crate) fn build_layers_together(
     images: &mut [(&BuildSettings, Prepared)],
     jobs: usize,
 ) -> Result<usize> {
-    let mut caches: Vec<LayerCache> = Vec::new();
-    for (_, prepared) in images.iter_mut() {
-        match caches
-            .iter()
-            .find(|c| c.root() == prepared.options.cache.root())
-        {
-            Some(cache) => prepared.options.cache = cache.clone(),
-            None => caches.push(prepared.options.cache.clone()),
-        }
-    }
+    share_layer_caches(images);
     let mut inputs: Vec<(
         Vec<PackageInput>,
         &aloft_manifest::Manifest,
@@ -357,6 +348,21 @@ pub(crate) fn build_layers_together(
     aloft_assemble::build_package_layers(&views, jobs)
         .into_diagnostic()
         .wrap_err("Cannot build the images' layers")
+}
+
+/// Gives the prepared images whose layer caches are one directory one `LayerCache`
+/// (what it hashed, built and knows from a registry is then known to all of them).
+pub(crate) fn share_layer_caches(images: &mut [(&BuildSettings, Prepared)]) {
+    let mut caches: Vec<LayerCache> = Vec::new();
+    for (_, prepared) in images.iter_mut() {
+        match caches
+            .iter()
+            .find(|c| c.root() == prepared.options.cache.root())
+        {
+            Some(cache) => prepared.options.cache = cache.clone(),
+            None => caches.push(prepared.options.cache.clone()),
+        }
+    }
 }
 
 /// The rest of the build, from the layers on: each architecture's image, the image

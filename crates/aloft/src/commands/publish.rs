@@ -5,13 +5,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use aloft_assemble::LayerCache;
 use aloft_oci::ImageRef;
 use aloft_registry::{
-    BlobOutcome, ClientOptions, LayerRecord, PushOptions, Registry, download_layer, find_layer,
-    push_image, record_layer, record_tag,
+    BlobOutcome, ClientOptions, FetchBlob, FoundLayer, LayerRecord, PushOptions, Registry,
+    RegistryError, download_layer, find_layer, push_image, record_layer, record_tag,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
@@ -19,7 +20,7 @@ use miette::{IntoDiagnostic, Result, WrapErr, miette};
 use crate::cli::PublishArgs;
 use crate::commands::build::{
     BuildSettings, Built, BuiltLayer, SharedLayers, build_layers_together, check_several, finish,
-    import_shared, manifest_stem, prepare,
+    import_shared, manifest_stem, prepare, share_layer_caches,
 };
 
 /// The references of one registry, grouped by repository (in the order given).
@@ -132,6 +133,11 @@ struct RegistryLayers<'a> {
     repository: String,
     /// Keys found there in this run (need no record).
     found: Mutex<BTreeSet<String>>,
+    /// The layers found there, by blob digest (hex): known here by their index alone
+    /// until a push needs the bytes.
+    remote: Mutex<HashMap<String, FoundLayer>>,
+    /// Layer blobs downloaded in this run.
+    downloaded: AtomicUsize,
 }
 
 impl SharedLayers for RegistryLayers<'_> {
@@ -146,12 +152,13 @@ impl SharedLayers for RegistryLayers<'_> {
                     return Ok(false);
                 }
             };
-            match cache.import(key, &found.index, |dest| {
-                download_layer(self.registry, &self.repository, &found, dest)
-            }) {
+            match cache.add_remote(key, &found.index) {
                 Ok(_) => {
                     if let Ok(mut set) = self.found.lock() {
                         set.insert(key.clone());
+                    }
+                    if let Ok(mut remote) = self.remote.lock() {
+                        remote.insert(found.digest.hex().to_owned(), found);
                     }
                     Ok(true)
                 }
@@ -162,6 +169,41 @@ impl SharedLayers for RegistryLayers<'_> {
             }
         });
         imported.map_or(0, |all| all.into_iter().filter(|i| *i).count())
+    }
+}
+
+/// Downloads a layer known by its index alone into `cache` when a push must upload it
+/// (a registry other than the layer cache's, or a refused mount).
+struct FetchFromLayerCache<'a> {
+    shared: &'a RegistryLayers<'a>,
+    cache: &'a LayerCache,
+}
+
+impl FetchBlob for FetchFromLayerCache<'_> {
+    fn fetch(&self, digest: &aloft_oci::Digest, _path: &Path) -> Result<(), RegistryError> {
+        let shared = self.shared;
+        let what = format!(
+            "fetching layer {digest} from the layer cache {}",
+            shared.repository
+        );
+        let protocol = |message: String| RegistryError::Protocol {
+            registry: shared.registry.host().to_owned(),
+            what: what.clone(),
+            message,
+        };
+        let found = shared
+            .remote
+            .lock()
+            .ok()
+            .and_then(|remote| remote.get(digest.hex()).cloned())
+            .ok_or_else(|| protocol("no such layer was found there in this run".into()))?;
+        self.cache
+            .import(&found.key, &found.index, |dest| {
+                download_layer(shared.registry, &shared.repository, &found, dest)
+            })
+            .map_err(|e| protocol(e.to_string()))?;
+        shared.downloaded.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 }
 
@@ -282,6 +324,8 @@ pub fn publish(args: &PublishArgs, quiet: bool) -> Result<ExitCode> {
             registry,
             repository: repository.clone(),
             found: Mutex::new(BTreeSet::new()),
+            remote: Mutex::new(HashMap::new()),
+            downloaded: AtomicUsize::new(0),
         }),
         None => None,
     };
@@ -293,17 +337,24 @@ pub fn publish(args: &PublishArgs, quiet: bool) -> Result<ExitCode> {
     // package layers in one pool; each image is then finished and pushed in turn.
     let mut prepared = Vec::new();
     for job in &jobs {
-        let mut this = prepare(&args.build, &job.settings, quiet)?;
-        if let Some(shared) = &shared {
-            import_shared(&job.settings, &mut this, shared);
+        prepared.push((&job.settings, prepare(&args.build, &job.settings, quiet)?));
+    }
+    share_layer_caches(&mut prepared);
+    if let Some(shared) = &shared {
+        for (settings, this) in &mut prepared {
+            import_shared(settings, this, shared);
         }
-        prepared.push((&job.settings, this));
     }
     let threads = jobs.first().map_or(1, |j| j.settings.jobs);
     build_layers_together(&mut prepared, threads)?;
     for (job, (_, prepared)) in jobs.iter().zip(prepared) {
         let built = finish(&args.build, &job.settings, prepared, "nothing is pushed")?;
-        let mut lines = push_everywhere(job, &built, &registries, &mut holders, quiet)?;
+        let layer_cache = match (&shared, &cache_target) {
+            (Some(shared), Some((host, _))) => Some((shared, host.as_str())),
+            _ => None,
+        };
+        let mut lines =
+            push_everywhere(job, &built, &registries, &mut holders, layer_cache, quiet)?;
         if let (Some(shared), Some((host, _))) = (&shared, &cache_target) {
             // Record from a repository of the cache's registry that now has the blobs.
             let pushed_to = job
@@ -321,8 +372,10 @@ pub fn publish(args: &PublishArgs, quiet: bool) -> Result<ExitCode> {
                 )
             });
             lines.push(format!(
-                "layer cache {host}/{}: {} layers taken from it, {recorded} recorded",
-                shared.repository, built.imported
+                "layer cache {host}/{}: {} layers taken from it, {recorded} recorded; {} layer blobs downloaded",
+                shared.repository,
+                built.imported,
+                shared.downloaded.swap(0, Ordering::Relaxed),
             ));
         }
         let digest = built.image.index_digest().to_string();
@@ -387,13 +440,20 @@ pub fn publish(args: &PublishArgs, quiet: bool) -> Result<ExitCode> {
 }
 
 /// Pushes one built image to every repository of `job`; returns a line per repository.
+/// Layers known from `layer_cache` (the shared cache and its registry's host) by their
+/// index alone are mounted from it on that registry, and downloaded for any other.
 fn push_everywhere(
     job: &Job,
     built: &Built,
     registries: &BTreeMap<String, Registry>,
     holders: &mut BTreeMap<String, HashMap<String, String>>,
+    layer_cache: Option<(&RegistryLayers<'_>, &str)>,
     quiet: bool,
 ) -> Result<Vec<String>> {
+    let fetcher = layer_cache.map(|(shared, _)| FetchFromLayerCache {
+        shared,
+        cache: &built.cache,
+    });
     let plan = built.image.push_plan();
     let total: u64 = plan.blobs.iter().map(|b| b.size).sum();
     let pushes: u64 = job
@@ -419,9 +479,21 @@ fn push_everywhere(
             .ok_or_else(|| miette!("no connection to {}", target.host))?;
         let held = holders.entry(target.host.clone()).or_default();
         for (repository, tags) in &target.repositories {
+            let mut mount_from = held.clone();
+            if let Some((shared, cache_host)) = layer_cache
+                && cache_host == target.host
+                && let Ok(remote) = shared.remote.lock()
+            {
+                for digest in remote.values().map(|found| found.digest.to_string()) {
+                    mount_from
+                        .entry(digest)
+                        .or_insert_with(|| shared.repository.clone());
+                }
+            }
             let push_options = PushOptions {
                 jobs: job.settings.network_jobs(),
-                mount_from: held.clone(),
+                mount_from,
+                fetch_missing: fetcher.as_ref().map(|f| f as &dyn FetchBlob),
             };
             let report = push_image(registry, repository, &plan, tags, &push_options, &|done| {
                 bar.inc(done.size);

@@ -303,6 +303,54 @@ fn a_second_machine_takes_the_layers_from_the_registry() {
         sent,
         "nothing uploaded: {log}"
     );
+    // The registry has the blobs: they are not even downloaded, only the indexes.
+    assert!(log.contains("; 0 layer blobs downloaded"), "{log}");
+    let blobs = std::fs::read_dir(other.join("layers-v1/blobs/sha256"))
+        .unwrap()
+        .count();
+    assert!(blobs <= 2, "only the final layers are here: {log}");
+
+    // A new repository on the same registry mounts them from the layer cache.
+    let mounts = registry.mounts();
+    let fourth = ctx.path("fourth-cache");
+    let elsewhere = format!("{}/team/other:1", registry.host());
+    let mounted = publish(
+        &ctx,
+        &[&elsewhere],
+        &[("ALOFT_CACHE_DIR", fourth.to_str().unwrap())],
+    );
+    assert_eq!(digest_line(&mounted), digest);
+    assert!(
+        registry.mounts() >= mounts + records.len(),
+        "{}",
+        stderr(&mounted)
+    );
+    assert!(stderr(&mounted).contains("; 0 layer blobs downloaded"));
+
+    // Another registry has none of them: they are downloaded from the layer cache, checked
+    // and uploaded there; the digest is the same.
+    let second_registry = TestRegistry::start(RegistryAuth::Open, false);
+    let fifth = ctx.path("fifth-cache");
+    let cache_repository = format!("{}/team/aloft-layer-cache", registry.host());
+    let copied = publish(
+        &ctx,
+        &[
+            &format!("{}/team/app:1", second_registry.host()),
+            "--layer-cache",
+            &cache_repository,
+        ],
+        &[("ALOFT_CACHE_DIR", fifth.to_str().unwrap())],
+    );
+    assert_eq!(digest_line(&copied), digest, "{}", stderr(&copied));
+    assert!(
+        stderr(&copied).contains(&format!(
+            "{} layers taken from it, 0 recorded; {} layer blobs downloaded",
+            records.len(),
+            records.len()
+        )),
+        "{}",
+        stderr(&copied)
+    );
 
     // Without the shared cache, a third machine builds every layer itself.
     let third = ctx.path("third-cache");

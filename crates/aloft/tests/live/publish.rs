@@ -144,7 +144,7 @@ fn publishes_to_a_tls_registry_with_htpasswd_auth() {
         stderr(&refused)
     );
     assert!(
-        !cache.join("debs").exists(),
+        !cache.join("debs-v1").exists(),
         "built before the registry was reached"
     );
 
@@ -198,6 +198,33 @@ fn publishes_to_a_tls_registry_with_htpasswd_auth() {
         stderr(&again)
     );
     eprintln!("second publish:\n{}", stderr(&again));
+
+    // Another machine (its own cache with the .debs, no layer): every package layer
+    // comes from the layer cache by its index alone; none is built, downloaded or
+    // uploaded, and the digest is the committed one.
+    let fleet = d.join("fleet-cache");
+    std::fs::create_dir_all(&fleet).unwrap();
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(cache.join("debs-v1"))
+        .arg(&fleet)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let fleet_ref = format!("{app}:fleet");
+    let fleet_args: Vec<&str> = common.iter().copied().chain([fleet_ref.as_str()]).collect();
+    let other = publish(&right, &fleet, &fleet_args);
+    let log = stderr(&other);
+    assert!(other.status.success(), "{log}");
+    assert_eq!(
+        stdout(&other).lines().last(),
+        Some(digest.as_str()),
+        "{log}"
+    );
+    assert!(log.contains("(0 built, "), "{log}");
+    assert!(log.contains("; 0 layer blobs downloaded"), "{log}");
+    assert!(log.contains(&format!("{app}: 0 blobs uploaded")), "{log}");
+    eprintln!("another machine:\n{log}");
 
     // skopeo, trusting the CA and logged in, reads the same index under every tag.
     let certs = d.join("certs");
