@@ -382,35 +382,26 @@ fn a_missing_layer_file_is_fetched_only_when_the_registry_lacks_the_blob() {
         blobs: bytes,
         fetched: Default::default(),
     };
-    let report = push_image(
-        &registry,
-        "app",
-        &image.push_plan(),
-        &["again".to_owned()],
-        &PushOptions {
-            jobs: 2,
-            fetch_missing: Some(&fetcher),
-            ..PushOptions::default()
-        },
-        &|_| {},
-    )
-    .unwrap();
+    let push_fetching = |repository: &str| {
+        push_image(
+            &registry,
+            repository,
+            &image.push_plan(),
+            &["t".to_owned()],
+            &PushOptions {
+                jobs: 2,
+                fetch_missing: Some(&fetcher),
+                ..PushOptions::default()
+            },
+            &|_| {},
+        )
+        .unwrap()
+    };
+    let report = push_fetching("app");
     assert_eq!(report.uploaded().0, 0);
     assert_eq!(fetcher.fetched.load(std::sync::atomic::Ordering::SeqCst), 0);
 
-    let report = push_image(
-        &registry,
-        "third",
-        &image.push_plan(),
-        &["t".to_owned()],
-        &PushOptions {
-            jobs: 2,
-            fetch_missing: Some(&fetcher),
-            ..PushOptions::default()
-        },
-        &|_| {},
-    )
-    .unwrap();
+    let report = push_fetching("third");
     assert_eq!(
         report.count(BlobOutcome::Uploaded).0,
         image.push_plan().blobs.len(),
