@@ -24,13 +24,28 @@ pub fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
 }
 
 /// What identifies a file's contents without reading it: its path, inode, size and
-/// mtime. Content-addressed cache files are only ever replaced by rename (a new inode).
+/// mtime. Content-addressed cache files are only ever replaced by rename (a new inode),
+/// so what a process read of one can be kept under its identity.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct FileIdentity {
+pub struct FileIdentity {
     path: std::path::PathBuf,
     inode: u64,
     size: u64,
     modified: Option<std::time::SystemTime>,
+}
+
+impl FileIdentity {
+    /// The identity of the file at `path` now.
+    pub fn of(path: &Path) -> std::io::Result<FileIdentity> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = fs_err::metadata(path)?;
+        Ok(FileIdentity {
+            path: path.to_owned(),
+            inode: meta.ino(),
+            size: meta.len(),
+            modified: meta.modified().ok(),
+        })
+    }
 }
 
 static HASHED: std::sync::LazyLock<
@@ -40,14 +55,7 @@ static HASHED: std::sync::LazyLock<
 /// [`sha256_file`], read once per process: a run that builds several images checks
 /// each shared cached file (a .deb every manifest installs) once, not once per image.
 pub fn sha256_file_once(path: &Path) -> std::io::Result<(String, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = fs_err::metadata(path)?;
-    let identity = FileIdentity {
-        path: path.to_owned(),
-        inode: meta.ino(),
-        size: meta.len(),
-        modified: meta.modified().ok(),
-    };
+    let identity = FileIdentity::of(path)?;
     if let Some(hex) = HASHED.lock().ok().and_then(|m| m.get(&identity).cloned()) {
         return Ok((hex, identity.size));
     }

@@ -22,7 +22,7 @@ mod temps;
 mod timestamp;
 
 pub use atomic::{AtomicFile, FILE_MODE, check_replaceable, write_atomic};
-pub use hash::{sha256_file, sha256_file_once};
+pub use hash::{FileIdentity, sha256_file, sha256_file_once};
 pub use pool::try_map_parallel;
 pub use temps::{
     LiveTemp, STALE_AFTER, TEMP_SUFFIX, remove_live_temps, remove_stale_temps, temp_prefix,

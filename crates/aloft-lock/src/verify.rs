@@ -81,6 +81,13 @@ pub fn read_locked_controls(
     })
 }
 
+/// The control file of each .deb this process read, by the .deb's identity: a run that
+/// builds several images checks every lock against its .debs, and most .debs are in
+/// several locks.
+static CONTROLS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<aloft_fs::FileIdentity, String>>,
+> = std::sync::LazyLock::new(Default::default);
+
 /// The package `entry`'s .deb declares, as an index paragraph, once it matches `entry`.
 fn declared_package(
     debs: &LockedDebs<'_>,
@@ -93,25 +100,40 @@ fn declared_package(
         package: entry.name.clone(),
         source: Box::new(source),
     };
-    let file = std::fs::File::open(&path).map_err(|source| LockError::DebRead {
+    let read_error = |source| LockError::DebRead {
         package: entry.name.clone(),
         path: path.clone(),
         source,
-    })?;
-    let mut reader = DebReader::new(std::io::BufReader::new(file), label.clone());
-    let control = reader
-        .control()
-        .map_err(deb_error)?
-        .control()
-        .ok_or_else(|| {
-            deb_error(aloft_deb::Error::Deb {
-                deb: label.clone(),
-                member: "control".into(),
-                reason: "no control file".into(),
-            })
-        })?
-        .trim_end()
-        .to_owned();
+    };
+    let identity = aloft_fs::FileIdentity::of(&path).map_err(read_error)?;
+    let known = CONTROLS
+        .lock()
+        .ok()
+        .and_then(|controls| controls.get(&identity).cloned());
+    let control = match known {
+        Some(control) => control,
+        None => {
+            let file = std::fs::File::open(&path).map_err(read_error)?;
+            let mut reader = DebReader::new(std::io::BufReader::new(file), label.clone());
+            let control = reader
+                .control()
+                .map_err(deb_error)?
+                .control()
+                .ok_or_else(|| {
+                    deb_error(aloft_deb::Error::Deb {
+                        deb: label.clone(),
+                        member: "control".into(),
+                        reason: "no control file".into(),
+                    })
+                })?
+                .trim_end()
+                .to_owned();
+            if let Ok(mut controls) = CONTROLS.lock() {
+                controls.insert(identity, control.clone());
+            }
+            control
+        }
+    };
     // The fields an index adds to the control paragraph, so that it parses as one.
     let paragraph = format!(
         "{control}\nFilename: {}\nSize: {}\nSHA256: {}\n",
