@@ -3,39 +3,18 @@
 //! every manifest that installs them), and each read decompresses the .deb's data up to
 //! the file: 11 manifests read php8.4-common's .ini files 11 times per arch. So the files
 //! a read passes on its way are kept (those asked for, and any other small ones), and a
-//! later read of any of them is free.
-//! An entry is keyed by the .deb's path, sha256 (verified before assembly) and size, so a
-//! changed file is never served from it.
+//! later read of any of them is free. An entry is keyed by the .deb's
+//! [`aloft_fs::FileIdentity`], so a changed file is never served from it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex};
 
-use crate::package::PackageInput;
+use aloft_fs::FileIdentity;
 
 /// Regular files of at most this size are kept when a .deb is read (and those asked for).
 pub(crate) const KEPT_FILE_BYTES: u64 = 64 * 1024;
 /// What all kept .debs may hold in all; past it, reads are not kept.
 const KEPT_TOTAL_BYTES: usize = 256 << 20;
-
-/// Which .deb an entry is of.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct DebKey {
-    path: PathBuf,
-    sha256: String,
-    size: u64,
-}
-
-impl DebKey {
-    /// The key of `package`'s .deb as it is on disk now.
-    pub(crate) fn of(package: &PackageInput) -> DebKey {
-        DebKey {
-            path: package.deb.clone(),
-            sha256: package.sha256.clone(),
-            size: fs_err::metadata(&package.deb).map_or(u64::MAX, |m| m.len()),
-        }
-    }
-}
 
 /// The regular files of one .deb: the contents of those kept, the paths of the others.
 #[derive(Debug, Default)]
@@ -43,8 +22,8 @@ pub(crate) struct DebContents {
     kept: HashMap<String, Vec<u8>>,
     skipped: HashSet<String>,
     bytes: usize,
-    /// The read stopped once it had what it was asked for: a path it lists not is not
-    /// known to be absent.
+    /// The read stopped once it had what it was asked for: a path it does not list may
+    /// still be further on in the .deb.
     pub(crate) stopped_early: bool,
 }
 
@@ -90,7 +69,7 @@ impl DebContents {
 }
 
 struct Memo {
-    debs: HashMap<DebKey, DebContents>,
+    debs: HashMap<FileIdentity, DebContents>,
     bytes: usize,
 }
 
@@ -101,13 +80,17 @@ static MEMO: LazyLock<Mutex<Memo>> = LazyLock::new(|| {
     })
 });
 
-/// The files `wanted` of the .deb `key` if it was read whole before.
-pub(crate) fn lookup(key: &DebKey, wanted: &BTreeSet<String>) -> Option<BTreeMap<String, Vec<u8>>> {
+/// The files `wanted` of the .deb `key`, if an earlier read passed all of them (or read
+/// the whole .deb).
+pub(crate) fn lookup(
+    key: &FileIdentity,
+    wanted: &BTreeSet<String>,
+) -> Option<BTreeMap<String, Vec<u8>>> {
     MEMO.lock().ok()?.debs.get(key)?.get(wanted)
 }
 
-/// Keeps what a whole read of the .deb `key` found (unless the memo is full).
-pub(crate) fn remember(key: DebKey, contents: DebContents) {
+/// Keeps what a read of the .deb `key` passed (unless the memo is full).
+pub(crate) fn remember(key: FileIdentity, contents: DebContents) {
     let Ok(mut memo) = MEMO.lock() else { return };
     if memo.bytes + contents.bytes > KEPT_TOTAL_BYTES {
         return;

@@ -561,7 +561,7 @@ pub fn read_package_files(
     if wanted.is_empty() {
         return Ok(std::collections::BTreeMap::new());
     }
-    let key = crate::deb_files::DebKey::of(package);
+    let key = aloft_fs::FileIdentity::of(&package.deb).map_err(|e| data_error(package, e))?;
     if let Some(found) = crate::deb_files::lookup(&key, wanted) {
         return Ok(found);
     }

@@ -85,7 +85,7 @@ pub fn write_archive(
                 let file = File::open(path)
                     .map_err(|e| OciError::io("opening layer blob", path.as_path(), e))?;
                 // tar copies through an 8 KiB buffer: read the file in 1 MiB pieces
-                // (a 120 MB image was 15,000 read calls).
+                // (a 120 MB image was about 15,000 read calls).
                 let mut reader =
                     ExactReader::new(std::io::BufReader::with_capacity(1 << 20, file), *size);
                 if let Err(e) = tar.append(&header, &mut reader) {

@@ -131,10 +131,8 @@ fn layer_cache_target(given: Option<&str>, jobs: &[Job]) -> Result<Option<(Strin
 struct RegistryLayers<'a> {
     registry: &'a Registry,
     repository: String,
-    /// Keys found there in this run (need no record).
-    found: Mutex<BTreeSet<String>>,
-    /// The layers found there, by blob digest (hex): known here by their index alone
-    /// until a push needs the bytes.
+    /// The layers found there in this run, by key: they need no record, and they are
+    /// known here by their index alone until a push needs the bytes.
     remote: Mutex<HashMap<String, FoundLayer>>,
     /// Layer blobs downloaded in this run.
     downloaded: AtomicUsize,
@@ -154,11 +152,8 @@ impl SharedLayers for RegistryLayers<'_> {
             };
             match cache.add_remote(key, &found.index) {
                 Ok(_) => {
-                    if let Ok(mut set) = self.found.lock() {
-                        set.insert(key.clone());
-                    }
                     if let Ok(mut remote) = self.remote.lock() {
-                        remote.insert(found.digest.hex().to_owned(), found);
+                        remote.insert(key.clone(), found);
                     }
                     Ok(true)
                 }
@@ -180,7 +175,7 @@ struct FetchFromLayerCache<'a> {
 }
 
 impl FetchBlob for FetchFromLayerCache<'_> {
-    fn fetch(&self, digest: &aloft_oci::Digest, _path: &Path) -> Result<(), RegistryError> {
+    fn fetch(&self, digest: &aloft_oci::Digest, path: &Path) -> Result<(), RegistryError> {
         let shared = self.shared;
         let what = format!(
             "fetching layer {digest} from the layer cache {}",
@@ -195,8 +190,15 @@ impl FetchBlob for FetchFromLayerCache<'_> {
             .remote
             .lock()
             .ok()
-            .and_then(|remote| remote.get(digest.hex()).cloned())
+            .and_then(|remote| remote.values().find(|f| f.digest == *digest).cloned())
             .ok_or_else(|| protocol("no such layer was found there in this run".into()))?;
+        // The image names the blob where the cache keeps it; importing puts it there.
+        if self.cache.blob_path(digest.hex()) != path {
+            return Err(protocol(format!(
+                "`{}` is not where the layer cache keeps it",
+                path.display()
+            )));
+        }
         self.cache
             .import(&found.key, &found.index, |dest| {
                 download_layer(shared.registry, &shared.repository, &found, dest)
@@ -218,7 +220,11 @@ impl RegistryLayers<'_> {
         pushed_to: &str,
         jobs: usize,
     ) -> usize {
-        let known = self.found.lock().map(|s| s.clone()).unwrap_or_default();
+        let known: BTreeSet<String> = self
+            .remote
+            .lock()
+            .map(|remote| remote.keys().cloned().collect())
+            .unwrap_or_default();
         let todo: Vec<&BuiltLayer> = built
             .layers
             .iter()
@@ -323,7 +329,6 @@ pub fn publish(args: &PublishArgs, quiet: bool) -> Result<ExitCode> {
         Some((host, repository)) => registries.get(host).map(|registry| RegistryLayers {
             registry,
             repository: repository.clone(),
-            found: Mutex::new(BTreeSet::new()),
             remote: Mutex::new(HashMap::new()),
             downloaded: AtomicUsize::new(0),
         }),
@@ -349,12 +354,14 @@ pub fn publish(args: &PublishArgs, quiet: bool) -> Result<ExitCode> {
     build_layers_together(&mut prepared, threads)?;
     for (job, (_, prepared)) in jobs.iter().zip(prepared) {
         let built = finish(&args.build, &job.settings, prepared, "nothing is pushed")?;
-        let layer_cache = match (&shared, &cache_target) {
-            (Some(shared), Some((host, _))) => Some((shared, host.as_str())),
-            _ => None,
-        };
-        let mut lines =
-            push_everywhere(job, &built, &registries, &mut holders, layer_cache, quiet)?;
+        let mut lines = push_everywhere(
+            job,
+            &built,
+            &registries,
+            &mut holders,
+            shared.as_ref(),
+            quiet,
+        )?;
         if let (Some(shared), Some((host, _))) = (&shared, &cache_target) {
             // Record from a repository of the cache's registry that now has the blobs.
             let pushed_to = job
@@ -440,17 +447,17 @@ pub fn publish(args: &PublishArgs, quiet: bool) -> Result<ExitCode> {
 }
 
 /// Pushes one built image to every repository of `job`; returns a line per repository.
-/// Layers known from `layer_cache` (the shared cache and its registry's host) by their
-/// index alone are mounted from it on that registry, and downloaded for any other.
+/// Layers known from `layer_cache` by their index alone are mounted from it on its
+/// registry, and downloaded for any other.
 fn push_everywhere(
     job: &Job,
     built: &Built,
     registries: &BTreeMap<String, Registry>,
     holders: &mut BTreeMap<String, HashMap<String, String>>,
-    layer_cache: Option<(&RegistryLayers<'_>, &str)>,
+    layer_cache: Option<&RegistryLayers<'_>>,
     quiet: bool,
 ) -> Result<Vec<String>> {
-    let fetcher = layer_cache.map(|(shared, _)| FetchFromLayerCache {
+    let fetcher = layer_cache.map(|shared| FetchFromLayerCache {
         shared,
         cache: &built.cache,
     });
@@ -480,8 +487,8 @@ fn push_everywhere(
         let held = holders.entry(target.host.clone()).or_default();
         for (repository, tags) in &target.repositories {
             let mut mount_from = held.clone();
-            if let Some((shared, cache_host)) = layer_cache
-                && cache_host == target.host
+            if let Some(shared) = layer_cache
+                && shared.registry.host() == target.host
                 && let Ok(remote) = shared.remote.lock()
             {
                 for digest in remote.values().map(|found| found.digest.to_string()) {
