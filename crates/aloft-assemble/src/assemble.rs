@@ -7,10 +7,11 @@ use aloft_manifest::{Entrypoint, Located, Manifest};
 use aloft_oci::{Digest, Layer, PlatformImage};
 
 use crate::accounts::{GROUP_MASTER, PASSWD_MASTER, account_files, resolve_run_as};
+use crate::bytecode::{BytecodePlan, bytecode_layer};
 use crate::cache::{CachedLayer, LayerCache, layer_key};
 use crate::checks::check_tree;
 use crate::config::image_config;
-use crate::effects::{EffectContext, apply_effects, apply_late_effects};
+use crate::effects::{EffectContext, apply_effects, apply_late_effects, record_python_bytecode};
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree};
 use crate::image_check::{CheckInput, ImageFinding, check_image};
@@ -262,6 +263,24 @@ pub fn assemble_image(
         &manifest.accounts,
     )?;
 
+    let debian_architecture = packages
+        .iter()
+        .map(|p| p.architecture.as_str())
+        .find(|arch| *arch != "all")
+        .unwrap_or(&platform.architecture);
+    let bytecode_plan = BytecodePlan::new(&tree);
+    let bytecode = if manifest.python_bytecode {
+        bytecode_layer(
+            &bytecode_plan,
+            &tree,
+            packages,
+            debian_architecture,
+            options,
+        )?
+    } else {
+        None
+    };
+
     let mut final_layer = FinalLayer::new(&accounts, &tree, options.epoch);
     // Effects first, so that the manifest's own `paths:` and `files:` win; the CA bundle
     // after `files:`, which may add local CAs (it never replaces what `files:` wrote).
@@ -271,14 +290,16 @@ pub fn assemble_image(
         packages,
         environment: &manifest.environment,
         architecture: &platform.architecture,
-        debian_architecture: packages
-            .iter()
-            .map(|p| p.architecture.as_str())
-            .find(|arch| *arch != "all")
-            .unwrap_or(&platform.architecture),
+        debian_architecture,
         epoch: options.epoch,
     };
-    let effects = apply_effects(&effect_context, &mut final_layer, &mut accounts)?;
+    let mut effects = apply_effects(&effect_context, &mut final_layer, &mut accounts)?;
+    record_python_bytecode(
+        &mut effects,
+        &tree,
+        &bytecode_plan,
+        bytecode.as_ref().map(|b| b.layer.packages.as_slice()),
+    );
     if let Some(run_as) = &manifest.accounts.run_as {
         resolve_run_as(&mut accounts, &run_as.origin)?;
     }
@@ -327,8 +348,8 @@ pub fn assemble_image(
     let final_tar_size = finished.tar_size;
     let final_cached = options.cache.put_unkeyed(finished)?;
 
-    let mut layers = Vec::with_capacity(built.len() + 1);
-    let mut reports = Vec::with_capacity(built.len() + 1);
+    let mut layers = Vec::with_capacity(built.len() + 2);
+    let mut reports = Vec::with_capacity(built.len() + 2);
     for (plan, (layer, compressed)) in plans.iter().zip(&built) {
         let description = plan.description();
         reports.push(LayerReport {
@@ -339,6 +360,16 @@ pub fn assemble_image(
             key: Some(plan_key(plan, options)),
         });
         layers.push(oci_layer(options, layer, description)?);
+    }
+    if let Some(bytecode) = bytecode {
+        reports.push(LayerReport {
+            description: bytecode.description.clone(),
+            digest: bytecode.layer.digest.clone(),
+            size: bytecode.layer.size,
+            compressed_bytes: bytecode.compressed,
+            key: Some(bytecode.key),
+        });
+        layers.push(oci_layer(options, &bytecode.layer, bytecode.description)?);
     }
     let description = "aloft: accounts, paths and files".to_owned();
     reports.push(LayerReport {

@@ -103,4 +103,12 @@ pub enum AssembleError {
         #[source]
         source: std::io::Error,
     },
+    /// The image's Python could not compile its bytecode.
+    #[error("Python bytecode for {architecture}: {message}")]
+    Bytecode {
+        /// The image's Debian architecture.
+        architecture: String,
+        /// What went wrong, and what to do.
+        message: String,
+    },
 }

@@ -15,6 +15,7 @@
 
 mod accounts;
 mod assemble;
+mod bytecode;
 mod cache;
 mod checks;
 mod config;
@@ -31,12 +32,14 @@ mod plan;
 mod services;
 pub mod slice;
 pub mod slim;
+mod stage;
 
 pub use accounts::{AccountFiles, account_files};
 pub use assemble::{
     AssembleOptions, AssembledImage, InstalledPackage, LayerReport, assemble_image,
     build_package_layers, layer_keys,
 };
+pub use bytecode::host_architecture;
 pub use cache::{CachedLayer, LAYER_FORMAT, LayerCache, layer_format, layer_key};
 pub use effects::{AppliedEffect, EFFECTS_PATH, EffectsRecord, NotApplied, subject_hash};
 pub use error::AssembleError;

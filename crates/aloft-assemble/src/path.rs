@@ -57,6 +57,28 @@ pub fn merged_usr_target(dir: &str) -> String {
     format!("usr/{dir}")
 }
 
+/// An absolute path as an image path: `.` and `..` resolved, merged /usr applied
+/// (`/lib/x` is `usr/lib/x`), no trailing slash. `None` if it climbs above the root.
+pub fn normalize(path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    if parts
+        .first()
+        .is_some_and(|first| crate::path::is_merged_usr_dir(first))
+    {
+        parts.insert(0, "usr");
+    }
+    Some(parts.join("/"))
+}
+
 /// Every proper ancestor of `path` (`a/b/c` -> `a`, `a/b`), shallowest first.
 pub fn ancestors(path: &str) -> impl Iterator<Item = &str> {
     path.match_indices('/').map(move |(i, _)| &path[..i])
@@ -65,6 +87,17 @@ pub fn ancestors(path: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_are_normalized_into_merged_usr() {
+        assert_eq!(
+            normalize("/lib/x86_64-linux-gnu/").as_deref(),
+            Some("usr/lib/x86_64-linux-gnu")
+        );
+        assert_eq!(normalize("/lib").as_deref(), Some("usr/lib"));
+        assert_eq!(normalize("/usr/lib/a/../b").as_deref(), Some("usr/lib/b"));
+        assert_eq!(normalize("/.."), None);
+    }
 
     #[test]
     fn line_breaks_are_refused() {

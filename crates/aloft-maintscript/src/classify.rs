@@ -103,9 +103,28 @@ pub(crate) fn is_query(name: &str, args: &[String]) -> bool {
     }
 }
 
+/// Why a Python bytecode compile is not run: aloft compiles it (`aloft-assemble`'s bytecode
+/// layer).
+const BYTECODE: &str = "Python bytecode is compiled natively, by the image's own interpreter, into a layer of its own (manifest `python-bytecode`)";
+
+/// A Python 3 interpreter run to compile bytecode (`/usr/bin/python3.13 -E -S
+/// /usr/lib/python3.13/py_compile.py $files`, `python3 -m compileall ...`), from the
+/// command's name and text: done natively, whatever `$files` holds.
+pub(crate) fn bytecode_compile_reason(name: &str, text: &str) -> Option<&'static str> {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let python = base.strip_prefix("python3").is_some_and(|version| {
+        version.is_empty()
+            || version
+                .strip_prefix('.')
+                .is_some_and(|minor| !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit()))
+    });
+    (python && (text.contains("py_compile") || text.contains("compileall"))).then_some(BYTECODE)
+}
+
 /// Commands skipped on purpose, and why.
 pub(crate) fn ignored_reason(name: &str) -> Option<&'static str> {
     Some(match name {
+        "py3compile" => BYTECODE,
         "deb-systemd-helper" | "deb-systemd-invoke" | "systemctl" | "update-rc.d"
         | "invoke-rc.d" | "service" | "start-stop-daemon" | "initctl" => "service management",
         n if n.starts_with("db_") => "debconf",

@@ -2,7 +2,7 @@
 
 use brush_parser::ast;
 
-use crate::classify::{ignored_reason, is_query, is_silencing};
+use crate::classify::{bytecode_compile_reason, ignored_reason, is_query, is_silencing};
 use crate::shell::Shell;
 
 impl Shell<'_, '_> {
@@ -55,6 +55,7 @@ impl Shell<'_, '_> {
                     "echo" | "printf" | "true" | ":" | "false" | "[" | "test"
                 ) || failing_exit
                     || ignored_reason(name).is_some()
+                    || bytecode_compile_reason(name, &args.join(" ")).is_some()
                     || is_query(name, &args)
             }
             ast::Command::Compound(compound, redirects) => {

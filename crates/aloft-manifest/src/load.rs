@@ -398,6 +398,9 @@ fn merge_file(
     if let Some(slim) = raw.slim {
         merged.slim = slim;
     }
+    if let Some(bytecode) = raw.python_bytecode {
+        merged.python_bytecode = bytecode;
+    }
     for port in raw.ports.unwrap_or_default() {
         let origin = ctx.located(&port);
         merged
@@ -430,6 +433,7 @@ impl Manifest {
             layering: Layering::default(),
             ports: Vec::new(),
             slim: true,
+            python_bytecode: true,
             locales: Vec::new(),
         }
     }

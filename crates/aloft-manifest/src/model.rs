@@ -286,6 +286,9 @@ pub struct Manifest {
     /// `slim` (default true): documentation, manual pages, info, translations and
     /// lintian overrides are left out, as in Debian's slim images; each copyright stays.
     pub slim: bool,
+    /// `python-bytecode` (default true): each Python 3 interpreter of the image compiles
+    /// the standard library and the packages' public modules, as their postinsts would.
+    pub python_bytecode: bool,
     /// `locales`: named locales (`fr_FR.UTF-8`), each taken from locales-all as a slice.
     pub locales: Vec<Located<String>>,
 }

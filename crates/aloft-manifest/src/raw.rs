@@ -50,6 +50,7 @@ pub(crate) struct RawManifest {
     pub layering: Option<Spanned<RawLayering>>,
     pub ports: Option<Vec<Spanned<Scalar>>>,
     pub slim: Option<bool>,
+    pub python_bytecode: Option<bool>,
     pub locales: Option<Vec<Spanned<String>>>,
 }
 

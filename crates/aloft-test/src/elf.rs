@@ -24,6 +24,22 @@ pub fn dynamic_object(
     needed: &[&str],
     runpath: Option<&str>,
 ) -> Vec<u8> {
+    elf(machine, None, soname, needed, runpath)
+}
+
+/// A dynamically linked executable for `machine`: `interpreter` as its program
+/// interpreter (PT_INTERP, the dynamic loader), needing `needed`.
+pub fn executable(machine: u16, interpreter: &str, needed: &[&str]) -> Vec<u8> {
+    elf(machine, Some(interpreter), None, needed, None)
+}
+
+fn elf(
+    machine: u16,
+    interpreter: Option<&str>,
+    soname: Option<&str>,
+    needed: &[&str],
+    runpath: Option<&str>,
+) -> Vec<u8> {
     let mut dynstr = vec![0u8];
     let mut dynamic = Vec::new();
     let mut entry = |tag: u64, text: &str, dynstr: &mut Vec<u8>| {
@@ -45,7 +61,14 @@ pub fn dynamic_object(
     dynamic.extend_from_slice(&[0; 16]); // DT_NULL
     let shstrtab = b"\0.dynstr\0.dynamic\0.shstrtab\0";
 
-    let dynstr_at = EHDR + PHDR;
+    let phnum = if interpreter.is_some() { 2 } else { 1 };
+    let interp = interpreter.map(|path| {
+        let mut bytes = path.as_bytes().to_vec();
+        bytes.push(0);
+        bytes
+    });
+    let interp_at = EHDR + phnum * PHDR;
+    let dynstr_at = interp_at + interp.as_ref().map_or(0, Vec::len);
     let dynamic_at = (dynstr_at + dynstr.len()).next_multiple_of(8);
     let shstrtab_at = dynamic_at + dynamic.len();
     let sections_at = (shstrtab_at + shstrtab.len()).next_multiple_of(8);
@@ -62,7 +85,7 @@ pub fn dynamic_object(
     file.extend_from_slice(&(EHDR as u64).to_le_bytes()); // e_phoff
     file.extend_from_slice(&(sections_at as u64).to_le_bytes()); // e_shoff
     file.extend_from_slice(&0u32.to_le_bytes()); // e_flags
-    for value in [EHDR, PHDR, 1, SHDR, 4, 3] {
+    for value in [EHDR, PHDR, phnum, SHDR, 4, 3] {
         // e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx
         file.extend_from_slice(&(value as u16).to_le_bytes());
     }
@@ -79,6 +102,22 @@ pub fn dynamic_object(
     ] {
         // p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align
         file.extend_from_slice(&(value as u64).to_le_bytes());
+    }
+    if let Some(interp) = &interp {
+        // PT_INTERP.
+        file.extend_from_slice(&3u32.to_le_bytes());
+        file.extend_from_slice(&4u32.to_le_bytes()); // PF_R
+        for value in [
+            interp_at,
+            interp_at,
+            interp_at,
+            interp.len(),
+            interp.len(),
+            1,
+        ] {
+            file.extend_from_slice(&(value as u64).to_le_bytes());
+        }
+        file.extend_from_slice(interp);
     }
     file.extend_from_slice(&dynstr);
     file.resize(dynamic_at, 0);

@@ -304,4 +304,70 @@ pub(crate) fn apply_late_effects(
     Ok(out.record)
 }
 
+/// Records the Python bytecode step (see [`crate::bytecode`]) for each package whose
+/// sources it compiled, the sources it could not compile, or, with `index` `None` (the
+/// manifest's `python-bytecode: false`), that the interpreters' packages got none.
+pub(crate) fn record_python_bytecode(
+    record: &mut EffectsRecord,
+    tree: &InstalledTree<'_>,
+    plan: &crate::bytecode::BytecodePlan,
+    index: Option<&[crate::package::PackageFiles]>,
+) {
+    let Some(index) = index else {
+        for interpreter in plan.interpreters.iter().filter(|i| !i.sources.is_empty()) {
+            if let Some((owner, _)) = tree.get(&interpreter.path) {
+                record.not_applied(
+                    owner,
+                    NotApplied {
+                        line: 0,
+                        what: format!("bytecode of /{}'s modules", interpreter.path),
+                        why: "the manifest says `python-bytecode: false`: each container compiles what it imports, and cannot keep it unless it may write there".into(),
+                    },
+                );
+            }
+        }
+        return;
+    };
+    let made: std::collections::BTreeSet<&str> = index
+        .iter()
+        .flat_map(|p| p.files.iter().map(|f| f.path.as_str()))
+        .collect();
+    for interpreter in &plan.interpreters {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for source in &interpreter.sources {
+            let Some((owner, _)) = tree.get(source) else {
+                continue;
+            };
+            if made.contains(crate::bytecode::cache_path(source, &interpreter.version).as_str()) {
+                *counts.entry(owner).or_default() += 1;
+            } else {
+                record.not_applied(
+                    owner,
+                    NotApplied {
+                        line: 0,
+                        what: format!("bytecode of /{source}"),
+                        why: format!(
+                            "/{} does not compile it (the build's log says why)",
+                            interpreter.path
+                        ),
+                    },
+                );
+            }
+        }
+        for (owner, count) in counts {
+            record.add(
+                owner,
+                AppliedEffect {
+                    effect: "python-bytecode".into(),
+                    detail: format!(
+                        "{count} modules compiled by /{} (py3compile; the interpreter's own postinst for the standard library), in the image's bytecode layer",
+                        interpreter.path
+                    ),
+                    paths: Vec::new(),
+                },
+            );
+        }
+    }
+}
+
 pub(crate) use ld_so_cache::abi;

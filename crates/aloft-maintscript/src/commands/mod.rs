@@ -11,7 +11,7 @@ mod queries;
 
 use self::accounts::{adduser, gpasswd, groupadd, useradd, usermod};
 use self::debian_tools::{apache_tool, dpkg_divert, dpkg_statoverride, ucfr, update_alternatives};
-use crate::classify::{ignored_reason, is_query, runtime_only_reason};
+use crate::classify::{bytecode_compile_reason, ignored_reason, is_query, runtime_only_reason};
 use crate::getopt;
 use crate::redirect::Cmd;
 use crate::shell::{Flow, Func, Positional, Shell, Status, Value};
@@ -96,7 +96,9 @@ impl<'p> Shell<'p, '_> {
     }
 
     fn with_unknown_args(&mut self, cmd: &Cmd<'p>, name: &str, why: String) -> Flow {
-        if let Some(reason) = ignored_reason(name) {
+        if let Some(reason) =
+            ignored_reason(name).or_else(|| bytecode_compile_reason(name, &cmd.text))
+        {
             self.ignore(cmd.line, cmd.shown.clone(), reason);
             self.unknown(format!("the exit status of `{}` is not known", cmd.shown));
         } else if matches!(name, "echo" | "printf" | "false" | "[" | "test") || is_query(name, &[])
@@ -177,12 +179,14 @@ impl<'p> Shell<'p, '_> {
             "false" | "echo" | "printf" | "wait" | "alias" | "unalias" | "kill" | "getopts"
             | "cd" | "umask" | "read" => return self.regular_builtin(cmd, name, args),
             "[" | "test" | "command" | "type" | "hash" | "which" | "getent" | "id" | "dpkg"
-            | "su" | "runuser" => {
+            | "su" | "runuser" | "ls" => {
                 return Some(self.query(cmd, name, args));
             }
             _ => {}
         }
-        if let Some(reason) = ignored_reason(name) {
+        if let Some(reason) =
+            ignored_reason(name).or_else(|| bytecode_compile_reason(name, &cmd.text))
+        {
             self.ignore(line, cmd.shown.clone(), reason);
             if name.starts_with("db_") {
                 self.set_var(

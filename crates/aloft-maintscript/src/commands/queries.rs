@@ -60,12 +60,27 @@ impl<'p> Shell<'p, '_> {
                 }
             }
             "dpkg" => self.dpkg(cmd, args),
+            "ls" => self.ls_status(cmd, args),
             "su" | "runuser" => self.su_ownership_test(cmd, args),
             _ => {
                 self.why = format!("`{}` is not a query", cmd.shown);
                 Status::Unknown
             }
         }
+    }
+
+    /// `ls [-L] PATH...` as a test: whether every path exists (its target, with `-L`),
+    /// as `ls` fails on a missing one (`if ls -L /usr/lib/python3.13/sitecustomize.py`).
+    fn ls_status(&mut self, cmd: &Cmd<'_>, args: &[String]) -> Status {
+        let follow = args.iter().any(|a| {
+            a == "--dereference" || (a.starts_with('-') && !a.starts_with("--") && a.contains('L'))
+        });
+        let paths: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+        if paths.is_empty() || paths.iter().any(|p| !p.starts_with('/')) {
+            self.why = format!("`{}` lists no absolute path", cmd.shown);
+            return Status::Unknown;
+        }
+        Status::from_bool(paths.iter().all(|p| self.file(p, follow).is_some()))
     }
 
     /// `su [-s SHELL] USER -c "test -O P && test -G P"` (postgresql-common's way to ask

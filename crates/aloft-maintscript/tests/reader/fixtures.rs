@@ -121,7 +121,7 @@ fn every_fixture_parses() {
         );
         count += 1;
     }
-    assert_eq!(count, 24);
+    assert_eq!(count, 26);
 }
 
 #[test]
@@ -652,4 +652,36 @@ fn nginx_service_start_is_reported() {
         "{}",
         dump(&reading)
     );
+}
+
+#[test]
+fn python_bytecode_compiles_are_done_natively() {
+    let mut image = Image::trixie();
+    image.add(&[
+        "/usr/bin/python3.13*",
+        "/usr/bin/py3compile*",
+        "/usr/lib/python3.13/py_compile.py",
+        "/etc/python3.13/sitecustomize.py",
+        "/usr/lib/python3.13/sitecustomize.py -> /etc/python3.13/sitecustomize.py",
+    ]);
+    // The standard library: `python3.13 ... py_compile.py $files` under `if [ -n
+    // "$files" ]`, whatever `$files` is, changes nothing aloft does not do; `ls -L` of
+    // the sitecustomize link is answered from the image.
+    let reading = image.read("python3.13-minimal", &fixture("python3.13-minimal"));
+    let lines: Vec<usize> = skipped(&reading)
+        .into_iter()
+        .map(|(line, _)| line)
+        .collect();
+    // What is left: `grep` of /usr/share/python/debian_defaults and the `if` that
+    // depends on it (whose branches only echo and run the rtinstall hooks).
+    assert_eq!(lines, vec![63, 68], "{}", dump(&reading));
+    // A package's public modules: `py3compile -p`, guarded by `command -v`.
+    let reading = image.read("python3-six", &fixture("python3-six"));
+    assert_eq!(
+        ignored(&reading),
+        vec![s("py3compile -p python3-six")],
+        "{}",
+        dump(&reading)
+    );
+    assert!(skipped(&reading).is_empty(), "{}", dump(&reading));
 }

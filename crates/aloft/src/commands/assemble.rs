@@ -12,8 +12,8 @@ use miette::{IntoDiagnostic, Result, miette};
 use crate::cli::AssembleArgs;
 use crate::commands::assemble_sboms;
 use crate::commands::build::{
-    BuildSettings, Built, Prepared, build_layers_together, check_several, finish, host_debian_arch,
-    manifest_stem, prepare,
+    BuildSettings, Built, Prepared, build_layers_together, check_several, finish, manifest_stem,
+    prepare,
 };
 
 fn is_layout_output(output: &Path) -> bool {
@@ -203,7 +203,7 @@ fn write_output(
         return aloft_oci::write_layout_dir(image, output).into_diagnostic();
     }
     let docker_arch = args.docker_arch.as_deref().unwrap_or_else(|| {
-        let host = host_debian_arch();
+        let host = aloft_assemble::host_architecture();
         if settings.archs.iter().any(|a| a == host) {
             host
         } else {

@@ -53,19 +53,6 @@ fn source_date_epoch(lock: &Lockfile) -> Result<u64> {
     Ok(newest)
 }
 
-pub(crate) fn host_debian_arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "i386",
-        "arm" => "armhf",
-        "powerpc64" => "ppc64el",
-        "s390x" => "s390x",
-        "riscv64" => "riscv64",
-        other => other,
-    }
-}
-
 /// The `--json` report of `image`, whose platforms' layers are `layers` (in order).
 fn digest_report(
     image: &aloft_oci::BuiltImage,

@@ -20,6 +20,7 @@ mod local_repos;
 mod locked_and_arch;
 mod output_paths;
 mod publish;
+mod python_bytecode;
 mod sbom;
 mod script_only;
 mod services;

@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use super::{
-    answer_200, assemble, lock_ok, published_port, run, start_detached, stdout, workspace_root,
+    answer_200, assemble, lock_ok, published_port, run, sha256_hex, start_detached, stdout,
+    workspace_root,
 };
 
 /// How a loaded image is used, given its ID.
@@ -255,6 +256,39 @@ fn python_runs_with_ssl_and_the_bundle(image: &str) {
         ["nonroot", "utf-8", "C.UTF-8", "de_DE.UTF-8", "1.234,5"],
         "python3: {out}"
     );
+    // The standard library's bytecode is in the image and current: imports read it and
+    // compile nothing (as nonroot, a compile could not be kept).
+    let verbose = run(
+        "docker",
+        &[
+            "run",
+            "--rm",
+            image,
+            "-v",
+            "-c",
+            "import json, asyncio, email, http.client, ssl",
+        ],
+    );
+    let log = String::from_utf8_lossy(&verbose.stderr);
+    for module in [
+        "json/__init__.py",
+        "asyncio/base_events.py",
+        "email/parser.py",
+        "ssl.py",
+    ] {
+        assert!(
+            log.contains(&format!(" matches /usr/lib/python3.13/{module}")),
+            "python3: no current bytecode for {module}:\n{log}"
+        );
+    }
+    for stale in [
+        "could not create",
+        "bad mtime",
+        "bytecode is stale",
+        "code object from /usr",
+    ] {
+        assert!(!log.contains(stale), "python3: `{stale}`:\n{log}");
+    }
 }
 
 /// Compiles `source` (named `file`) on the host with `compiler` and `flags`, runs the
@@ -523,4 +557,58 @@ fn the_examples_work_as_built() {
             .args(["rmi", "-f", image])
             .output();
     }
+}
+
+/// The Python bytecode of the architecture the host does not run, compiled by that
+/// architecture's python3.13 under qemu, is the same bytes as the host's compiled
+/// natively, but for each architecture's own sources (`_sysconfigdata_*`): what
+/// docs/assemble.md says of the bytecode's reproducibility.
+#[test]
+#[cfg_attr(
+    not(aloft_live),
+    ignore = "live: set ALOFT_LIVE=1 (the real archive, docker, skopeo, a registry)"
+)]
+fn python_bytecode_is_the_same_under_emulation() {
+    let root = workspace_root();
+    let cache = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let manifest = root.join("examples/python3.yaml");
+    let lockfile = out.path().join("python3.lock.json");
+    lock_ok(&manifest, &lockfile, cache.path());
+    let mut bytecode = Vec::new();
+    for arch in ["amd64", "arm64"] {
+        let tar = out.path().join(format!("{arch}.tar"));
+        assemble(
+            &manifest,
+            &lockfile,
+            cache.path(),
+            &["--arch", arch, "-o", tar.to_str().unwrap()],
+        );
+        let image = aloft_test::oci::Image::archive(&tar);
+        let platform = image.platform();
+        let layer = platform
+            .layers
+            .iter()
+            .find(|layer| layer.created_by == "aloft: Python bytecode (python3.13)")
+            .unwrap_or_else(|| panic!("{arch}: no bytecode layer"));
+        let files: std::collections::BTreeMap<String, String> = layer
+            .entries
+            .iter()
+            .filter(|entry| entry.kind.is_file())
+            .map(|entry| (entry.path.clone(), sha256_hex(&entry.data)))
+            .collect();
+        assert!(files.len() > 500, "{arch}: {} .pyc files", files.len());
+        bytecode.push(files);
+    }
+    let differing: std::collections::BTreeSet<&String> = bytecode[0]
+        .keys()
+        .chain(bytecode[1].keys())
+        .filter(|path| bytecode[0].get(*path) != bytecode[1].get(*path))
+        .collect();
+    assert!(
+        differing
+            .iter()
+            .all(|path| path.contains("/_sysconfigdata_")),
+        "{differing:#?}"
+    );
 }

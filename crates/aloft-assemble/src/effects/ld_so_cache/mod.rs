@@ -145,7 +145,7 @@ impl ImageView<'_> {
                             .rsplit_once('/')
                             .map_or(String::new(), |(dir, _)| dir.to_owned())
                     };
-                    current = normalize(&format!("{base}/{target}"))?;
+                    current = crate::path::normalize(&format!("{base}/{target}"))?;
                 }
             }
         }
@@ -166,28 +166,6 @@ impl ImageView<'_> {
         }
         Ok(contents)
     }
-}
-
-/// An absolute path as an image path: `.` and `..` resolved, merged /usr applied
-/// (`/lib/x` is `usr/lib/x`), no trailing slash. `None` if it climbs above the root.
-fn normalize(path: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    if parts
-        .first()
-        .is_some_and(|first| crate::path::is_merged_usr_dir(first))
-    {
-        parts.insert(0, "usr");
-    }
-    Some(parts.join("/"))
 }
 
 /// `*` and `?` in one path component (ldconfig's glob; Debian's includes use only `*`).
@@ -271,7 +249,9 @@ fn read_conf(
                     );
                     continue;
                 }
-                let Some(dir) = normalize(dir) else { continue };
+                let Some(dir) = crate::path::normalize(dir) else {
+                    continue;
+                };
                 let matched: Vec<String> = view
                     .children(&dir)
                     .into_iter()
@@ -295,7 +275,7 @@ fn read_conf(
             .is_some_and(|rest| rest.starts_with([' ', '\t']))
         {
             skip("hwcap lines are ignored by ldconfig too", not_applied);
-        } else if let Some(dir) = normalize(line.trim_end_matches('/')) {
+        } else if let Some(dir) = crate::path::normalize(line.trim_end_matches('/')) {
             dirs.push(ConfDir {
                 dir,
                 conf: conf.to_owned(),
@@ -512,17 +492,6 @@ pub(super) fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_are_normalized_into_merged_usr() {
-        assert_eq!(
-            normalize("/lib/x86_64-linux-gnu/").as_deref(),
-            Some("usr/lib/x86_64-linux-gnu")
-        );
-        assert_eq!(normalize("/lib").as_deref(), Some("usr/lib"));
-        assert_eq!(normalize("/usr/lib/a/../b").as_deref(), Some("usr/lib/b"));
-        assert_eq!(normalize("/.."), None);
-    }
 
     #[test]
     fn globs_match_one_component() {
