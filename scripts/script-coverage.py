@@ -2,7 +2,7 @@
 """script-coverage.py — how much of what the maintainer scripts of a package set do aloft
 does natively, and what it does not, ranked, so the next gap is visible.
 
-Usage: scripts/script-coverage.py [--arch ARCH] MANIFEST... (default: every manifest in
+Usage: scripts/script-coverage.py [--arch ARCH] [--dump FILE] MANIFEST... (default: every manifest in
 manifests/). Each manifest is assembled (`aloft assemble --arch ARCH`, a release build or
 the binary ALOFT_BIN names; the lock is made when missing) into a temporary OCI layout,
 and the image's /usr/share/aloft/effects.json is read back:
@@ -14,7 +14,8 @@ and the image's /usr/share/aloft/effects.json is read back:
 
 It prints, over all manifests and with packages counted once per (package, version):
 the share applied, the packages with something not applied, and the reasons and unknown
-commands ranked by how many packages they concern. Needs python3 and the archive (through
+commands ranked by how many packages they concern; `--dump FILE` writes every entry not
+applied, by package, as JSON. Needs python3 and the archive (through
 ALOFT_MIRROR or the host's apt sources) unless the cache has everything.
 """
 import collections
@@ -32,8 +33,13 @@ import re
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 args = sys.argv[1:]
 arch = "amd64"
-if args[:1] == ["--arch"]:
-    arch, args = args[1], args[2:]
+dump = None
+while args[:1] in (["--arch"], ["--dump"]):
+    if args[0] == "--arch":
+        arch = args[1]
+    else:
+        dump = args[1]
+    args = args[2:]
 manifests = args or sorted(glob.glob(os.path.join(root, "manifests", "*.yaml")))
 binary = os.environ.get("ALOFT_BIN")
 if not binary:
@@ -75,6 +81,10 @@ with tempfile.TemporaryDirectory() as work:
             applied[package] = len(effects)
         for package, entries in record["not_applied"].items():
             not_applied[package] = entries
+
+if dump:
+    with open(dump, "w") as out:
+        json.dump(not_applied, out, indent=1, sort_keys=True)
 
 total_applied = sum(applied.values())
 total_not = sum(len(v) for v in not_applied.values())

@@ -137,6 +137,35 @@ pub fn layer_keys(
         .collect()
 }
 
+/// The cache key of the Python bytecode layer `assemble_image` would make of `packages`,
+/// read from the package layers' indexes in the cache: `None` when one of them is not
+/// there yet, when the image has no Python to compile for, or when the manifest says
+/// `python-bytecode: false`. What a shared cache is asked for once the package layers
+/// are known.
+pub fn bytecode_layer_key(
+    packages: &[PackageInput],
+    manifest: &Manifest,
+    options: &AssembleOptions,
+) -> Option<String> {
+    if !manifest.python_bytecode {
+        return None;
+    }
+    let mut files = Vec::new();
+    for plan in plan_layers(packages, manifest.layering.budget) {
+        files.extend(options.cache.get(&plan_key(&plan, options))?.packages);
+    }
+    let tree = InstalledTree::new(&files);
+    let plan = BytecodePlan::new(&tree);
+    (!plan.is_empty()).then(|| {
+        plan.key(
+            &tree,
+            packages,
+            options.epoch,
+            &options.compression.format(),
+        )
+    })
+}
+
 fn plan_key(plan: &LayerPlan, options: &AssembleOptions) -> String {
     layer_key(
         &plan.packages,

@@ -292,6 +292,19 @@ impl FinalLayer {
         self.from_files.remove(&path);
     }
 
+    /// Moves what this layer has at `from` to `to` (`mv`), keeping its owner and mode;
+    /// `false` when this layer has nothing at `from` (a package layer's file cannot be
+    /// moved from here).
+    pub fn rename(&mut self, from: &str, to: &str) -> bool {
+        let from = self.resolve(from);
+        let Some(node) = self.nodes.remove(&from) else {
+            return false;
+        };
+        self.from_files.remove(&from);
+        self.insert(to, node);
+        true
+    }
+
     /// Adds (or replaces) a root-owned regular file.
     pub fn add_file(&mut self, path: &str, contents: Vec<u8>, mode: u32, epoch: u64) {
         self.insert(

@@ -37,7 +37,7 @@ mod stage;
 pub use accounts::{AccountFiles, account_files};
 pub use assemble::{
     AssembleOptions, AssembledImage, InstalledPackage, LayerReport, assemble_image,
-    build_package_layers, layer_keys,
+    build_package_layers, bytecode_layer_key, layer_keys,
 };
 pub use bytecode::host_architecture;
 pub use cache::{CachedLayer, LAYER_FORMAT, LayerCache, layer_format, layer_key};

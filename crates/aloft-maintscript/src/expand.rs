@@ -187,17 +187,55 @@ impl<'p> Shell<'p, '_> {
             }
         }
         fields.extend(cur);
-        fields
+        let mut out = Vec::with_capacity(fields.len());
+        for f in fields {
+            match f.unknown {
+                Some(why) => out.push(Field::Unknown(why)),
+                None if pattern::has_glob(&f.pattern) => match self.glob(&f.pattern, &f.text) {
+                    Some(matched) => out.extend(matched.into_iter().map(Field::Known)),
+                    None => {
+                        return Err(format!(
+                            "`{}` is a pathname pattern (the directory listing is not known)",
+                            f.text
+                        ));
+                    }
+                },
+                None => out.push(Field::Known(f.text)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Pathname expansion of an absolute `pattern` whose only pattern characters are in
+    /// its last component (`/var/lib/mysql/debian-*.flag`): the matching names, sorted,
+    /// or the word itself when none matches (as sh does); `None` when the directory's
+    /// listing is not known.
+    fn glob(&self, pattern: &str, text: &str) -> Option<Vec<String>> {
+        let (dir_pattern, name_pattern) = pattern.rsplit_once('/')?;
+        let (dir, _) = text.rsplit_once('/')?;
+        if !text.starts_with('/') || pattern::has_glob(dir_pattern) || dir.contains(['*', '?', '['])
+        {
+            return None;
+        }
+        let dir = if dir.is_empty() { "/" } else { dir };
+        let names = self.list_now(dir)?;
+        let mut matched: Vec<String> = names
             .into_iter()
-            .map(|f| match f.unknown {
-                Some(why) => Ok(Field::Unknown(why)),
-                None if pattern::has_glob(&f.pattern) => Err(format!(
-                    "`{}` is a pathname pattern (the directory listing is not known)",
-                    f.text
-                )),
-                None => Ok(Field::Known(f.text)),
+            .filter(|name| !name.starts_with('.') || name_pattern.starts_with('.'))
+            .filter(|name| pattern::matches(name_pattern, name))
+            .map(|name| {
+                if dir == "/" {
+                    format!("/{name}")
+                } else {
+                    format!("{dir}/{name}")
+                }
             })
-            .collect()
+            .collect();
+        matched.sort();
+        if matched.is_empty() {
+            matched.push(text.to_owned());
+        }
+        Some(matched)
     }
 
     /// Expands a word and requires every field to be known.

@@ -34,6 +34,10 @@ pub type FileOracle<'a> = &'a dyn Fn(&str) -> Option<FileKind>;
 /// maintainer script runs of the image's own helpers is read the same way.
 pub type ScriptOracle<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+/// The names in a directory of the image (an absolute, normalized path with no symlink
+/// in it), for pathname expansion: `None` when it is no directory.
+pub type ListingOracle<'a> = &'a dyn Fn(&str) -> Option<Vec<String>>;
+
 const UNKNOWN_ACCOUNTS: AccountOracle<'static> = &|_| None;
 
 /// What the reader may ask about the image the script runs in.
@@ -58,6 +62,9 @@ pub struct Context<'a> {
     /// The text of any (small) file of the image, for files a script sources; none
     /// without it.
     pub files_text: Option<ScriptOracle<'a>>,
+    /// The image's directory listings, for pathname patterns (`for f in /etc/x.d/*`);
+    /// without it a pattern is not expanded.
+    pub listing: Option<ListingOracle<'a>>,
 }
 
 impl<'a> Context<'a> {
@@ -71,6 +78,17 @@ impl<'a> Context<'a> {
             native_architecture: None,
             scripts: None,
             files_text: None,
+            listing: None,
+        }
+    }
+
+    /// The same context, able to list the image's directories, so that pathname patterns
+    /// (`rm -f /var/lib/x/*.flag`, `for hook in /usr/share/x/*.d`) expand.
+    #[must_use]
+    pub fn with_listing(self, listing: ListingOracle<'a>) -> Self {
+        Self {
+            listing: Some(listing),
+            ..self
         }
     }
 

@@ -135,10 +135,21 @@ impl<'p, 'c> Shell<'p, 'c> {
             None => Value::Unknown("the package's architecture is not known".to_owned()),
         };
         vars.insert("DPKG_MAINTSCRIPT_ARCH".to_owned(), arch);
-        // Set only by dpkg-reconfigure or by hand, never by dpkg on an install.
-        for name in ["DEBCONF_RECONFIGURE", "DEBCONF_USE_CDEBCONF"] {
+        // Set only by dpkg-reconfigure or by hand, never by dpkg on an install; the
+        // debugging switches of mariadb's and others' scripts likewise.
+        for name in [
+            "DEBCONF_RECONFIGURE",
+            "DEBCONF_USE_CDEBCONF",
+            "DEBIAN_SCRIPT_DEBUG",
+            "DEBIAN_SCRIPT_TRACE",
+        ] {
             vars.insert(name.to_owned(), Value::Unset);
         }
+        // Image builders (mmdebstrap, `docker build` recipes) run apt non-interactively.
+        vars.insert(
+            "DEBIAN_FRONTEND".to_owned(),
+            Value::Set("noninteractive".to_owned()),
+        );
         Self {
             ctx,
             vars,
@@ -259,6 +270,34 @@ impl<'p, 'c> Shell<'p, 'c> {
                 (self.ctx.files)(path)
             }
         }
+    }
+
+    /// The names in directory `dir` (absolute) now: the image's listing with what the
+    /// script made or removed there, none when there is no such directory; `None` when
+    /// the image's listings are not known.
+    pub(crate) fn list_now(&self, dir: &str) -> Option<Vec<String>> {
+        let listing = self.ctx.listing?;
+        let Some((resolved, FileKind::Dir)) = paths::lookup(&|p| self.lstat_now(p), dir, true)
+        else {
+            return Some(Vec::new());
+        };
+        let mut names: std::collections::BTreeSet<String> = if self.overlay.contains_key(&resolved)
+        {
+            // Made by the script: only what it made since is there.
+            std::collections::BTreeSet::new()
+        } else {
+            listing(&resolved).unwrap_or_default().into_iter().collect()
+        };
+        for (path, kind) in &self.overlay {
+            if path != "/" && paths::parent(path) == resolved {
+                let name = paths::basename(path).to_owned();
+                match kind {
+                    Some(_) => names.insert(name),
+                    None => names.remove(&name),
+                };
+            }
+        }
+        Some(names.into_iter().collect())
     }
 
     /// What is at `path` (absolute), following symlinks when `follow`.

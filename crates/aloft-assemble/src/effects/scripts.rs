@@ -19,7 +19,7 @@
 //! is guessed.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use aloft_maintscript::{Account, Call, Context, FileKind as ScriptFileKind, Script, read_script};
 
@@ -79,6 +79,29 @@ fn oracle<'a>(tree: &'a InstalledTree<'a>) -> impl Fn(&str) -> Option<ScriptFile
     }
 }
 
+/// The names in each directory of the packages' files (directories a .deb does not list
+/// included), for the reader's pathname expansion.
+fn listing<'a>(tree: &'a InstalledTree<'a>) -> impl Fn(&str) -> Option<Vec<String>> + 'a {
+    let mut children: HashMap<&'a str, BTreeSet<&'a str>> = HashMap::new();
+    for (path, _, _) in tree.entries() {
+        let mut child = path;
+        loop {
+            let (parent, name) = child.rsplit_once('/').unwrap_or(("", child));
+            children.entry(parent).or_default().insert(name);
+            if parent.is_empty() {
+                break;
+            }
+            child = parent;
+        }
+    }
+    move |dir: &str| {
+        let dir = rel(dir);
+        children
+            .get(dir.as_str())
+            .map(|names| names.iter().map(|n| (*n).to_owned()).collect())
+    }
+}
+
 /// Reads every package's postinst and applies what it can.
 pub(super) fn apply(
     cx: &EffectContext<'_>,
@@ -91,6 +114,7 @@ pub(super) fn apply(
         record,
     } = out;
     let files_of = oracle(tree);
+    let list_of = listing(tree);
     // dpkg runs every preinst as it unpacks, and the postinsts once all is unpacked.
     let mut scripts: Vec<(Script, &PackageFiles, &str)> = Vec::new();
     // A slice's scripts would work on files the image does not have.
@@ -187,7 +211,8 @@ pub(super) fn apply(
             .with_accounts(&known)
             .with_architectures(package_arch, cx.debian_architecture)
             .with_scripts(&helpers)
-            .with_sourced_files(&sourced);
+            .with_sourced_files(&sourced)
+            .with_listing(&list_of);
         let reading = match read_script(script, text, &context) {
             Ok(reading) => reading,
             Err(err) => {
@@ -277,7 +302,15 @@ pub(super) fn apply(
                 | Call::WriteFile { .. }
                 | Call::Chown { .. }
                 | Call::Chmod { .. }
-                | Call::StatOverride { .. } => {
+                | Call::StatOverride { .. }
+                | Call::Move { .. } => {
+                    fs_calls.push((package.package.clone(), call.line, call.value.clone()));
+                }
+                // Removing what the script made itself (`mv` leaves nothing to remove; a
+                // temp file): in order with what made it.
+                Call::Remove { path, .. } | Call::Rmdir { path }
+                    if tree.get(&rel(path)).is_none() =>
+                {
                     fs_calls.push((package.package.clone(), call.line, call.value.clone()));
                 }
                 Call::ApacheEnable { .. }
@@ -285,9 +318,6 @@ pub(super) fn apply(
                 | Call::ApacheSwitchMpm { .. } => {
                     apache_calls.push((package.package.clone(), call.line, call.value.clone()));
                 }
-                // Removing what is not there (`rm -f` of an old conffile) changes nothing.
-                Call::Remove { path, .. } | Call::Rmdir { path }
-                    if tree.get(&rel(path)).is_none() && !layer.has(&rel(path)) => {}
                 other => record.not_applied(
                     &package.package,
                     NotApplied {
@@ -360,7 +390,11 @@ fn apply_file_calls(
         };
         let target = match call {
             Call::Copy { dest, .. } => Some(dest),
-            Call::Touch { path } | Call::WriteFile { path, .. } => Some(path),
+            Call::Touch { path }
+            | Call::WriteFile { path, .. }
+            | Call::Remove { path, .. }
+            | Call::Rmdir { path } => Some(path),
+            Call::Move { dest, .. } => Some(dest),
             _ => None,
         };
         if let Some(target) = target
@@ -514,6 +548,27 @@ fn apply_file_calls(
                     continue;
                 }
                 (effect, path.clone())
+            }
+            Call::Move { source, dest } => {
+                if !layer.rename(&rel(source), &rel(dest)) {
+                    not_applied(
+                        record,
+                        format!(
+                            "`{source}` is not a file the scripts made (a package's file is not moved)"
+                        ),
+                    );
+                    continue;
+                }
+                ("mv", dest.clone())
+            }
+            // Only what the scripts made: a package's path never reaches here.
+            Call::Remove { path, .. } | Call::Rmdir { path } => {
+                if !layer.has(&rel(path)) {
+                    // Nothing there (`rm -f` of an old conffile) changes nothing.
+                    continue;
+                }
+                layer.remove(&rel(path));
+                ("rm", path.clone())
             }
             _ => continue,
         };

@@ -1,8 +1,9 @@
 //! tmpfiles.d directories, which systemd-tmpfiles would create at boot and which a
 //! container never boots to make: `d` and `D` lines of `/usr/lib/tmpfiles.d/*.conf`
 //! (a file of the same name in `/etc/tmpfiles.d` replaces it), with their mode and owner
-//! (`-`: 0755, root). php-fpm's `/run/php`, for one. Other line types, and paths with
-//! `%` specifiers, are listed as not applied.
+//! (`-`: 0755, root). php-fpm's `/run/php`, for one. `r` and `R` lines (remove at boot)
+//! are recorded as applied when the image has no such path. Other line types, and paths
+//! with `%` specifiers, are listed as not applied.
 
 use crate::effects::{
     AppliedEffect, EffectContext, EffectOutput, EffectsRecord, account_id, config_lines,
@@ -31,6 +32,38 @@ pub(super) fn apply(
         };
         let kind = fields[0].trim_end_matches(['!', '-', '+', '=', '~', '^']);
         let target = fields.get(1).copied().unwrap_or_default();
+        // `r`/`R` remove a path at boot (stale lock files): in a fresh image there is
+        // nothing to remove unless a package ships the path.
+        if matches!(kind, "r" | "R")
+            && target.starts_with('/')
+            && !target.contains(['%', '*', '?', '['])
+        {
+            let image_path = crate::path::image_path(target).ok().flatten();
+            let present = image_path
+                .as_deref()
+                .is_some_and(|path| tree.get(path).is_some() || layer.has(path));
+            if present {
+                not_applied(
+                    record,
+                    format!(
+                        "the image has `{target}`, which systemd-tmpfiles would remove at boot"
+                    ),
+                );
+            } else {
+                record.add(
+                    &line.package,
+                    AppliedEffect {
+                        effect: "tmpfiles.d".into(),
+                        detail: format!(
+                            "/{}: {} (the image has no such path: nothing to remove)",
+                            line.path, line.text
+                        ),
+                        paths: Vec::new(),
+                    },
+                );
+            }
+            continue;
+        }
         if !matches!(kind, "d" | "D") {
             not_applied(record, format!("tmpfiles.d type `{kind}` is not applied"));
             continue;

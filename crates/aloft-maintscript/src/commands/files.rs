@@ -295,9 +295,14 @@ impl<'p> Shell<'p, '_> {
         ];
         let parsed = options("rm", args, OPTS)?;
         let recursive = parsed.has("r") || parsed.has("recursive");
+        let force = parsed.has("f") || parsed.has("force");
         let mut calls = Vec::new();
         for path in &parsed.operands {
             let path = self.operand(path)?;
+            // `rm -f` of nothing does nothing (a pattern that matched no file among them).
+            if force && self.file(&path, false).is_none() {
+                continue;
+            }
             self.put_file(&path, None);
             calls.push(Call::Remove { path, recursive });
         }

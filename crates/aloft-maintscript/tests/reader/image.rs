@@ -123,6 +123,27 @@ impl Image {
         self
     }
 
+    /// The names in directory `dir`, sorted; `None` when it is no directory.
+    pub fn list(&self, dir: &str) -> Option<Vec<String>> {
+        if dir != "/" && self.lookup(dir) != Some(FileKind::Dir) {
+            return None;
+        }
+        let prefix = if dir == "/" {
+            "/".to_owned()
+        } else {
+            format!("{dir}/")
+        };
+        let mut names: Vec<String> = self
+            .0
+            .keys()
+            .filter_map(|path| path.strip_prefix(&prefix))
+            .filter(|rest| !rest.is_empty() && !rest.contains('/'))
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        Some(names)
+    }
+
     pub fn lookup(&self, path: &str) -> Option<FileKind> {
         self.0.get(path).cloned()
     }
@@ -130,7 +151,8 @@ impl Image {
     /// Reads `script` as the postinst of `package` in this image.
     pub fn read(&self, package: &str, script: &str) -> Reading {
         let files = |p: &str| self.lookup(p);
-        let ctx = Context::new(package, &files);
+        let listing = |dir: &str| self.list(dir);
+        let ctx = Context::new(package, &files).with_listing(&listing);
         match read_postinst(script, &ctx) {
             Ok(reading) => reading,
             Err(e) => panic!("{e}: {:?}", std::error::Error::source(&e)),

@@ -238,7 +238,7 @@ if [ -f /etc/foo.conf ] && grep -q bar /etc/foo.conf; then
 fi
 version=$(cat /etc/debian_version)
 ln -s "/usr/share/$version" /c
-for f in /etc/foo.d/*.conf; do
+for f in /etc/*.d/foo.conf; do
     touch "$f.seen"
 done
 if some-tool --check; then
@@ -265,7 +265,9 @@ touch /after
     );
     assert_eq!(
         (reasons[1].0, reasons[1].1.as_str()),
-        (8, "for f in /etc/foo.d/*.conf")
+        // A pattern in a directory component is not expanded (one in the last
+        // component is, from the image's listing).
+        (8, "for f in /etc/*.d/foo.conf")
     );
     assert_eq!(
         reasons[2],

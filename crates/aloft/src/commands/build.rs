@@ -424,6 +424,23 @@ pub(crate) fn import_shared(
     if !missing.is_empty() {
         prepared.imported += shared.import(&options.cache, &missing, settings.network_jobs());
     }
+    // The Python bytecode layer's key needs the package layers' file lists: asked for
+    // once they are known, so a machine that cannot run the interpreter (no qemu for a
+    // foreign architecture) takes what another compiled.
+    let mut bytecode: Vec<String> = Vec::new();
+    for arch in &settings.archs {
+        let packages = package_inputs(&prepared.lock, arch, &prepared.deb_cache);
+        if let Some(key) =
+            aloft_assemble::bytecode_layer_key(&packages, &settings.target.manifest, options)
+            && !options.cache.has(&key)
+            && !bytecode.contains(&key)
+        {
+            bytecode.push(key);
+        }
+    }
+    if !bytecode.is_empty() {
+        prepared.imported += shared.import(&options.cache, &bytecode, settings.network_jobs());
+    }
 }
 
 /// The lock's packages for `arch` that go into the image, with their .debs' paths.

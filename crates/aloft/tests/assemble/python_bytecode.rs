@@ -237,3 +237,30 @@ fn without_an_emulator_the_build_says_what_to_install_or_how_to_opt_out() {
         .text("usr/share/aloft/effects.json");
     assert!(effects.contains("python-bytecode: false"), "{effects}");
 }
+
+/// The registry is the fleet's layer cache for bytecode too: a machine with no emulator
+/// publishes the foreign-architecture image another machine compiled, building nothing.
+#[test]
+fn a_machine_without_an_emulator_takes_the_bytecode_from_the_registry() {
+    use aloft_test::{RegistryAuth, TestRegistry};
+    let ctx = ctx_with(python_packages());
+    let manifest = python_manifest(&ctx, "python", "");
+    let registry = TestRegistry::start(RegistryAuth::Open, false);
+    let reference = format!("{}/team/python:1", registry.host());
+    let path = path_with_fake_qemu(&ctx, true);
+    let first = ctx.aloft_with(&["publish", &manifest, &reference], &[("PATH", &path)]);
+    let digest = digest_line(&first);
+
+    let other = ctx.path("other-cache");
+    let no_emulator = path_with_fake_qemu(&ctx, false);
+    let second = ctx.aloft_with(
+        &["publish", &manifest, &reference],
+        &[
+            ("PATH", &no_emulator),
+            ("ALOFT_CACHE_DIR", other.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(digest_line(&second), digest, "{}", stderr(&second));
+    let log = stderr(&second);
+    assert!(log.contains("(0 built, "), "{log}");
+}
