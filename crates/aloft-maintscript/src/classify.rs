@@ -121,6 +121,21 @@ pub(crate) fn bytecode_compile_reason(name: &str, text: &str) -> Option<&'static
     (python && (text.contains("py_compile") || text.contains("compileall"))).then_some(BYTECODE)
 }
 
+/// Asking whether a process or service runs, while an image is built: none does. The
+/// exit status then, whatever the arguments (`pgrep ... --ns $$` included): `pgrep`,
+/// `pidof`, `pkill` and `killall` find no process (1); a service's `status` or
+/// `is-active` is "not running" (3, as LSB and systemd say).
+pub(crate) fn nothing_runs_status(name: &str, args: Option<&[String]>) -> Option<i32> {
+    let has = |word: &str| args.is_some_and(|args| args.iter().any(|a| a == word));
+    match name {
+        "pgrep" | "pidof" | "pkill" | "killall" => Some(1),
+        "invoke-rc.d" | "service" if has("status") => Some(3),
+        "systemctl" if has("is-active") || has("status") => Some(3),
+        "start-stop-daemon" if has("--status") || has("-T") => Some(3),
+        _ => None,
+    }
+}
+
 /// Commands skipped on purpose, and why.
 pub(crate) fn ignored_reason(name: &str) -> Option<&'static str> {
     Some(match name {

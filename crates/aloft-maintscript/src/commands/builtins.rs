@@ -193,6 +193,38 @@ impl<'p> Shell<'p, '_> {
         }
     }
 
+    /// What `cat FILE...` prints: `/dev/null` is empty; a file of the image the script has
+    /// not changed is read from the image (small files only).
+    fn cat_files(&self, files: &[String]) -> Result<String, Why> {
+        let mut text = String::new();
+        for file in files {
+            if file == "/dev/null" {
+                continue;
+            }
+            let unchanged = !self.overlay.contains_key(file.as_str());
+            match self
+                .ctx
+                .files_text
+                .filter(|_| unchanged && file.starts_with('/'))
+            {
+                Some(read) => match read(file) {
+                    Some(contents) => text.push_str(&contents),
+                    None => {
+                        return Err(Why::Undecidable(format!(
+                            "`{file}` is no small file of the image"
+                        )));
+                    }
+                },
+                None => {
+                    return Err(Why::Undecidable(format!(
+                        "the contents of `{file}` are not known here"
+                    )));
+                }
+            }
+        }
+        Ok(text)
+    }
+
     /// Output redirected to a file: only a few commands' output is known.
     pub(super) fn write_output(
         &mut self,
@@ -215,6 +247,9 @@ impl<'p> Shell<'p, '_> {
             ("echo", Ok(args)) => Ok(echo_text(args)),
             ("printf", Ok(args)) if args.len() == 1 && !args[0].contains('%') => {
                 Ok(unescape(&args[0]).0)
+            }
+            ("cat", Ok(args)) if !args.is_empty() && !args.iter().any(|a| a == "-") => {
+                self.cat_files(args)
             }
             ("cat", Ok(args)) if args.is_empty() || args == &["-"] => match &cmd.redirs.heredoc {
                 Some(Ok(text)) => Ok(text.clone()),

@@ -11,7 +11,9 @@ mod queries;
 
 use self::accounts::{adduser, gpasswd, groupadd, useradd, usermod};
 use self::debian_tools::{apache_tool, dpkg_divert, dpkg_statoverride, ucfr, update_alternatives};
-use crate::classify::{bytecode_compile_reason, ignored_reason, is_query, runtime_only_reason};
+use crate::classify::{
+    bytecode_compile_reason, ignored_reason, is_query, nothing_runs_status, runtime_only_reason,
+};
 use crate::getopt;
 use crate::redirect::Cmd;
 use crate::shell::{Flow, Func, Positional, Shell, Status, Value};
@@ -96,6 +98,10 @@ impl<'p> Shell<'p, '_> {
     }
 
     fn with_unknown_args(&mut self, cmd: &Cmd<'p>, name: &str, why: String) -> Flow {
+        if let Some(status) = nothing_runs_status(name, None) {
+            self.last = Status::Known(status);
+            return Flow::Next;
+        }
         if let Some(reason) =
             ignored_reason(name).or_else(|| bytecode_compile_reason(name, &cmd.text))
         {
@@ -183,6 +189,9 @@ impl<'p> Shell<'p, '_> {
                 return Some(self.query(cmd, name, args));
             }
             _ => {}
+        }
+        if let Some(status) = nothing_runs_status(name, Some(args)) {
+            return Some(Status::Known(status));
         }
         if let Some(reason) =
             ignored_reason(name).or_else(|| bytecode_compile_reason(name, &cmd.text))

@@ -1146,3 +1146,35 @@ fn sync_and_apparmor_are_ignored_not_unknown() {
         dump(&reading)
     );
 }
+
+#[test]
+fn nothing_runs_while_an_image_is_built() {
+    let reading = read(
+        r#"#!/bin/sh
+set -e
+if ! pgrep -x -u "$USERS" --ns $$ "mysqld|mariadbd" >/dev/null; then
+    touch /not-running
+fi
+if invoke-rc.d --quiet nginx status >/dev/null; then
+    touch /never
+fi
+systemctl is-active --quiet foo.service || touch /inactive
+cat /dev/null > /etc/empty.cnf
+"#,
+    );
+    assert!(reading.skipped.is_empty(), "{}", dump(&reading));
+    assert_eq!(
+        effects(&reading),
+        vec![
+            touch("/not-running"),
+            touch("/inactive"),
+            Call::WriteFile {
+                path: s("/etc/empty.cnf"),
+                content: String::new(),
+                append: false,
+            },
+        ],
+        "{}",
+        dump(&reading)
+    );
+}
