@@ -292,6 +292,16 @@ impl FinalLayer {
         self.from_files.remove(&path);
     }
 
+    /// Sets the owner, mode and time of what this layer has at `path`.
+    pub fn set_meta(&mut self, path: &str, meta: Meta) {
+        let path = self.resolve(path);
+        if let Some(Node::Dir(m) | Node::File(m, _) | Node::Symlink(m, _) | Node::Hardlink(m, _)) =
+            self.nodes.get_mut(&path)
+        {
+            *m = meta;
+        }
+    }
+
     /// Moves what this layer has at `from` to `to` (`mv`), keeping its owner and mode;
     /// `false` when this layer has nothing at `from` (a package layer's file cannot be
     /// moved from here).

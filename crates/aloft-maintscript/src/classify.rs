@@ -121,13 +121,15 @@ pub(crate) fn bytecode_compile_reason(name: &str, text: &str) -> Option<&'static
     (python && (text.contains("py_compile") || text.contains("compileall"))).then_some(BYTECODE)
 }
 
-/// Asking whether a process or service runs, while an image is built: none does. The
-/// exit status then, whatever the arguments (`pgrep ... --ns $$` included): `pgrep`,
-/// `pidof`, `pkill` and `killall` find no process (1); a service's `status` or
-/// `is-active` is "not running" (3, as LSB and systemd say).
-pub(crate) fn nothing_runs_status(name: &str, args: Option<&[String]>) -> Option<i32> {
+/// The exit status of a command whose answer is known while an image is built, whatever
+/// its arguments (`pgrep ... --ns $$` included). Nothing runs: `pgrep`, `pidof`, `pkill`
+/// and `killall` find no process (1); a service's `status` or `is-active` is "not
+/// running" (3, as LSB and systemd say). The account files aloft writes are consistent:
+/// `pwck -r` and `grpck -r` (read-only checks) pass.
+pub(crate) fn known_status(name: &str, args: Option<&[String]>) -> Option<i32> {
     let has = |word: &str| args.is_some_and(|args| args.iter().any(|a| a == word));
     match name {
+        "pwck" | "grpck" if has("-r") || has("--read-only") => Some(0),
         "pgrep" | "pidof" | "pkill" | "killall" => Some(1),
         "invoke-rc.d" | "service" if has("status") => Some(3),
         "systemctl" if has("is-active") || has("status") => Some(3),

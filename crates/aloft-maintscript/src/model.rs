@@ -490,6 +490,12 @@ pub enum Call {
         /// The group it joins.
         group: String,
     },
+    /// `pwconv` (`groups: false`) or `grpconv` (`groups: true`): shadow passwords on,
+    /// /etc/shadow made from /etc/passwd (or /etc/gshadow from /etc/group).
+    ShadowOn {
+        /// `grpconv`: the group file.
+        groups: bool,
+    },
     /// A command skipped on purpose because its effect does not belong in an image, or is
     /// produced from the image's files by other means (service management, debconf, ...).
     Ignored {

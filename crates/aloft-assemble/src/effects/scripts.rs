@@ -293,6 +293,25 @@ pub(super) fn apply(
                     },
                     record,
                 ),
+                Call::ShadowOn { groups } => {
+                    accounts.shadow_on(*groups);
+                    let (tool, file) = if *groups {
+                        ("grpconv", "/etc/gshadow")
+                    } else {
+                        ("pwconv", "/etc/shadow")
+                    };
+                    record.add(
+                        &package.package,
+                        AppliedEffect {
+                            effect: "shadow".into(),
+                            detail: format!(
+                                "line {}: `{tool}`: {file} written with the accounts, root:shadow 0640",
+                                call.line
+                            ),
+                            paths: vec![file.to_owned()],
+                        },
+                    );
+                }
                 // Bookkeeping of ucf, or done elsewhere on purpose.
                 Call::Ucfr { .. } | Call::Ignored { .. } => {}
                 Call::Link { symbolic: true, .. }
@@ -397,8 +416,16 @@ fn apply_file_calls(
             Call::Move { dest, .. } => Some(dest),
             _ => None,
         };
+        let target = target.or(match call {
+            // chown and chmod of the account files (shadowconfig's root:shadow 0640):
+            // aloft writes them so.
+            Call::Chown { path, .. } | Call::Chmod { path, .. } if accounts.writes(&rel(path)) => {
+                Some(path)
+            }
+            _ => None,
+        });
         if let Some(target) = target
-            && generated.contains(&rel(target))
+            && (generated.contains(&rel(target)) || accounts.writes(&rel(target)))
         {
             // /etc/passwd and /etc/group: base-passwd's preinst writes its masters when
             // they are missing; aloft writes them from the same masters and the manifest.

@@ -12,7 +12,7 @@ use aloft_maintscript::{AccountTool, NewGroup, NewUser};
 
 use crate::accounts::{AccountFiles, ids};
 use crate::effects::{
-    AppliedEffect, EffectContext, EffectOutput, EffectsRecord, NotApplied, config_lines,
+    AppliedEffect, EffectContext, EffectOutput, EffectsRecord, NotApplied, account_id, config_lines,
 };
 use crate::error::AssembleError;
 use crate::final_layer::{FinalLayer, InstalledTree};
@@ -31,6 +31,9 @@ pub(crate) struct AccountDb<'a> {
     /// Home directories of added users, to make: (image path, uid, gid).
     homes: Vec<(String, u32, u32)>,
     changed: bool,
+    /// `pwconv` was run: /etc/shadow is written (and `grpconv`: /etc/gshadow).
+    shadow: bool,
+    gshadow: bool,
 }
 
 /// A user that was added, and the home directory to make if it is to be created.
@@ -46,6 +49,30 @@ impl<'a> AccountDb<'a> {
             accounts,
             homes: Vec::new(),
             changed: false,
+            shadow: false,
+            gshadow: false,
+        }
+    }
+
+    /// Shadow passwords on (`pwconv`, or `grpconv` with `groups`): written with the
+    /// account files, as shadowconfig's own chrootless path writes them.
+    pub(super) fn shadow_on(&mut self, groups: bool) {
+        if groups {
+            self.gshadow = true;
+        } else {
+            self.shadow = true;
+        }
+        self.changed = true;
+    }
+
+    /// Whether aloft writes the image path `path` with the accounts (the account files,
+    /// and the shadow files once asked for).
+    pub(super) fn writes(&self, path: &str) -> bool {
+        match path {
+            "etc/passwd" | "etc/group" => true,
+            "etc/shadow" => self.shadow,
+            "etc/gshadow" => self.gshadow,
+            _ => false,
         }
     }
 
@@ -69,6 +96,33 @@ impl<'a> AccountDb<'a> {
     fn write(&mut self, layer: &mut FinalLayer, tree: &InstalledTree<'_>, epoch: u64) {
         if !std::mem::take(&mut self.changed) {
             return;
+        }
+        // What pwconv and grpconv make (shadowconfig's chrootless path, "bit-by-bit
+        // identical"): a `*` password becomes `x` and moves to the shadow file, every
+        // account `*` there, last changed on the build's day.
+        let shadow_gid = account_id(&self.accounts.group, "shadow").unwrap_or(0);
+        let shadow_meta = Meta {
+            mode: 0o640,
+            uid: 0,
+            gid: shadow_gid,
+            mtime: epoch,
+        };
+        if self.shadow {
+            let days = epoch / 86_400;
+            let shadow: String = names(&self.accounts.passwd)
+                .map(|name| format!("{name}:*:{days}:0:99999:7:::\n"))
+                .collect();
+            self.accounts.passwd = star_to_x(&self.accounts.passwd);
+            layer.add_file("etc/shadow", shadow.into_bytes(), 0o640, epoch);
+            layer.set_meta("etc/shadow", shadow_meta);
+        }
+        if self.gshadow {
+            let gshadow: String = names(&self.accounts.group)
+                .map(|name| format!("{name}:*::\n"))
+                .collect();
+            self.accounts.group = star_to_x(&self.accounts.group);
+            layer.add_file("etc/gshadow", gshadow.into_bytes(), 0o640, epoch);
+            layer.set_meta("etc/gshadow", shadow_meta);
         }
         layer.add_file(
             "etc/passwd",
@@ -420,6 +474,25 @@ fn split_quoted(line: &str) -> Vec<String> {
         fields.push(field);
     }
     fields
+}
+
+/// The account names of a passwd or group text, in order.
+fn names(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .filter_map(|line| line.split(':').next())
+        .filter(|name| !name.is_empty())
+}
+
+/// `name:*:...` -> `name:x:...` on every line (`sed 's/^\([^:]\+\):\*:/\1:x:/'`).
+fn star_to_x(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.split_once(":*:") {
+            Some((name, rest)) if !name.is_empty() && !name.contains(':') => {
+                format!("{name}:x:{rest}\n")
+            }
+            _ => format!("{line}\n"),
+        })
+        .collect()
 }
 
 /// Applies the sysusers.d files of the image.

@@ -12,7 +12,7 @@ mod queries;
 use self::accounts::{adduser, gpasswd, groupadd, useradd, usermod};
 use self::debian_tools::{apache_tool, dpkg_divert, dpkg_statoverride, ucfr, update_alternatives};
 use crate::classify::{
-    bytecode_compile_reason, ignored_reason, is_query, nothing_runs_status, runtime_only_reason,
+    bytecode_compile_reason, ignored_reason, is_query, known_status, runtime_only_reason,
 };
 use crate::getopt;
 use crate::redirect::Cmd;
@@ -98,7 +98,7 @@ impl<'p> Shell<'p, '_> {
     }
 
     fn with_unknown_args(&mut self, cmd: &Cmd<'p>, name: &str, why: String) -> Flow {
-        if let Some(status) = nothing_runs_status(name, None) {
+        if let Some(status) = known_status(name, None) {
             self.last = Status::Known(status);
             return Flow::Next;
         }
@@ -190,7 +190,7 @@ impl<'p> Shell<'p, '_> {
             }
             _ => {}
         }
-        if let Some(status) = nothing_runs_status(name, Some(args)) {
+        if let Some(status) = known_status(name, Some(args)) {
             return Some(Status::Known(status));
         }
         if let Some(reason) =
@@ -317,6 +317,9 @@ impl<'p> Shell<'p, '_> {
             "groupadd" => groupadd(args),
             "usermod" => usermod(args),
             "gpasswd" => gpasswd(args),
+            "pwconv" | "grpconv" if args.is_empty() => Effect::ok(vec![Call::ShadowOn {
+                groups: name == "grpconv",
+            }]),
             _ => return None,
         })
     }

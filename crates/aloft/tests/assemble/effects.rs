@@ -857,3 +857,60 @@ fn helper_scripts_the_image_ships_are_read_when_run() {
         "{effects}"
     );
 }
+
+/// passwd's `shadowconfig on` (pwck and grpck read-only, pwconv, grpconv, then root:shadow
+/// 0640): /etc/shadow and /etc/gshadow written with the accounts, as shadowconfig's own
+/// chrootless path writes them, and the `*` passwords of /etc/passwd and /etc/group
+/// become `x`.
+#[test]
+fn shadow_passwords_are_turned_on_natively() {
+    let passwd = FixturePackage::new("passwd", "1:4.17.4-2")
+        .depends("base-passwd")
+        .control_file(
+            "postinst",
+            b"#!/bin/sh\nset -e\npwck -q -r\ngrpck -r\npwconv\ngrpconv\nchown root:root /etc/passwd /etc/group\nchmod 644 /etc/passwd /etc/group\nchown root:shadow /etc/shadow /etc/gshadow\nchmod 640 /etc/shadow /etc/gshadow\n",
+        );
+    let ctx = ctx_with(vec![passwd]);
+    ctx.manifest(
+        "shadow",
+        &["base-files", "base-passwd", "passwd"],
+        "archs: [amd64]\naccounts:\n  groups: [{groupname: shadow, gid: 42}]\n  users: [{username: app, uid: 1000}]\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/shadow.yaml"]));
+    digest_line(&assemble(
+        &ctx,
+        "manifests/shadow.yaml",
+        "shadow.tar",
+        &["--locked"],
+    ));
+    let image = read_archive(&ctx.path("shadow.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    let days = EPOCH / 86_400;
+    assert_eq!(
+        last.text("etc/shadow"),
+        format!(
+            "root:*:{days}:0:99999:7:::\ndaemon:*:{days}:0:99999:7:::\nnobody:*:{days}:0:99999:7:::\napp:*:{days}:0:99999:7:::\n"
+        )
+    );
+    assert_eq!(
+        last.text("etc/gshadow"),
+        "root:*::\ndaemon:*::\ntty:*::\nnogroup:*::\nshadow:*::\napp:*::\n"
+    );
+    for file in ["etc/shadow", "etc/gshadow"] {
+        let entry = last.get(file);
+        assert_eq!((entry.mode, entry.uid, entry.gid), (0o640, 0, 42), "{file}");
+    }
+    let passwd = last.text("etc/passwd");
+    assert!(
+        passwd.starts_with("root:x:0:0:root:/root:/bin/sh\n"),
+        "{passwd}"
+    );
+    assert!(!passwd.contains(":*:"), "{passwd}");
+    assert!(last.text("etc/group").starts_with("root:x:0:\n"));
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    assert!(effects["not_applied"]["passwd"].is_null(), "{effects}");
+    let applied = effects["packages"]["passwd"].to_string();
+    assert!(applied.contains("`pwconv`: /etc/shadow"), "{applied}");
+    assert!(applied.contains("`grpconv`: /etc/gshadow"), "{applied}");
+}
