@@ -389,10 +389,13 @@ pub(crate) fn compile(
     };
     let emulator = emulator(host_architecture(), architecture, &on_path)?;
     fs_err::create_dir_all(tmp).map_err(write_error)?;
+    // Named and registered as aloft's temp files are: an interrupted run removes it, a
+    // later run sweeps it if this one was killed.
     let stage = tempfile::Builder::new()
-        .prefix("python-stage-")
+        .prefix(&aloft_fs::temp_prefix(std::ffi::OsStr::new("python-stage")))
         .tempdir_in(tmp)
         .map_err(write_error)?;
+    let _live = aloft_fs::LiveTemp::register(stage.path());
     let root = stage.path();
     let staged = plan.staged_packages(tree);
     for package in packages.iter().filter(|p| staged.contains(p.name.as_str())) {

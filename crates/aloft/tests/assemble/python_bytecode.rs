@@ -58,6 +58,10 @@ const FAKE_QEMU: &str = r#"#!/bin/sh
 PATH=/usr/bin:/bin
 loader=$1 interpreter=$4 root=${10}
 [ "$2" = --library-path ] || { echo "no --library-path: $*" >&2; exit 3; }
+case "${root##*/}" in
+  .python-stage.aloft-*) ;;
+  *) echo "the stage is not named as aloft's temps are: $root" >&2; exit 3 ;;
+esac
 [ -f "$loader" ] || { echo "no loader at $loader" >&2; exit 3; }
 [ -f "$interpreter" ] || { echo "no interpreter at $interpreter" >&2; exit 3; }
 [ "$PYTHONHASHSEED" = 0 ] && [ "$PYTHONHOME" = "$root/usr" ] || { echo "environment: $(env)" >&2; exit 3; }
@@ -147,6 +151,16 @@ fn the_images_interpreter_compiles_the_standard_library_and_public_modules() {
         bytecode.paths()
     );
     assert!(stderr(&first).contains("/usr/lib/python3.13/bad.py has no bytecode: invalid syntax"));
+    // The stage is gone.
+    let tmp = ctx.cache.join("layers-v1/tmp");
+    let left: Vec<String> = std::fs::read_dir(&tmp)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("python-stage"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 
     // effects.json: what was compiled, per package; what was not; py3compile done.
     let effects: Value = serde_json::from_str(
