@@ -131,10 +131,16 @@ fn an_interrupted_run_removes_its_temp_files() {
         assert!(status.success());
         let output = child.wait_with_output().unwrap();
         assert_eq!(output.status.code(), Some(code), "SIG{signal}");
+        // The stalled download's temp file, and any layer being written beside it at
+        // that moment (how far the other layers got is a race).
+        let log = stderr(&output);
+        let removed = log
+            .split_once("interrupted; removed ")
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .and_then(|n| n.parse::<usize>().ok());
         assert!(
-            stderr(&output).contains("interrupted; removed 1 temporary file"),
-            "{}",
-            stderr(&output)
+            removed.is_some_and(|n| n >= 1) && log.contains(" temporary file"),
+            "{log}"
         );
         assert!(!temp.exists(), "SIG{signal} left {}", temp.display());
         nothing_left(&ctx, "app.tar", Some(&sha), "hello");
