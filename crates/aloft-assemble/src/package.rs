@@ -199,7 +199,7 @@ pub fn write_package(
     })
 }
 
-fn data_error(package: &PackageInput, source: std::io::Error) -> AssembleError {
+pub(crate) fn data_error(package: &PackageInput, source: std::io::Error) -> AssembleError {
     AssembleError::Read {
         package: package.name.clone(),
         deb: package.deb.clone(),

@@ -5,11 +5,11 @@
 //! source's mtime in its bytecode), symbolic links with absolute targets made relative
 //! so that they stay inside the stage.
 
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::path::Path;
 
 use crate::error::AssembleError;
-use crate::package::PackageInput;
+use crate::package::{PackageInput, data_error};
 use crate::path;
 
 /// `target` of a link at image path `link`, relative to the link's directory when it is
@@ -27,14 +27,6 @@ fn staged_link_target(link: &str, target: &str) -> String {
     relative
 }
 
-fn stage_error(package: &PackageInput, source: std::io::Error) -> AssembleError {
-    AssembleError::Read {
-        package: package.name.clone(),
-        deb: package.deb.clone(),
-        source,
-    }
-}
-
 /// Writes the entries of `package`'s .deb whose image path `keep` accepts under `root`:
 /// regular files (mtime clamped to `epoch`), symbolic links and hard links. Directories
 /// are made as needed.
@@ -44,7 +36,7 @@ pub(crate) fn stage_package(
     keep: &dyn Fn(&str) -> bool,
     epoch: u64,
 ) -> Result<(), AssembleError> {
-    let io = |e| stage_error(package, e);
+    let io = |e| data_error(package, e);
     let file = fs_err::File::open(&package.deb).map_err(io)?;
     let mut reader = aloft_deb::DebReader::new(BufReader::new(file), package.name.clone());
     let data = reader.data().map_err(|source| AssembleError::Deb {
@@ -70,17 +62,12 @@ pub(crate) fn stage_package(
         if kind.is_file() {
             let mode = entry.header().mode().map_err(io)? & 0o777;
             let mtime = entry.header().mtime().map_err(io)?.min(epoch);
-            let mut bytes = Vec::new();
-            entry.read_to_end(&mut bytes).map_err(io)?;
-            fs_err::write(&dest, &bytes).map_err(io)?;
-            let file = fs_err::File::options()
-                .write(true)
-                .open(&dest)
-                .map_err(io)?;
+            let mut file = fs_err::File::create(&dest).map_err(io)?;
+            std::io::copy(&mut entry, &mut file).map_err(io)?;
             file.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(mtime))
                 .map_err(io)?;
             use std::os::unix::fs::PermissionsExt;
-            fs_err::set_permissions(&dest, std::fs::Permissions::from_mode(mode | 0o600))
+            file.set_permissions(std::fs::Permissions::from_mode(mode | 0o600))
                 .map_err(io)?;
         } else if kind.is_symlink() || kind.is_hard_link() {
             let Some(target) = entry.link_name_bytes() else {
