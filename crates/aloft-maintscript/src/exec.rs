@@ -158,6 +158,7 @@ impl<'p> Shell<'p, '_> {
             {
                 Flow::Next
             }
+            stages if self.known_pipeline(stages) => Flow::Next,
             _ => {
                 if !self.is_inert_pipeline(pipeline) {
                     self.skip(
@@ -184,6 +185,22 @@ impl<'p> Shell<'p, '_> {
             };
         }
         flow
+    }
+
+    /// A pipeline of commands whose output is known feeding text filters (`getent group
+    /// shadow | grep -q ...`): its status is set, and true. False, having done nothing,
+    /// when a stage is not known.
+    fn known_pipeline(&mut self, stages: &[ast::Command]) -> bool {
+        let Some(Ok(stages)) = self.pipeline_words(stages) else {
+            return false;
+        };
+        match self.pipeline_output(&stages) {
+            Ok((_, status)) => {
+                self.last = Status::Known(status);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     fn run_command(&mut self, cmd: &'p ast::Command) -> Flow {

@@ -5,7 +5,6 @@ use brush_parser::ast;
 use brush_parser::word::{Parameter, ParameterExpr, ParameterTestType, SpecialParameter};
 use brush_parser::word::{WordPiece, WordPieceWithSource};
 
-use crate::FileKind;
 use crate::pattern::{self, Trim};
 use crate::shell::{Positional, Shell, Status, Value};
 
@@ -59,7 +58,7 @@ impl FieldBuilder {
 }
 
 /// What `seq [FIRST [STEP]] LAST` prints (integers only), one number a line.
-fn seq(args: &[&str]) -> Option<String> {
+pub(crate) fn seq(args: &[&str]) -> Option<String> {
     let numbers: Vec<i64> = args.iter().map(|a| a.parse().ok()).collect::<Option<_>>()?;
     let (first, step, last) = match numbers.as_slice() {
         [last] => (1, 1, *last),
@@ -626,8 +625,9 @@ impl<'p> Shell<'p, '_> {
         }
     }
 
-    /// The output of `$(cmd)` when it is known: `command -v X`, `which X`, `echo ...`,
-    /// `basename`/`dirname` of a known path.
+    /// The output of `$(cmd)` when it is known: a pipeline of commands whose output is
+    /// known (`command -v X`, `echo ...`, `dpkg --print-architecture`, a small image file)
+    /// and text filters (`| sed 's/:/ /g'`), trailing newlines removed.
     fn substitute(&mut self, cmd: &str) -> Result<String, String> {
         let unknown = || {
             format!(
@@ -649,61 +649,11 @@ impl<'p> Shell<'p, '_> {
         if !item.0.additional.is_empty() || item.0.first.bang {
             return Err(unknown());
         }
-        let [ast::Command::Simple(simple)] = item.0.first.seq.as_slice() else {
-            return Err(unknown());
-        };
-        if simple.prefix.is_some() {
-            return Err(unknown());
-        }
-        let mut words = Vec::new();
-        if let Some(name) = &simple.word_or_name {
-            words.push(name.value.clone());
-        }
-        for item in simple.suffix.iter().flat_map(|s| &s.0) {
-            match item {
-                ast::CommandPrefixOrSuffixItem::Word(w) => words.push(w.value.clone()),
-                ast::CommandPrefixOrSuffixItem::IoRedirect(r)
-                    if crate::classify::is_silencing(r) => {}
-                _ => return Err(unknown()),
-            }
-        }
-        let mut args = Vec::new();
-        for word in &words {
-            args.extend(self.expand_known(word)?);
-        }
-        let strs: Vec<&str> = args.iter().map(String::as_str).collect();
-        match strs.as_slice() {
-            ["command", "-v", name] => Ok(self.command_v(name).unwrap_or_default()),
-            ["which", name] => Ok(self.which(name).unwrap_or_default()),
-            ["echo", rest @ ..] if rest.first() != Some(&"-e") => {
-                let rest = match rest {
-                    ["-n", rest @ ..] => rest,
-                    rest => rest,
-                };
-                Ok(rest.join(" "))
-            }
-            ["dpkg", "--print-architecture"] => self
-                .ctx
-                .native_architecture
-                .map(str::to_owned)
-                .ok_or_else(|| "the image's architecture is not known".to_owned()),
-            // Maintainer scripts run as root.
-            ["id", "-u" | "-g" | "-ru" | "-rg"] => Ok("0".to_owned()),
-            ["id", "-un" | "-gn"] | ["whoami"] => Ok("root".to_owned()),
-            // Containers run on Linux.
-            ["uname"] | ["uname", "-s"] => Ok("Linux".to_owned()),
-            ["readlink", path] => match self.abs(path).map(|p| self.file(&p, false)) {
-                Ok(Some(FileKind::Symlink(target))) => Ok(target),
-                Ok(_) => Ok(String::new()),
-                Err(why) => Err(why),
-            },
-            ["seq", rest @ ..] => seq(rest).ok_or_else(unknown),
-            ["basename", path] => Ok(crate::paths::basename(path).to_owned()),
-            ["dirname", path] if path.starts_with('/') => {
-                Ok(crate::paths::parent(&crate::paths::normalize(path)).to_owned())
-            }
-            _ => Err(unknown()),
-        }
+        let stages = self
+            .pipeline_words(&item.0.first.seq)
+            .ok_or_else(unknown)??;
+        let (output, _) = self.pipeline_output(&stages).map_err(|_| unknown())?;
+        Ok(output.trim_end_matches('\n').to_owned())
     }
 
     /// What `command -v NAME` prints: functions and builtins by name, commands by path.

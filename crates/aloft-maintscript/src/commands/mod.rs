@@ -226,6 +226,12 @@ impl<'p> Shell<'p, '_> {
                 }
             }
         }
+        // A filter reading image files (`grep -q PATTERN /etc/FILE`).
+        if crate::filters::is_filter(name)
+            && let Ok((_, status)) = self.known_output(&[&[name.to_owned()], args].concat(), None)
+        {
+            return Some(Status::Known(status));
+        }
         if is_query(name, args) {
             self.unknown(format!("the exit status of `{}` is not known", cmd.shown));
             return None;

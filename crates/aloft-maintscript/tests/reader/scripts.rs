@@ -1178,3 +1178,71 @@ cat /dev/null > /etc/empty.cnf
         dump(&reading)
     );
 }
+
+const PIPELINES: &str = r#"#!/bin/sh
+set -e
+dirs=$(echo "/usr/lib/a:/usr/lib/b" | sed 's/:/ /g')
+for d in $dirs; do
+    touch "$d/stamp"
+done
+if grep -q '^supported-versions[^#]*python3.13' /usr/share/python/debian_defaults; then
+    touch /var/lib/pkg/supported
+fi
+if echo "$dirs" | grep -qv /usr/lib/a; then
+    touch /var/lib/pkg/never
+fi
+home=$(cat /etc/pkg.conf | grep '^home=' | cut -d= -f2 | tr a-z A-Z)
+mkdir -p "/srv/$home"
+first=$(printf '%s\n' b a | sort | head -n 1)
+touch "/var/lib/pkg/$first"
+case "$(dpkg --print-architecture | awk '{print $1}')" in
+    amd64) touch /var/lib/pkg/amd64 ;;
+esac
+if ps -e | grep -q mysqld; then
+    touch /var/lib/pkg/running
+fi
+"#;
+
+/// Pipelines of commands whose output is known feed text filters, in `$(...)` and as
+/// conditions; a pipeline with a stage whose output is not known stays undecided.
+#[test]
+fn pipelines_of_known_output_through_text_filters_are_evaluated() {
+    let mut image = Image::base();
+    image.add(&["/usr/share/python/debian_defaults", "/etc/pkg.conf"]);
+    let files = |p: &str| image.lookup(p);
+    let texts = |path: &str| match path {
+        "/usr/share/python/debian_defaults" => {
+            Some("[DEFAULT]\nsupported-versions = python3.13\n".to_owned())
+        }
+        "/etc/pkg.conf" => Some("name=x\nhome=data\n".to_owned()),
+        _ => None,
+    };
+    let ctx = Context::new("pkg", &files)
+        .with_sourced_files(&texts)
+        .with_architectures("amd64", "amd64");
+    let reading = read_postinst(PIPELINES, &ctx).unwrap();
+    let made = calls(&reading);
+    for path in [
+        "/usr/lib/a/stamp",
+        "/usr/lib/b/stamp",
+        "/var/lib/pkg/supported",
+        "/var/lib/pkg/a",
+        "/var/lib/pkg/amd64",
+    ] {
+        assert!(made.contains(&touch(path)), "{path}: {}", dump(&reading));
+    }
+    assert!(
+        !made.contains(&touch("/var/lib/pkg/never")),
+        "{}",
+        dump(&reading)
+    );
+    assert!(
+        made.iter()
+            .any(|c| matches!(c, Call::Mkdir { path, .. } if path == "/srv/DATA")),
+        "{}",
+        dump(&reading)
+    );
+    // `ps` prints what runs: not known, so its branch is listed as undecided.
+    let lines: Vec<usize> = skipped(&reading).into_iter().map(|(l, _)| l).collect();
+    assert_eq!(lines, [20], "{}", dump(&reading));
+}

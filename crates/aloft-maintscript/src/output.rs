@@ -1,0 +1,161 @@
+//! What commands print, when that is known without running anything: `$(...)` and the
+//! pipelines whose every stage is a known query or a text filter.
+
+use brush_parser::ast;
+
+use crate::FileKind;
+use crate::filters;
+use crate::shell::Shell;
+
+impl Shell<'_, '_> {
+    /// The output and exit status of `argv` given `input` on its standard input (`None`:
+    /// none, or not known), or why it is not known.
+    pub(crate) fn known_output(
+        &mut self,
+        argv: &[String],
+        input: Option<&str>,
+    ) -> Result<(String, i32), String> {
+        let unknown = || format!("the output of `{}` is not known", argv.join(" "));
+        let Some((name, args)) = argv.split_first() else {
+            return Ok((String::new(), 0));
+        };
+        if self.functions.contains_key(name.as_str()) {
+            return Err(unknown());
+        }
+        if filters::is_filter(name) {
+            let read = |path: &str| self.image_text(path);
+            return filters::run(name, args, input, &read);
+        }
+        let strs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let line = |text: String| Ok((format!("{text}\n"), 0));
+        match (name.as_str(), strs.as_slice()) {
+            ("cat", [] | ["-"]) => input
+                .map(|text| (text.to_owned(), 0))
+                .ok_or_else(|| "the input of `cat` is not known".to_owned()),
+            ("cat", files) if !files.iter().any(|f| f.starts_with('-')) => {
+                let mut text = String::new();
+                for file in files {
+                    if *file != "/dev/null" {
+                        text.push_str(
+                            &self
+                                .image_text(file)
+                                .ok_or_else(|| format!("the contents of `{file}` are not known"))?,
+                        );
+                    }
+                }
+                Ok((text, 0))
+            }
+            ("command", ["-v", name]) => match self.command_v(name) {
+                Some(found) => line(found),
+                None => Ok((String::new(), 1)),
+            },
+            ("which", [name]) => match self.which(name) {
+                Some(found) => line(found),
+                None => Ok((String::new(), 1)),
+            },
+            ("echo", rest) if rest.first() != Some(&"-e") => match rest {
+                ["-n", rest @ ..] => Ok((rest.join(" "), 0)),
+                rest => line(rest.join(" ")),
+            },
+            ("printf", [format]) if !format.contains(['%', '\\']) => Ok(((*format).to_owned(), 0)),
+            ("printf", ["%s\\n", rest @ ..]) => {
+                Ok((rest.iter().map(|a| format!("{a}\n")).collect(), 0))
+            }
+            ("printf", ["%s", rest @ ..]) => Ok((rest.concat(), 0)),
+            ("dpkg", ["--print-architecture"]) => self
+                .ctx
+                .native_architecture
+                .map(|arch| (format!("{arch}\n"), 0))
+                .ok_or_else(|| "the image's architecture is not known".to_owned()),
+            // Maintainer scripts run as root.
+            ("id", ["-u" | "-g" | "-ru" | "-rg"]) => line("0".to_owned()),
+            ("id", ["-un" | "-gn"]) | ("whoami", []) => line("root".to_owned()),
+            // Containers run on Linux.
+            ("uname", [] | ["-s"]) => line("Linux".to_owned()),
+            ("readlink", [path]) => match self.abs(path).map(|p| self.file(&p, false))? {
+                Some(FileKind::Symlink(target)) => line(target),
+                _ => Ok((String::new(), 1)),
+            },
+            ("seq", rest) => crate::expand::seq(rest)
+                .map(|text| (format!("{text}\n"), 0))
+                .ok_or_else(unknown),
+            ("basename", [path]) => line(crate::paths::basename(path).to_owned()),
+            ("basename", [path, suffix]) => {
+                let base = crate::paths::basename(path);
+                line(
+                    base.strip_suffix(suffix)
+                        .filter(|b| !b.is_empty())
+                        .unwrap_or(base)
+                        .to_owned(),
+                )
+            }
+            ("dirname", [path]) if path.starts_with('/') => {
+                line(crate::paths::parent(&crate::paths::normalize(path)).to_owned())
+            }
+            _ => Err(unknown()),
+        }
+    }
+
+    /// The text of an image file the scripts have not changed (small files only).
+    pub(crate) fn image_text(&self, path: &str) -> Option<String> {
+        let path = self.abs(path).ok()?;
+        if self.overlay.contains_key(path.as_str()) {
+            return None;
+        }
+        (self.ctx.files_text?)(&path)
+    }
+
+    /// The words of each stage of a pipeline of simple commands whose redirections only
+    /// silence them, expanded; `None` when a stage is anything else.
+    pub(crate) fn pipeline_words(
+        &mut self,
+        stages: &[ast::Command],
+    ) -> Option<Result<Vec<Vec<String>>, String>> {
+        let mut all = Vec::new();
+        for stage in stages {
+            let ast::Command::Simple(simple) = stage else {
+                return None;
+            };
+            if simple.prefix.is_some() {
+                return None;
+            }
+            let mut words = Vec::new();
+            words.extend(simple.word_or_name.iter().map(|w| w.value.clone()));
+            for item in simple.suffix.iter().flat_map(|s| &s.0) {
+                match item {
+                    ast::CommandPrefixOrSuffixItem::Word(w) => words.push(w.value.clone()),
+                    ast::CommandPrefixOrSuffixItem::IoRedirect(r)
+                        if crate::classify::is_silencing(r) => {}
+                    _ => return None,
+                }
+            }
+            all.push(words);
+        }
+        let mut expanded = Vec::new();
+        for words in all {
+            let mut argv = Vec::new();
+            for word in &words {
+                match self.expand_known(word) {
+                    Ok(fields) => argv.extend(fields),
+                    Err(why) => return Some(Err(why)),
+                }
+            }
+            expanded.push(argv);
+        }
+        Some(Ok(expanded))
+    }
+
+    /// The output and status of a pipeline of known commands: each stage's output is the
+    /// next one's input; the status is the last stage's.
+    pub(crate) fn pipeline_output(
+        &mut self,
+        stages: &[Vec<String>],
+    ) -> Result<(String, i32), String> {
+        let mut carried: Option<(String, i32)> = None;
+        for argv in stages {
+            let input = carried.as_ref().map(|(text, _)| text.as_str());
+            carried = Some(self.known_output(argv, input)?);
+        }
+        Ok(carried.unwrap_or_default())
+    }
+}
