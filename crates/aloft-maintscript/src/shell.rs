@@ -142,6 +142,9 @@ impl<'p, 'c> Shell<'p, 'c> {
             "DEBCONF_USE_CDEBCONF",
             "DEBIAN_SCRIPT_DEBUG",
             "DEBIAN_SCRIPT_TRACE",
+            // An image builder's environment has no library path of its own (libc6's
+            // postinst looks for stale libraries along it).
+            "LD_LIBRARY_PATH",
         ] {
             vars.insert(name.to_owned(), Value::Unset);
         }
