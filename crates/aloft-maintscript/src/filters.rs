@@ -11,6 +11,17 @@ use regex::Regex;
 /// A filter's output and exit status.
 pub(crate) type Filtered = Result<(String, i32), String>;
 
+/// What a file operand holds, as far as the image tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FileText {
+    /// Its text.
+    Text(String),
+    /// No such file: the tool reports an error (`grep` exits 2).
+    Missing,
+    /// Its contents are not known here (a large file, or one a script changed).
+    Unknown,
+}
+
 /// Whether `name` is a filter this module evaluates.
 pub(crate) fn is_filter(name: &str) -> bool {
     matches!(
@@ -32,13 +43,12 @@ pub(crate) fn is_filter(name: &str) -> bool {
     )
 }
 
-/// Runs filter `name` with `args` on `input`. A file operand is read through `read`
-/// (`None`: its contents are not known).
+/// Runs filter `name` with `args` on `input`. A file operand is read through `read`.
 pub(crate) fn run(
     name: &str,
     args: &[String],
     input: Option<&str>,
-    read: &dyn Fn(&str) -> Option<String>,
+    read: &dyn Fn(&str) -> FileText,
 ) -> Filtered {
     let unsupported = || format!("`{name} {}` is not evaluated", args.join(" "));
     // The operands after the options: files, or the input.
@@ -50,14 +60,18 @@ pub(crate) fn run(
         }
         let mut all = String::new();
         for file in files {
-            all.push_str(
-                &read(file).ok_or_else(|| format!("the contents of `{file}` are not known"))?,
-            );
+            match read(file) {
+                FileText::Text(text) => all.push_str(&text),
+                FileText::Missing => return Err(format!("`{file}` is not in the image")),
+                FileText::Unknown => {
+                    return Err(format!("the contents of `{file}` are not known"));
+                }
+            }
         }
         Ok(all)
     };
     match name {
-        "grep" | "egrep" | "fgrep" => grep(name, args, &text),
+        "grep" | "egrep" | "fgrep" => grep(name, args, input, read),
         "sed" => sed(args, &text).ok_or_else(unsupported)?,
         "cut" => cut(args, &text).ok_or_else(unsupported)?,
         "tr" => {
@@ -148,7 +162,8 @@ fn compile(pattern: &str, extended: bool, fixed: bool, icase: bool) -> Result<Re
 fn grep(
     name: &str,
     args: &[String],
-    text: &dyn Fn(&[String]) -> Result<String, String>,
+    input: Option<&str>,
+    read: &dyn Fn(&str) -> FileText,
 ) -> Filtered {
     let (mut extended, mut fixed) = (name == "egrep", name == "fgrep");
     let (mut quiet, mut invert, mut whole, mut word, mut icase, mut count) =
@@ -208,11 +223,35 @@ fn grep(
                 .map_err(|_| format!("the expression `{pattern}` is not evaluated"))?,
         );
     }
-    let input = text(&operands)?;
+    // A file that is not there is an error (status 2, silenced by `-s`), and the others
+    // are still read; with `-q`, a match wins over the error.
+    let mut missing = false;
+    let input = if operands.is_empty() || operands == ["-"] {
+        input
+            .map(str::to_owned)
+            .ok_or_else(|| format!("the input of `{name}` is not known"))?
+    } else {
+        let mut all = String::new();
+        for file in &operands {
+            match read(file) {
+                FileText::Text(text) => all.push_str(&text),
+                FileText::Missing => missing = true,
+                FileText::Unknown => {
+                    return Err(format!("the contents of `{file}` are not known"));
+                }
+            }
+        }
+        all
+    };
     let selected: Vec<&str> = lines(&input)
         .filter(|line| expressions.iter().any(|re| re.is_match(line)) != invert)
         .collect();
-    let status = if selected.is_empty() { 1 } else { 0 };
+    let status = match (selected.is_empty(), missing) {
+        (false, _) if quiet => 0,
+        (_, true) => 2,
+        (false, false) => 0,
+        (true, false) => 1,
+    };
     let output = if quiet {
         String::new()
     } else if count {
@@ -730,7 +769,7 @@ mod tests {
 
     fn filter(name: &str, args: &[&str], input: &str) -> Filtered {
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        run(name, &args, Some(input), &|_| None)
+        run(name, &args, Some(input), &|_| FileText::Unknown)
     }
 
     #[test]
@@ -766,16 +805,31 @@ mod tests {
 
     #[test]
     fn grep_reads_files_through_the_image() {
-        let read =
-            |path: &str| (path == "/etc/x").then(|| "supported-versions = python3.13\n".to_owned());
-        let args = vec![
-            "-sq".to_owned(),
-            "^supported-versions[^#]*python3.13".to_owned(),
-            "/etc/x".to_owned(),
-        ];
-        assert_eq!(run("grep", &args, None, &read), Ok((String::new(), 0)));
-        let missing = vec!["-q".to_owned(), "x".to_owned(), "/etc/y".to_owned()];
-        assert!(run("grep", &missing, None, &read).is_err());
+        let read = |path: &str| match path {
+            "/etc/x" => FileText::Text("supported-versions = python3.13\n".to_owned()),
+            "/etc/missing" => FileText::Missing,
+            _ => FileText::Unknown,
+        };
+        let grep = |args: &[&str]| {
+            let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+            run("grep", &args, None, &read)
+        };
+        let pattern = "^supported-versions[^#]*python3.13";
+        assert_eq!(grep(&["-sq", pattern, "/etc/x"]), Ok((String::new(), 0)));
+        // No such file: status 2, unless `-q` found a match in another.
+        assert_eq!(
+            grep(&["-sq", pattern, "/etc/missing"]),
+            Ok((String::new(), 2))
+        );
+        assert_eq!(
+            grep(&["-sq", pattern, "/etc/missing", "/etc/x"]),
+            Ok((String::new(), 0))
+        );
+        assert_eq!(
+            grep(&["-s", "nothing", "/etc/missing", "/etc/x"]),
+            Ok((String::new(), 2))
+        );
+        assert!(grep(&["-q", "x", "/etc/large"]).is_err());
     }
 
     #[test]

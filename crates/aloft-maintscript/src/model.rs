@@ -65,6 +65,10 @@ pub struct Context<'a> {
     /// The image's directory listings, for pathname patterns (`for f in /etc/x.d/*`);
     /// without it a pattern is not expanded.
     pub listing: Option<ListingOracle<'a>>,
+    /// The image's /etc/passwd and /etc/group as the script starts, for what `getent`
+    /// prints; without them its output is not known (its status still is, through
+    /// `accounts`).
+    pub account_files: Option<(&'a str, &'a str)>,
 }
 
 impl<'a> Context<'a> {
@@ -79,6 +83,7 @@ impl<'a> Context<'a> {
             scripts: None,
             files_text: None,
             listing: None,
+            account_files: None,
         }
     }
 
@@ -120,6 +125,16 @@ impl<'a> Context<'a> {
         Self {
             architecture: Some(package),
             native_architecture: Some(native),
+            ..self
+        }
+    }
+
+    /// The same context, with the text of /etc/passwd and /etc/group, so that `getent
+    /// passwd NAME | cut -d: -f6` and `getent group shadow | grep -q ...` are known.
+    #[must_use]
+    pub fn with_account_files(self, passwd: &'a str, group: &'a str) -> Self {
+        Self {
+            account_files: Some((passwd, group)),
             ..self
         }
     }

@@ -4,7 +4,7 @@
 use brush_parser::ast;
 
 use crate::FileKind;
-use crate::filters;
+use crate::filters::{self, FileText};
 use crate::shell::Shell;
 
 impl Shell<'_, '_> {
@@ -35,12 +35,9 @@ impl Shell<'_, '_> {
             ("cat", files) if !files.iter().any(|f| f.starts_with('-')) => {
                 let mut text = String::new();
                 for file in files {
-                    if *file != "/dev/null" {
-                        text.push_str(
-                            &self
-                                .image_text(file)
-                                .ok_or_else(|| format!("the contents of `{file}` are not known"))?,
-                        );
+                    match self.image_text(file) {
+                        FileText::Text(contents) => text.push_str(&contents),
+                        _ => return Err(format!("the contents of `{file}` are not known")),
                     }
                 }
                 Ok((text, 0))
@@ -62,6 +59,7 @@ impl Shell<'_, '_> {
                 Ok((rest.iter().map(|a| format!("{a}\n")).collect(), 0))
             }
             ("printf", ["%s", rest @ ..]) => Ok((rest.concat(), 0)),
+            ("getent", [db @ ("passwd" | "group"), keys @ ..]) => self.getent(db, keys),
             ("dpkg", ["--print-architecture"]) => self
                 .ctx
                 .native_architecture
@@ -96,13 +94,76 @@ impl Shell<'_, '_> {
         }
     }
 
-    /// The text of an image file the scripts have not changed (small files only).
-    pub(crate) fn image_text(&self, path: &str) -> Option<String> {
-        let path = self.abs(path).ok()?;
-        if self.overlay.contains_key(path.as_str()) {
-            return None;
+    /// What `getent passwd|group [KEY...]` prints, from the account files the script
+    /// started with: unknown where an account the script made could be concerned. Exit
+    /// status 2 when a key is not found, as getent's.
+    fn getent(&self, db: &str, keys: &[&str]) -> Result<(String, i32), String> {
+        let unknown = || {
+            format!(
+                "the output of `getent {db} {}` is not known",
+                keys.join(" ")
+            )
+        };
+        let (passwd, group) = self.ctx.account_files.ok_or_else(unknown)?;
+        let is_group = db == "group";
+        let made_here = |key: &str| {
+            let numeric = key.bytes().all(|b| b.is_ascii_digit());
+            self.accounts_made
+                .iter()
+                .any(|(group, name)| *group == is_group && (numeric || name == key))
+        };
+        if keys.is_empty()
+            && self
+                .accounts_made
+                .iter()
+                .any(|(group, _)| *group == is_group)
+            || keys.iter().any(|key| made_here(key))
+        {
+            return Err(unknown());
         }
-        (self.ctx.files_text?)(&path)
+        let text = if is_group { group } else { passwd };
+        if keys.is_empty() {
+            return Ok((text.to_owned(), 0));
+        }
+        let mut out = String::new();
+        let mut status = 0;
+        for key in keys {
+            let found = text.lines().find(|line| {
+                let fields: Vec<&str> = line.split(':').collect();
+                fields.first() == Some(key) || fields.get(2) == Some(key)
+            });
+            match found {
+                Some(line) => {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+                None => status = 2,
+            }
+        }
+        Ok((out, status))
+    }
+
+    /// The text of an image file the scripts have not changed (small files only);
+    /// `/dev/null` is empty.
+    pub(crate) fn image_text(&self, path: &str) -> FileText {
+        let Ok(path) = self.abs(path) else {
+            return FileText::Unknown;
+        };
+        if path == "/dev/null" {
+            return FileText::Text(String::new());
+        }
+        match self.file(&path, true) {
+            None => return FileText::Missing,
+            Some(FileKind::File | FileKind::Executable) => {}
+            Some(_) => return FileText::Unknown,
+        }
+        if self.overlay.contains_key(path.as_str()) {
+            return FileText::Unknown;
+        }
+        match self.ctx.files_text.and_then(|read| read(&path)) {
+            Some(text) => FileText::Text(text),
+            None => FileText::Unknown,
+        }
     }
 
     /// The words of each stage of a pipeline of simple commands whose redirections only

@@ -201,7 +201,7 @@ pub(super) fn apply(
             accounts.passwd().to_owned(),
             accounts.group_text().to_owned(),
         );
-        let known = move |account: Account<'_>| {
+        let known = |account: Account<'_>| {
             Some(match account {
                 Account::User(name) => account_id(&passwd, name).is_some(),
                 Account::Group(name) => account_id(&group, name).is_some(),
@@ -209,6 +209,7 @@ pub(super) fn apply(
         };
         let context = Context::new(&package.package, &files_of)
             .with_accounts(&known)
+            .with_account_files(&passwd, &group)
             .with_architectures(package_arch, cx.debian_architecture)
             .with_scripts(&helpers)
             .with_sourced_files(&sourced)

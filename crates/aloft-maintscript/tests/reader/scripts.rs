@@ -1246,3 +1246,64 @@ fn pipelines_of_known_output_through_text_filters_are_evaluated() {
     let lines: Vec<usize> = skipped(&reading).into_iter().map(|(l, _)| l).collect();
     assert_eq!(lines, [20], "{}", dump(&reading));
 }
+
+const GETENT: &str = r#"#!/bin/sh
+set -e
+if ! getent group shadow | grep -q '^shadow:[^:]*:42'; then
+    groupadd -g 42 shadow
+fi
+home=$(getent passwd postgres | cut -d: -f6)
+mkdir -p "$home/data"
+if [ -z "$(getent passwd nobody-here)" ]; then
+    touch /var/lib/pkg/no-such-user
+fi
+useradd --system made
+made_home=$(getent passwd made | cut -d: -f6)
+mkdir -p "$made_home/x"
+"#;
+
+/// `getent`'s output comes from the account files the script started with; an account
+/// the script made itself is not in them, so what it prints for that one is not known.
+#[test]
+fn getent_prints_the_image_accounts() {
+    let image = Image::base();
+    let files = |p: &str| image.lookup(p);
+    let passwd =
+        "root:x:0:0:root:/root:/bin/sh\npostgres:x:100:102::/var/lib/postgresql:/bin/bash\n";
+    let group = "root:x:0:\nshadow:x:42:\npostgres:x:102:\n";
+    let known = |account: aloft_maintscript::Account<'_>| {
+        Some(match account {
+            aloft_maintscript::Account::User(name) => passwd.contains(&format!("{name}:")),
+            aloft_maintscript::Account::Group(name) => group.contains(&format!("{name}:")),
+        })
+    };
+    let ctx = Context::new("pkg", &files)
+        .with_accounts(&known)
+        .with_account_files(passwd, group);
+    let reading = read_postinst(GETENT, &ctx).unwrap();
+    let made = calls(&reading);
+    assert!(
+        !made.iter().any(|c| matches!(c, Call::AddGroup(..))),
+        "{}",
+        dump(&reading)
+    );
+    assert!(
+        made.iter()
+            .any(|c| matches!(c, Call::Mkdir { path, .. } if path == "/var/lib/postgresql/data")),
+        "{}",
+        dump(&reading)
+    );
+    assert!(
+        made.contains(&touch("/var/lib/pkg/no-such-user")),
+        "{}",
+        dump(&reading)
+    );
+    let lines: Vec<usize> = skipped(&reading).into_iter().map(|(l, _)| l).collect();
+    assert_eq!(lines, [13], "{}", dump(&reading));
+
+    // Without the account files, the first `if` is not decided.
+    let blind = Context::new("pkg", &files).with_accounts(&known);
+    let reading = read_postinst(GETENT, &blind).unwrap();
+    let lines: Vec<usize> = skipped(&reading).into_iter().map(|(l, _)| l).collect();
+    assert!(lines.contains(&3), "{}", dump(&reading));
+}
