@@ -582,6 +582,7 @@ pub(crate) fn layer_index(
             postinst: None,
             control: String::new(),
             copyright: None,
+            debconf_defaults: Default::default(),
         })
         .collect()
 }

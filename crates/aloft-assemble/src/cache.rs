@@ -22,8 +22,8 @@ use crate::package::{PackageFiles, PackageInput};
 /// Bump whenever the tar a layer gets from the same .debs changes, or what its index
 /// records (2: the postinst is kept; 3: the control paragraph and copyright file too;
 /// 4: gzip is fed fixed 64 KiB chunks; 5: the preinst and each file's ELF or `#!`
-/// facts are kept too).
-pub const LAYER_FORMAT: &str = "aloft-layer-5";
+/// facts are kept too; 6: the debconf questions' defaults too).
+pub const LAYER_FORMAT: &str = "aloft-layer-6";
 
 /// The layer format with what decides its compressed bytes (for gzip the same string
 /// format 4 always had, so gzip layers cached before zstd existed stay valid).

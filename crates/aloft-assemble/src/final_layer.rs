@@ -189,6 +189,12 @@ impl FinalLayer {
         }
     }
 
+    /// The target of the link at `path` (its parents' links followed), of this layer or
+    /// a package layer.
+    pub(crate) fn link_target(&self, path: &str) -> Option<&str> {
+        self.link_at(&self.resolve(path))
+    }
+
     /// `path` with every link among its parents followed, as the kernel follows them
     /// when a program creates `path` (the last component is not followed). A path that
     /// goes through /var/run lands under /run, where base-files points it, instead of

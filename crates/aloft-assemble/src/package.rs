@@ -2,7 +2,7 @@
 //! dpkg database record (`var/lib/dpkg/status.d/<name>` and `<name>.md5sums`, the layout
 //! distroless uses and trivy, grype and syft read).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{BufReader, Read};
 use std::path::PathBuf;
 
@@ -98,6 +98,29 @@ pub struct PackageFiles {
     /// SBOM's licenses).
     #[serde(default)]
     pub copyright: Option<String>,
+    /// The default answer of each debconf question its `templates` define (`""` where a
+    /// question of a type with a value has none): what `db_get` gives a
+    /// non-interactive install that was asked nothing.
+    #[serde(default)]
+    pub debconf_defaults: BTreeMap<String, String>,
+}
+
+/// The default answers of the questions of a `templates` control file; questions of
+/// the types that only show text (`note`, `text`, `error`, `title`) have no value. A
+/// paragraph that does not parse is skipped (the file is read for defaults only).
+pub fn debconf_defaults(package: &str, templates: &str) -> BTreeMap<String, String> {
+    let mut defaults = BTreeMap::new();
+    for fields in aloft_deb::paragraphs(package, templates).flatten() {
+        let (Some(name), Some(kind)) = (fields.get("Template"), fields.get("Type")) else {
+            continue;
+        };
+        if matches!(kind.trim(), "note" | "text" | "error" | "title") {
+            continue;
+        }
+        let default = fields.get("Default").unwrap_or_default();
+        defaults.insert(name.trim().to_owned(), default.trim().to_owned());
+    }
+    defaults
 }
 
 /// Where the dpkg database records go.
@@ -196,6 +219,10 @@ pub fn write_package(
         postinst: control.text("postinst").map(str::to_owned),
         control: status,
         copyright,
+        debconf_defaults: control
+            .text("templates")
+            .map(|templates| debconf_defaults(&package.name, templates))
+            .unwrap_or_default(),
     })
 }
 

@@ -69,6 +69,10 @@ pub struct Context<'a> {
     /// prints; without them its output is not known (its status still is, through
     /// `accounts`).
     pub account_files: Option<(&'a str, &'a str)>,
+    /// The default answer of a debconf question, from the templates of the image's
+    /// packages (`db_get` in a non-interactive install that was asked nothing); without
+    /// it `$RET` is not known after `db_get`.
+    pub debconf: Option<ScriptOracle<'a>>,
 }
 
 impl<'a> Context<'a> {
@@ -84,6 +88,7 @@ impl<'a> Context<'a> {
             files_text: None,
             listing: None,
             account_files: None,
+            debconf: None,
         }
     }
 
@@ -135,6 +140,15 @@ impl<'a> Context<'a> {
     pub fn with_account_files(self, passwd: &'a str, group: &'a str) -> Self {
         Self {
             account_files: Some((passwd, group)),
+            ..self
+        }
+    }
+
+    /// The same context, answering `db_get QUESTION` with the question's default.
+    #[must_use]
+    pub fn with_debconf_defaults(self, defaults: ScriptOracle<'a>) -> Self {
+        Self {
+            debconf: Some(defaults),
             ..self
         }
     }

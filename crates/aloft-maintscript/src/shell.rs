@@ -117,6 +117,8 @@ pub(crate) struct Shell<'p, 'c> {
     pub(crate) accounts_made: HashSet<(bool, String)>,
     /// How deep in helper scripts this reading is (0: the maintainer script itself).
     pub(crate) helper_depth: usize,
+    /// Answers the script gave debconf itself (`db_set QUESTION VALUE`).
+    pub(crate) debconf_set: HashMap<String, String>,
 }
 
 impl<'p, 'c> Shell<'p, 'c> {
@@ -175,6 +177,7 @@ impl<'p, 'c> Shell<'p, 'c> {
             subshells: 0,
             depth: 0,
             accounts_made: HashSet::new(),
+            debconf_set: HashMap::new(),
             helper_depth: 0,
         }
     }

@@ -191,6 +191,15 @@ pub(super) fn apply(
             &|record| matches!(record.kind, FileKind::File { size } if size <= MAX_SOURCED_BYTES),
         )
     };
+    // debconf's questions, each with its owner's default (the first package, in the
+    // image's order, that defines it; shared questions carry the same template).
+    let mut debconf: BTreeMap<&str, &str> = BTreeMap::new();
+    for package in files {
+        for (question, default) in &package.debconf_defaults {
+            debconf.entry(question).or_insert(default);
+        }
+    }
+    let debconf_default = |question: &str| debconf.get(question).map(|d| (*d).to_owned());
     for (script, package, text) in scripts {
         let package_arch = packages
             .iter()
@@ -210,6 +219,7 @@ pub(super) fn apply(
         let context = Context::new(&package.package, &files_of)
             .with_accounts(&known)
             .with_account_files(&passwd, &group)
+            .with_debconf_defaults(&debconf_default)
             .with_architectures(package_arch, cx.debian_architecture)
             .with_scripts(&helpers)
             .with_sourced_files(&sourced)

@@ -198,6 +198,9 @@ impl<'p> Shell<'p, '_> {
         {
             self.ignore(line, cmd.shown.clone(), reason);
             if name.starts_with("db_") {
+                if let Some(status) = self.debconf(name, args) {
+                    return Some(status);
+                }
                 self.set_var(
                     "RET",
                     Value::Unknown(format!("`RET` is set by debconf (`{}`)", cmd.shown)),
@@ -247,6 +250,33 @@ impl<'p> Shell<'p, '_> {
         self.skip(line, &cmd.text, Why::UnknownCommand);
         self.unknown(format!("`{}` is not a known command", cmd.shown));
         None
+    }
+
+    /// debconf in a non-interactive install that was asked nothing, as image builders
+    /// run apt: `db_get` gives what the script set with `db_set`, else the question's
+    /// default from the templates, and `db_fget QUESTION seen` is false. `None` (and
+    /// `$RET` unknown) for a question no template defines, or without the templates.
+    fn debconf(&mut self, name: &str, args: &[String]) -> Option<Status> {
+        match (name, args) {
+            ("db_get", [question]) => {
+                let value = match self.debconf_set.get(question) {
+                    Some(value) => value.clone(),
+                    None => (self.ctx.debconf?)(question)?,
+                };
+                self.set_var("RET", Value::Set(value));
+                Some(Status::OK)
+            }
+            ("db_set", [question, value @ ..]) => {
+                self.debconf_set.insert(question.clone(), value.join(" "));
+                Some(Status::OK)
+            }
+            ("db_fget", [question, flag]) if flag == "seen" => {
+                (self.ctx.debconf?)(question)?;
+                self.set_var("RET", Value::Set("false".to_owned()));
+                Some(Status::OK)
+            }
+            _ => None,
+        }
     }
 
     /// A shell script of the image run as a command (`/usr/share/mysql-common/

@@ -1307,3 +1307,66 @@ fn getent_prints_the_image_accounts() {
     let lines: Vec<usize> = skipped(&reading).into_iter().map(|(l, _)| l).collect();
     assert!(lines.contains(&3), "{}", dump(&reading));
 }
+
+const DEBCONF: &str = r#"#!/bin/sh
+set -e
+. /usr/share/debconf/confmodule
+db_get pkg/hinting
+case "$RET" in
+    Slight) ln -s /usr/share/pkg/10-slight.conf /etc/pkg/conf.d/10-slight.conf ;;
+    None) ln -s /usr/share/pkg/10-none.conf /etc/pkg/conf.d/10-none.conf ;;
+esac
+db_set pkg/enable true
+db_get pkg/enable
+if [ "$RET" = true ]; then
+    touch /etc/pkg/enabled
+fi
+db_fget pkg/hinting seen
+if [ "$RET" = false ]; then
+    touch /etc/pkg/unseen
+fi
+db_get other/question
+if [ "$RET" = x ]; then
+    touch /etc/pkg/x
+fi
+"#;
+
+/// `db_get` gives a question's default, as a non-interactive install asked nothing gets
+/// it, or what the script `db_set`; a question no template defines stays unknown.
+#[test]
+fn debconf_answers_are_the_templates_defaults() {
+    let image = Image::base();
+    let files = |p: &str| image.lookup(p);
+    let defaults = |question: &str| match question {
+        "pkg/hinting" => Some("Slight".to_owned()),
+        "pkg/enable" => Some("false".to_owned()),
+        _ => None,
+    };
+    let ctx = Context::new("pkg", &files).with_debconf_defaults(&defaults);
+    let reading = read_postinst(DEBCONF, &ctx).unwrap();
+    let made = calls(&reading);
+    assert!(
+        made.contains(&link(
+            "/usr/share/pkg/10-slight.conf",
+            "/etc/pkg/conf.d/10-slight.conf"
+        )),
+        "{}",
+        dump(&reading)
+    );
+    assert!(
+        made.contains(&touch("/etc/pkg/enabled")),
+        "{}",
+        dump(&reading)
+    );
+    assert!(
+        made.contains(&touch("/etc/pkg/unseen")),
+        "{}",
+        dump(&reading)
+    );
+    let lines: Vec<usize> = skipped(&reading).into_iter().map(|(l, _)| l).collect();
+    assert_eq!(lines, [19], "{}", dump(&reading));
+    // Without the templates, `$RET` is known only where the script set the answer.
+    let reading = read_postinst(DEBCONF, &Context::new("pkg", &files)).unwrap();
+    let lines: Vec<usize> = skipped(&reading).into_iter().map(|(l, _)| l).collect();
+    assert_eq!(lines, [5, 15, 19], "{}", dump(&reading));
+}

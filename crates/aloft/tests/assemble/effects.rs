@@ -414,7 +414,7 @@ fn postinst_file_calls_are_applied() {
             .file("usr/share/web/index.html", b"<h1>web</h1>\n", 0o644)
             .file(
                 "usr/lib/tmpfiles.d/web.conf",
-                b"#Type Path Mode UID GID Age Argument\n    d /run/web 0750 daemon tty -\nd /run/web-default\nL /run/web-link - - - - /run/web\n",
+                b"#Type Path Mode UID GID Age Argument\n    d /run/web 0750 daemon tty -\nd /run/web-default\nL /run/web-link - - - - /run/web\nL+ /usr/share/web/index.html - - - - /dev/null\nd %t/web-spec :0700 :daemon - -\nd /var/log/web/%m\nz /var/log/web 0700 daemon daemon\nr! /tmp/web-*.lock\nf /etc/web/made - - - - made by tmpfiles\na+ /run/web - - - - d:group:tty:r-x\n",
                 0o644,
             )
             .control_file("postinst", postinst.as_bytes()),
@@ -439,7 +439,8 @@ fn postinst_file_calls_are_applied() {
         (e.kind, e.mode, e.uid, e.gid)
     };
     use tar::EntryType::{Directory, Regular};
-    assert_eq!(meta("var/log/web"), (Directory, 0o750, 1, 5));
+    // The postinst's chown and chmod, then tmpfiles.d's `z` (applied last, as at boot).
+    assert_eq!(meta("var/log/web"), (Directory, 0o700, 1, 1));
     assert_eq!(meta("var/log/web/access.log"), (Regular, 0o640, 1, 5));
     assert_eq!(
         last.get("etc/web/sites-enabled/default").link.as_deref(),
@@ -449,10 +450,15 @@ fn postinst_file_calls_are_applied() {
     assert_eq!(last.text("var/www/html/index.web.html"), "<h1>web</h1>\n");
     assert_eq!(last.text("etc/web/motd"), "welcome\n");
     assert_eq!(meta("var/lib/web/sessions"), (Directory, 0o1733, 0, 5));
-    // tmpfiles.d: `d` lines made (with `-` as 0755 root), other types listed.
+    // tmpfiles.d as `systemd-tmpfiles --create` applies it to a fresh image: `d` lines
+    // made (with `-` as 0755 root, `:MODE` and `:USER` used), `%t` is /run; a link; a file
+    // with its text; `z` adjusts a path the packages ship; what cannot be made is listed.
     assert_eq!(meta("run/web"), (Directory, 0o750, 1, 5));
     assert_eq!(meta("run/web-default"), (Directory, 0o755, 0, 0));
-    assert!(last.find("run/web-link").is_none());
+    assert_eq!(meta("run/web-spec"), (Directory, 0o700, 1, 0));
+    assert_eq!(last.get("run/web-link").link.as_deref(), Some("/run/web"));
+    assert_eq!(last.text("etc/web/made"), "made by tmpfiles");
+    assert!(last.find("var/log/web/%m").is_none());
     let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
     let not_applied = effects["not_applied"]["web"].as_array().unwrap();
     assert!(
@@ -461,12 +467,21 @@ fn postinst_file_calls_are_applied() {
             .any(|n| n["line"] == 15 && n["why"].as_str().unwrap().contains("www-data")),
         "{not_applied:?}"
     );
-    assert!(
-        not_applied
-            .iter()
-            .any(|n| n["line"] == 4 && n["why"].as_str().unwrap().contains("type `L`")),
-        "{not_applied:?}"
-    );
+    for (line, why) in [
+        (5, "`L+` would replace"),
+        (7, "specifier `%m`"),
+        (11, "ACLs and file attributes"),
+    ] {
+        assert!(
+            not_applied
+                .iter()
+                .any(|n| n["line"] == line && n["why"].as_str().unwrap().contains(why)),
+            "line {line}: {not_applied:?}"
+        );
+    }
+    // `r` of a pattern below a directory the image leaves empty: nothing to remove.
+    let applied = effects["packages"]["web"].to_string();
+    assert!(applied.contains("nothing to remove"), "{applied}");
 }
 
 /// System accounts: a sysusers.d file and a postinst's `adduser --system --group`, with
@@ -913,4 +928,49 @@ fn shadow_passwords_are_turned_on_natively() {
     let applied = effects["packages"]["passwd"].to_string();
     assert!(applied.contains("`pwconv`: /etc/shadow"), "{applied}");
     assert!(applied.contains("`grpconv`: /etc/gshadow"), "{applied}");
+}
+
+/// debconf as a non-interactive install answers it: `db_get` gives the default of the
+/// question's template, from the control files of any package of the image.
+#[test]
+fn db_get_answers_with_the_templates_defaults() {
+    let postinst = "#!/bin/sh\nset -e\n. /usr/share/debconf/confmodule\ndb_get fonts/hinting\ncase \"$RET\" in\n  Slight) ln -sf /usr/share/fonts/10-slight.conf /etc/fonts/conf.d/10-hinting.conf ;;\n  *) ln -sf /usr/share/fonts/10-none.conf /etc/fonts/conf.d/10-hinting.conf ;;\nesac\ndb_get shared/enable\nif [ \"$RET\" = true ]; then\n  touch /etc/fonts/enabled\nfi\n";
+    let templates = "Template: fonts/hinting\nType: select\nChoices: Native, Slight, None\nDefault: Slight\nDescription: hinting\n\nTemplate: fonts/note\nType: note\nDescription: a note\n";
+    let ctx = ctx_with(vec![
+        FixturePackage::new("fonts", "1.0")
+            .entry(dir("etc/fonts/conf.d"))
+            .file("usr/share/fonts/10-slight.conf", b"<slight/>\n", 0o644)
+            .control_file("postinst", postinst.as_bytes())
+            .control_file("templates", templates.as_bytes()),
+        FixturePackage::new("shared", "1.0").control_file(
+            "templates",
+            b"Template: shared/enable\nType: boolean\nDefault: true\nDescription: enable\n",
+        ),
+    ]);
+    ctx.manifest(
+        "fonts",
+        &["base-files", "base-passwd", "fonts", "shared"],
+        "archs: [amd64]\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/fonts.yaml"]));
+    digest_line(&assemble(
+        &ctx,
+        "manifests/fonts.yaml",
+        "f.tar",
+        &["--locked"],
+    ));
+    let image = read_archive(&ctx.path("f.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    assert_eq!(
+        last.get("etc/fonts/conf.d/10-hinting.conf").link.as_deref(),
+        Some("/usr/share/fonts/10-slight.conf")
+    );
+    assert!(last.find("etc/fonts/enabled").is_some());
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    assert!(
+        effects["not_applied"].get("fonts").is_none(),
+        "{}",
+        effects["not_applied"]
+    );
 }
