@@ -646,13 +646,30 @@ impl<'p> Shell<'p, '_> {
         let [item] = list.0.as_slice() else {
             return Err(unknown());
         };
-        if !item.0.additional.is_empty() || item.0.first.bang {
-            return Err(unknown());
+        // `A || true`, `A && B`: the output of each pipeline that runs, in order.
+        let mut output = String::new();
+        let mut status = 0;
+        let rest = item.0.additional.iter().map(|next| match next {
+            ast::AndOr::And(p) => (Some(true), p),
+            ast::AndOr::Or(p) => (Some(false), p),
+        });
+        for (when, pipeline) in std::iter::once((None, &item.0.first)).chain(rest) {
+            let runs = match when {
+                None => true,
+                Some(on_success) => (status == 0) == on_success,
+            };
+            if !runs {
+                continue;
+            }
+            let stages = self.pipeline_words(&pipeline.seq).ok_or_else(unknown)??;
+            let (text, code) = self.pipeline_output(&stages).map_err(|_| unknown())?;
+            output.push_str(&text);
+            status = match (pipeline.bang, code) {
+                (true, 0) => 1,
+                (true, _) => 0,
+                (false, code) => code,
+            };
         }
-        let stages = self
-            .pipeline_words(&item.0.first.seq)
-            .ok_or_else(unknown)??;
-        let (output, _) = self.pipeline_output(&stages).map_err(|_| unknown())?;
         Ok(output.trim_end_matches('\n').to_owned())
     }
 

@@ -34,7 +34,7 @@ mod shell;
 pub use error::ScriptError;
 pub use model::{
     Account, AccountOracle, AccountTool, ApacheKind, Call, Context, FileKind, FileOracle, Located,
-    NewGroup, NewUser, Reading, Script, Skipped, Slave, Why,
+    NewGroup, NewUser, PackageOracle, Reading, Script, Skipped, Slave, Why,
 };
 
 /// Nesting past which a script is refused (real scripts stay far below; the tokenizer and

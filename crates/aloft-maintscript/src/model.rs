@@ -27,6 +27,10 @@ pub enum Account<'a> {
 /// Answers about an account: `Some(true)` exists, `Some(false)` does not, `None` unknown.
 pub type AccountOracle<'a> = &'a dyn Fn(Account<'_>) -> Option<bool>;
 
+/// The version and architecture of a package of the image (`dpkg-query -W`): `None`
+/// when the image does not have it.
+pub type PackageOracle<'a> = &'a dyn Fn(&str) -> Option<(String, String)>;
+
 /// Answers `lstat` of an absolute, normalized path in the image: `None` when absent.
 pub type FileOracle<'a> = &'a dyn Fn(&str) -> Option<FileKind>;
 
@@ -73,6 +77,8 @@ pub struct Context<'a> {
     /// packages (`db_get` in a non-interactive install that was asked nothing); without
     /// it `$RET` is not known after `db_get`.
     pub debconf: Option<ScriptOracle<'a>>,
+    /// The image's packages, for `dpkg-query -W`; without it its output is not known.
+    pub installed: Option<PackageOracle<'a>>,
 }
 
 impl<'a> Context<'a> {
@@ -89,6 +95,7 @@ impl<'a> Context<'a> {
             listing: None,
             account_files: None,
             debconf: None,
+            installed: None,
         }
     }
 
@@ -149,6 +156,15 @@ impl<'a> Context<'a> {
     pub fn with_debconf_defaults(self, defaults: ScriptOracle<'a>) -> Self {
         Self {
             debconf: Some(defaults),
+            ..self
+        }
+    }
+
+    /// The same context, answering `dpkg-query -W` with the image's packages.
+    #[must_use]
+    pub fn with_packages(self, installed: PackageOracle<'a>) -> Self {
+        Self {
+            installed: Some(installed),
             ..self
         }
     }

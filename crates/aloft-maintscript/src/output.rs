@@ -50,6 +50,8 @@ impl Shell<'_, '_> {
                 Some(found) => line(found),
                 None => Ok((String::new(), 1)),
             },
+            ("true" | ":", _) => Ok((String::new(), 0)),
+            ("false", _) => Ok((String::new(), 1)),
             ("echo", rest) if rest.first() != Some(&"-e") => match rest {
                 ["-n", rest @ ..] => Ok((rest.join(" "), 0)),
                 rest => line(rest.join(" ")),
@@ -60,6 +62,35 @@ impl Shell<'_, '_> {
             }
             ("printf", ["%s", rest @ ..]) => Ok((rest.concat(), 0)),
             ("getent", [db @ ("passwd" | "group"), keys @ ..]) => self.getent(db, keys),
+            (
+                "id",
+                [
+                    flag @ ("-Gn" | "-nG" | "-gn" | "-ng" | "-un" | "-nu" | "-u" | "-g" | "-G"),
+                    user,
+                ],
+            ) => self.id_of(flag, user),
+            ("dpkg-query", rest) => self.dpkg_query(rest).ok_or_else(unknown),
+            ("readlink", ["-f" | "-e" | "-m" | "--canonicalize", path])
+            | ("realpath", [path])
+            | ("dpkg-realpath", [path]) => match self.canonical(path) {
+                Some(found) => line(found),
+                None => Ok((String::new(), 1)),
+            },
+            // Nothing listens while an image is built: `ss` prints its header only.
+            ("ss", flags)
+                if flags
+                    .iter()
+                    .all(|f| f.starts_with('-') || f.contains("sport") || f.contains("dport")) =>
+            {
+                if flags.iter().any(|f| *f == "-H" || *f == "--no-header") {
+                    Ok((String::new(), 0))
+                } else {
+                    line(
+                        "State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process"
+                            .to_owned(),
+                    )
+                }
+            }
             ("dpkg", ["--print-architecture"]) => self
                 .ctx
                 .native_architecture
@@ -143,6 +174,129 @@ impl Shell<'_, '_> {
         Ok((out, status))
     }
 
+    /// `id -u|-g|-un|-gn|-Gn USER` from the account files the script started with.
+    fn id_of(&self, flag: &str, user: &str) -> Result<(String, i32), String> {
+        let unknown = || format!("the output of `id {flag} {user}` is not known");
+        let (passwd, group) = self.ctx.account_files.ok_or_else(unknown)?;
+        if self.accounts_made.iter().any(|(_, name)| name == user) {
+            return Err(unknown());
+        }
+        let Some(entry) = passwd
+            .lines()
+            .map(|l| l.split(':').collect::<Vec<_>>())
+            .find(|f| f.first() == Some(&user) && f.len() >= 4)
+        else {
+            return Ok((String::new(), 1));
+        };
+        let gid = entry[3];
+        let groups: Vec<Vec<&str>> = group.lines().map(|l| l.split(':').collect()).collect();
+        let primary = groups
+            .iter()
+            .find(|g| g.get(2) == Some(&gid))
+            .and_then(|g| g.first());
+        let text = match flag {
+            "-u" => entry[2].to_owned(),
+            "-g" => gid.to_owned(),
+            "-un" | "-nu" => user.to_owned(),
+            "-gn" | "-ng" => (*primary.ok_or_else(unknown)?).to_owned(),
+            _ => {
+                // The primary group first, then every group listing the user.
+                let mut names: Vec<&str> = primary.into_iter().copied().collect();
+                for g in &groups {
+                    let member = g.get(3).is_some_and(|m| m.split(',').any(|m| m == user));
+                    if member && g.first().is_some_and(|n| !names.contains(n)) {
+                        names.push(g[0]);
+                    }
+                }
+                if flag == "-G" {
+                    let ids: Vec<&str> = names
+                        .iter()
+                        .filter_map(|n| {
+                            groups
+                                .iter()
+                                .find(|g| g.first() == Some(n))
+                                .and_then(|g| g.get(2))
+                                .copied()
+                        })
+                        .collect();
+                    ids.join(" ")
+                } else {
+                    names.join(" ")
+                }
+            }
+        };
+        Ok((format!("{text}\n"), 0))
+    }
+
+    /// `dpkg-query -W [-f FORMAT] PACKAGE...` (`-f` and `--showformat`, also glued):
+    /// the fields `Package`, `binary:Package`, `Version`, `Architecture`,
+    /// `db:Status-Want`, `db:Status-Status` and `Status` of the image's packages, every
+    /// one of which is installed. Status 1 when a package is not in the image.
+    fn dpkg_query(&self, args: &[&str]) -> Option<(String, i32)> {
+        let installed = self.ctx.installed?;
+        let mut format = "${binary:Package}\t${Version}\n".to_owned();
+        let mut show = false;
+        let mut names = Vec::new();
+        let mut words = args.iter();
+        while let Some(arg) = words.next() {
+            match *arg {
+                "-W" | "--show" => show = true,
+                "-f" | "--showformat" => format = (*words.next()?).to_owned(),
+                a if a.starts_with("--showformat=") => {
+                    format = a["--showformat=".len()..].to_owned()
+                }
+                // dpkg's option parser takes `-fFORMAT` and `-f=FORMAT` alike (locales'
+                // postinst writes the latter).
+                a if a.starts_with("-f") && a.len() > 2 => {
+                    format = a[2..].strip_prefix('=').unwrap_or(&a[2..]).to_owned();
+                }
+                a if a.starts_with('-') => return None,
+                a => names.push(a),
+            }
+        }
+        if !show || names.is_empty() || names.iter().any(|n| n.contains(['*', '?', '['])) {
+            return None;
+        }
+        let mut out = String::new();
+        let mut status = 0;
+        for name in names {
+            let bare = name.split(':').next().unwrap_or(name);
+            let Some((version, architecture)) = installed(bare) else {
+                status = 1;
+                continue;
+            };
+            let qualified = if architecture == "all" {
+                bare.to_owned()
+            } else {
+                format!("{bare}:{architecture}")
+            };
+            let mut text = String::new();
+            let mut rest = format.as_str();
+            while let Some(at) = rest.find("${") {
+                text.push_str(&rest[..at]);
+                let end = rest[at..].find('}')? + at;
+                let field = &rest[at + 2..end];
+                // `${Field;WIDTH}`: only the field is taken.
+                let field = field.split(';').next().unwrap_or(field);
+                text.push_str(match field {
+                    "Package" => bare,
+                    "binary:Package" => &qualified,
+                    "Version" => &version,
+                    "Architecture" => &architecture,
+                    "db:Status-Want" => "install",
+                    "db:Status-Status" => "installed",
+                    "db:Status-Eflag" => "ok",
+                    "Status" => "install ok installed",
+                    _ => return None,
+                });
+                rest = &rest[end + 1..];
+            }
+            text.push_str(rest);
+            out.push_str(&unescape_format(&text));
+        }
+        Some((out, status))
+    }
+
     /// The text of an image file the scripts have not changed (small files only);
     /// `/dev/null` is empty.
     pub(crate) fn image_text(&self, path: &str) -> FileText {
@@ -219,4 +373,11 @@ impl Shell<'_, '_> {
         }
         Ok(carried.unwrap_or_default())
     }
+}
+
+/// dpkg-query's format escapes: `\n`, `\t`, `\\`.
+fn unescape_format(text: &str) -> String {
+    text.replace("\\n", "\n")
+        .replace("\\t", "\t")
+        .replace("\\\\", "\\")
 }

@@ -311,6 +311,18 @@ impl<'p, 'c> Shell<'p, 'c> {
         paths::lookup(&|p| self.lstat_now(p), path, follow).map(|(_, kind)| kind)
     }
 
+    /// `readlink -f PATH`: every link followed, the last component need not exist (its
+    /// directory must). `None` where no such path can be.
+    pub(crate) fn canonical(&self, path: &str) -> Option<String> {
+        let path = self.abs(path).ok()?;
+        let lstat = |p: &str| self.lstat_now(p);
+        if let Some((resolved, _)) = paths::lookup(&lstat, &path, true) {
+            return Some(resolved);
+        }
+        let (dir, kind) = paths::lookup(&lstat, paths::parent(&path), true)?;
+        (kind == FileKind::Dir).then(|| paths::absolute(&dir, paths::basename(&path)))
+    }
+
     /// Records that `path` (absolute) now is `kind` (or is gone).
     pub(crate) fn put_file(&mut self, path: &str, kind: Option<FileKind>) {
         let parent = paths::parent(path);

@@ -200,6 +200,13 @@ pub(super) fn apply(
         }
     }
     let debconf_default = |question: &str| debconf.get(question).map(|d| (*d).to_owned());
+    // `dpkg-query -W`: every package of the image, as installed.
+    let installed = |name: &str| {
+        packages
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| (p.version.clone(), p.architecture.clone()))
+    };
     for (script, package, text) in scripts {
         let package_arch = packages
             .iter()
@@ -220,6 +227,7 @@ pub(super) fn apply(
             .with_accounts(&known)
             .with_account_files(&passwd, &group)
             .with_debconf_defaults(&debconf_default)
+            .with_packages(&installed)
             .with_architectures(package_arch, cx.debian_architecture)
             .with_scripts(&helpers)
             .with_sourced_files(&sourced)

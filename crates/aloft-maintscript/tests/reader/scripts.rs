@@ -1370,3 +1370,72 @@ fn debconf_answers_are_the_templates_defaults() {
     let lines: Vec<usize> = skipped(&reading).into_iter().map(|(l, _)| l).collect();
     assert_eq!(lines, [5, 15, 19], "{}", dump(&reading));
 }
+
+const QUERIES: &str = r#"#!/bin/sh
+set -e
+if dpkg --compare-versions "$(dpkg-query -f '${Version}' -W base-files)" le 13; then
+    touch /var/lib/pkg/old-base-files
+fi
+for arch in $(dpkg-query -W -f '${Architecture}\n' libglib2.0-0 2>/dev/null || true); do
+    touch "/var/lib/pkg/glib-$arch"
+done
+if [ "$(dpkg-query -W -f='${db:Status-Want}' locales-all 2>/dev/null)" = install ]; then
+    touch /var/lib/pkg/locales-all
+fi
+if ! id -Gn postgres | grep -qw ssl-cert; then
+    touch /var/lib/pkg/not-in-ssl-cert
+fi
+if [ -z "$(ss -nlt 'sport = 80' | grep -v ^State)" ]; then
+    touch /var/lib/pkg/port-80-free
+fi
+case "$(readlink -f /var/run)" in
+    /run) touch /var/lib/pkg/var-run-is-run ;;
+esac
+touch "/var/lib/pkg/real-$(dpkg-realpath /bin/sh | tr / _)"
+"#;
+
+/// Queries answered from the image: `dpkg-query -W` of its packages, `id` of its
+/// accounts, `readlink -f` and `dpkg-realpath` through its links, and `ss`, since
+/// nothing listens while an image is built.
+#[test]
+fn image_queries_in_command_substitutions() {
+    let mut image = Image::base();
+    image.add(&["/var/run -> /run"]);
+    let files = |p: &str| image.lookup(p);
+    let installed = |name: &str| match name {
+        "base-files" => Some(("13.8".to_owned(), "amd64".to_owned())),
+        "locales-all" => Some(("2.41-12".to_owned(), "amd64".to_owned())),
+        _ => None,
+    };
+    let passwd =
+        "root:x:0:0:root:/root:/bin/sh\npostgres:x:100:102::/var/lib/postgresql:/bin/bash\n";
+    let group = "root:x:0:\nssl-cert:x:101:postgres\npostgres:x:102:\n";
+    let ctx = Context::new("pkg", &files)
+        .with_packages(&installed)
+        .with_account_files(passwd, group);
+    let reading = read_postinst(QUERIES, &ctx).unwrap();
+    let made = calls(&reading);
+    for path in [
+        "/var/lib/pkg/locales-all",
+        "/var/lib/pkg/port-80-free",
+        "/var/lib/pkg/var-run-is-run",
+        "/var/lib/pkg/real-_usr_bin_dash",
+    ] {
+        assert!(made.contains(&touch(path)), "{path}: {}", dump(&reading));
+    }
+    for path in [
+        "/var/lib/pkg/old-base-files",
+        "/var/lib/pkg/not-in-ssl-cert",
+    ] {
+        assert!(!made.contains(&touch(path)), "{path}: {}", dump(&reading));
+    }
+    // libglib2.0-0 is not in the image: no architecture, no loop.
+    assert!(
+        !made
+            .iter()
+            .any(|c| matches!(c, Call::Touch { path } if path.starts_with("/var/lib/pkg/glib-"))),
+        "{}",
+        dump(&reading)
+    );
+    assert_eq!(skipped(&reading), Vec::new(), "{}", dump(&reading));
+}
