@@ -71,6 +71,12 @@ impl<'a> InstalledTree<'a> {
     }
 
     /// Every path below `dir`.
+    /// Whether a package installs anything below directory `dir`.
+    pub(crate) fn has_below(&self, dir: &str) -> bool {
+        let prefix = format!("{dir}/");
+        self.records.keys().any(|p| p.starts_with(&prefix))
+    }
+
     fn below(&self, dir: &str) -> Vec<&'a str> {
         let prefix = format!("{dir}/");
         let mut paths: Vec<&str> = self

@@ -21,6 +21,7 @@ mod error;
 mod exec;
 mod expand;
 mod filters;
+mod find;
 mod getopt;
 mod inert;
 mod model;

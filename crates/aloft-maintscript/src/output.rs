@@ -70,6 +70,7 @@ impl Shell<'_, '_> {
                 ],
             ) => self.id_of(flag, user),
             ("dpkg-query", rest) => self.dpkg_query(rest).ok_or_else(unknown),
+            ("find", _) => self.find(args).ok_or_else(unknown),
             ("readlink", ["-f" | "-e" | "-m" | "--canonicalize", path])
             | ("realpath", [path])
             | ("dpkg-realpath", [path]) => match self.canonical(path) {

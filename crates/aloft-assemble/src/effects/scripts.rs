@@ -344,6 +344,29 @@ pub(super) fn apply(
                 | Call::Move { .. } => {
                     fs_calls.push((package.package.clone(), call.line, call.value.clone()));
                 }
+                // `rmdir DIR` then `ln -s TARGET DIR` (base-files' /var/run -> /run): the
+                // link this layer writes replaces the packaged directory, which no package
+                // ships anything in (else rmdir would fail).
+                Call::Rmdir { path }
+                    if tree.get(&rel(path)).is_some()
+                        && !tree.has_below(&rel(path))
+                        && reading.calls.iter().any(|later| {
+                            later.line >= call.line
+                                && matches!(&later.value, Call::Link { link, symbolic: true, .. } if link == path)
+                        }) =>
+                {
+                    record.add(
+                        &package.package,
+                        AppliedEffect {
+                            effect: "rmdir".into(),
+                            detail: format!(
+                                "line {}: the link the script makes there replaces the empty directory",
+                                call.line
+                            ),
+                            paths: vec![path.clone()],
+                        },
+                    );
+                }
                 // Removing what the script made itself (`mv` leaves nothing to remove; a
                 // temp file): in order with what made it.
                 Call::Remove { path, .. } | Call::Rmdir { path }

@@ -69,8 +69,7 @@ fn exists(tree: &InstalledTree<'_>, layer: &FinalLayer, path: &str) -> bool {
 fn has_below(tree: &InstalledTree<'_>, layer: &FinalLayer, dir: &str) -> bool {
     let dir = layer.resolve_all(dir);
     let prefix = format!("{dir}/");
-    tree.entries().any(|(path, _, _)| path.starts_with(&prefix))
-        || layer.paths().any(|path| path.starts_with(&prefix))
+    tree.has_below(&dir) || layer.paths().any(|path| path.starts_with(&prefix))
 }
 
 /// The directory part of a pattern: the components before the first with a glob or a

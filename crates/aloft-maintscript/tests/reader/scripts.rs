@@ -1439,3 +1439,55 @@ fn image_queries_in_command_substitutions() {
     );
     assert_eq!(skipped(&reading), Vec::new(), "{}", dump(&reading));
 }
+
+const FIND: &str = r#"#!/bin/sh
+set -e
+find /etc/redis -maxdepth 1 -type d -name 'redis-server.*.d' -empty -delete
+for loader in $(find /usr/lib/loaders -name '*.so' 2>/dev/null | sort); do
+    touch "/var/cache/loaders/$(basename $loader).seen"
+done
+if [ -z "$(find /etc/full -type d -empty)" ]; then
+    touch /var/lib/pkg/nothing-empty
+fi
+find /etc/full -name '*.conf' -delete
+"#;
+
+/// `find` over the image's listings: what it selects is printed; an action on nothing
+/// selected is a no-op, and one on something is listed, not guessed.
+#[test]
+fn find_selects_from_the_image_listing() {
+    let mut image = Image::base();
+    image.add(&[
+        "/etc/redis/redis.conf",
+        "/etc/redis/redis-server.pre-up.d/",
+        "/etc/redis/redis-server.pre-up.d/00_example",
+        "/usr/lib/loaders/b.so",
+        "/usr/lib/loaders/a.so",
+        "/usr/lib/loaders/readme",
+        "/etc/full/a.conf",
+        "/etc/full/sub/",
+        "/etc/full/sub/x",
+    ]);
+    let files = |p: &str| image.lookup(p);
+    let list = |dir: &str| image.list(dir);
+    let ctx = Context::new("pkg", &files).with_listing(&list);
+    let reading = read_postinst(FIND, &ctx).unwrap();
+    let made = calls(&reading);
+    assert!(
+        made.contains(&touch("/var/cache/loaders/a.so.seen")),
+        "{}",
+        dump(&reading)
+    );
+    assert!(
+        made.contains(&touch("/var/cache/loaders/b.so.seen")),
+        "{}",
+        dump(&reading)
+    );
+    assert!(
+        made.contains(&touch("/var/lib/pkg/nothing-empty")),
+        "{}",
+        dump(&reading)
+    );
+    let lines: Vec<usize> = skipped(&reading).into_iter().map(|(l, _)| l).collect();
+    assert_eq!(lines, [10], "{}", dump(&reading));
+}

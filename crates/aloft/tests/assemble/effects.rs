@@ -974,3 +974,44 @@ fn db_get_answers_with_the_templates_defaults() {
         effects["not_applied"]
     );
 }
+
+/// base-files' `migrate_directory`: `rmdir /var/run; ln -s /run /var/run` of a directory
+/// it ships empty: the link replaces the directory, and both calls count as applied.
+#[test]
+fn an_empty_packaged_directory_is_replaced_by_the_link_the_script_makes() {
+    let postinst = "#!/bin/sh\nset -e\nmigrate_directory() {\n  if [ ! -L \"$1\" ]; then\n    rmdir \"$1\"\n    ln -s \"$2\" \"$1\"\n  fi\n}\nmigrate_directory /var/run /run\nmigrate_directory /var/spool/full /srv/spool\n";
+    let ctx = ctx_with(vec![
+        FixturePackage::new("base-dirs", "1.0")
+            .entry(dir("run"))
+            .entry(dir("var/run"))
+            .entry(dir("var/spool/full"))
+            .file("var/spool/full/job", b"queued\n", 0o644)
+            .control_file("postinst", postinst.as_bytes()),
+    ]);
+    ctx.manifest(
+        "dirs",
+        &["base-files", "base-passwd", "base-dirs"],
+        "archs: [amd64]\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/dirs.yaml"]));
+    digest_line(&assemble(
+        &ctx,
+        "manifests/dirs.yaml",
+        "d.tar",
+        &["--locked"],
+    ));
+    let image = read_archive(&ctx.path("d.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    assert_eq!(last.get("var/run").link.as_deref(), Some("/run"));
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    let applied = effects["packages"]["base-dirs"].to_string();
+    assert!(
+        applied.contains("replaces the empty directory"),
+        "{applied}"
+    );
+    // A directory with a file in it: rmdir would fail, so it is listed, not replaced.
+    let not_applied = effects["not_applied"]["base-dirs"].to_string();
+    assert!(not_applied.contains("/var/spool/full"), "{not_applied}");
+    assert!(!not_applied.contains("\"/var/run\""), "{not_applied}");
+}
