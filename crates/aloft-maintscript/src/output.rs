@@ -71,6 +71,7 @@ impl Shell<'_, '_> {
             ) => self.id_of(flag, user),
             ("dpkg-query", rest) => self.dpkg_query(rest).ok_or_else(unknown),
             ("find", _) => self.find(args).ok_or_else(unknown),
+            ("mktemp", _) => self.mktemp(&strs).ok_or_else(unknown),
             ("readlink", ["-f" | "-e" | "-m" | "--canonicalize", path])
             | ("realpath", [path])
             | ("dpkg-realpath", [path]) => match self.canonical(path) {
@@ -173,6 +174,54 @@ impl Shell<'_, '_> {
             }
         }
         Ok((out, status))
+    }
+
+    /// `mktemp [-d] [-p DIR | --tmpdir[=DIR] | -t] [TEMPLATE]`: a name of its own
+    /// (`/tmp/tmp.aloft1`, the template's `X`s replaced by `aloft` and a count), made
+    /// empty, as mktemp makes it; the same on every build.
+    fn mktemp(&mut self, args: &[&str]) -> Option<(String, i32)> {
+        let mut dir_kind = false;
+        let mut base: Option<String> = None;
+        let mut template: Option<&str> = None;
+        let mut words = args.iter();
+        while let Some(arg) = words.next() {
+            match *arg {
+                "-d" | "--directory" => dir_kind = true,
+                "-q" | "--quiet" => {}
+                "-t" | "--tmpdir" => base = Some("/tmp".to_owned()),
+                "-p" => base = Some((*words.next()?).to_owned()),
+                a if a.starts_with("--tmpdir=") => base = Some(a["--tmpdir=".len()..].to_owned()),
+                a if a.starts_with('-') => return None,
+                a => template = Some(a),
+            }
+        }
+        self.temp_files += 1;
+        let unique = format!("aloft{}", self.temp_files);
+        let name = match template {
+            None => format!("tmp.{unique}"),
+            Some(t) => {
+                let stem = t.trim_end_matches('X');
+                if t.len() - stem.len() < 3 {
+                    return None;
+                }
+                format!("{stem}{unique}")
+            }
+        };
+        let path = match (template, base) {
+            (Some(t), None) if t.contains('/') => name,
+            (_, base) => format!(
+                "{}/{name}",
+                base.as_deref().unwrap_or("/tmp").trim_end_matches('/')
+            ),
+        };
+        let path = self.abs(&path).ok()?;
+        let kind = if dir_kind {
+            FileKind::Dir
+        } else {
+            FileKind::File
+        };
+        self.put_file(&path, Some(kind));
+        Some((format!("{path}\n"), 0))
     }
 
     /// `id -u|-g|-un|-gn|-Gn USER` from the account files the script started with.

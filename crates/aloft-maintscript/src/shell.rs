@@ -119,6 +119,8 @@ pub(crate) struct Shell<'p, 'c> {
     pub(crate) helper_depth: usize,
     /// Answers the script gave debconf itself (`db_set QUESTION VALUE`).
     pub(crate) debconf_set: HashMap<String, String>,
+    /// How many names `mktemp` gave.
+    pub(crate) temp_files: usize,
 }
 
 impl<'p, 'c> Shell<'p, 'c> {
@@ -178,6 +180,7 @@ impl<'p, 'c> Shell<'p, 'c> {
             depth: 0,
             accounts_made: HashSet::new(),
             debconf_set: HashMap::new(),
+            temp_files: 0,
             helper_depth: 0,
         }
     }

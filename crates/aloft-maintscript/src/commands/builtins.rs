@@ -259,6 +259,14 @@ impl<'p> Shell<'p, '_> {
             _ if self.functions.contains_key(name) => Err(unsupported(format!(
                 "the output of the function `{name}` is written to `{path}`"
             ))),
+            // A known output (`sed -e s/x/y/ TEMPLATE > FILE`, a query), unless the
+            // command reads its standard input, which is not known here.
+            (_, Ok(args))
+                if let Ok((text, 0)) =
+                    self.known_output(&[&[name.to_owned()], args.as_slice()].concat(), None) =>
+            {
+                Ok(text)
+            }
             _ if ignored_reason(name).is_none()
                 && !is_query(name, args.as_deref().unwrap_or_default())
                 && !is_builtin(name) =>

@@ -1491,3 +1491,49 @@ fn find_selects_from_the_image_listing() {
     let lines: Vec<usize> = skipped(&reading).into_iter().map(|(l, _)| l).collect();
     assert_eq!(lines, [10], "{}", dump(&reading));
 }
+
+const TEMP_FILES: &str = r#"#!/bin/sh
+set -e
+CCTMP=$(mktemp --tmpdir postgresql-common.XXXXXX)
+sed -e "s/^ssl =.*/ssl = on/" /usr/share/pkg/template.conf > $CCTMP
+if [ -f "$CCTMP" ]; then
+    mv $CCTMP /etc/pkg/pkg.conf
+fi
+tmp=$(mktemp)
+rm -f "$tmp"
+"#;
+
+/// `mktemp` gives a name of its own, the same on every build, and what a known
+/// command writes into it is known.
+#[test]
+fn mktemp_names_are_deterministic_and_known_output_is_written() {
+    let mut image = Image::base();
+    image.add(&["/usr/share/pkg/template.conf", "/etc/pkg/"]);
+    let files = |p: &str| image.lookup(p);
+    let texts = |path: &str| {
+        (path == "/usr/share/pkg/template.conf").then(|| "ssl = off\nport = 5432\n".to_owned())
+    };
+    let ctx = Context::new("pkg", &files).with_sourced_files(&texts);
+    let reading = read_postinst(TEMP_FILES, &ctx).unwrap();
+    assert_eq!(
+        calls(&reading),
+        vec![
+            Call::WriteFile {
+                path: s("/tmp/postgresql-common.aloft1"),
+                content: s("ssl = on\nport = 5432\n"),
+                append: false,
+            },
+            Call::Move {
+                source: s("/tmp/postgresql-common.aloft1"),
+                dest: s("/etc/pkg/pkg.conf"),
+            },
+            Call::Remove {
+                path: s("/tmp/tmp.aloft2"),
+                recursive: false,
+            },
+        ],
+        "{}",
+        dump(&reading)
+    );
+    assert!(skipped(&reading).is_empty(), "{}", dump(&reading));
+}
