@@ -601,8 +601,8 @@ impl<'p> Shell<'p, '_> {
         if words.is_empty() {
             let mut status = Status::OK;
             for a in assigns {
-                if self.assign(a, line) {
-                    status = Status::Unknown;
+                if let Some(substituted) = self.assign(a, line) {
+                    status = substituted;
                 }
             }
             if status == Status::Unknown {
@@ -728,15 +728,18 @@ impl<'p> Shell<'p, '_> {
     }
 
     /// Performs an assignment; true when its value came from a command substitution.
-    pub(crate) fn assign(&mut self, a: &ast::Assignment, line: usize) -> bool {
+    /// Makes assignment `a`; with a command substitution in it, the status it leaves
+    /// (the last substitution's, as in sh), `None` without one.
+    pub(crate) fn assign(&mut self, a: &ast::Assignment, line: usize) -> Option<Status> {
         let ast::AssignmentName::VariableName(name) = &a.name else {
-            return false;
+            return None;
         };
         let ast::AssignmentValue::Scalar(word) = &a.value else {
             self.set_var(name, Value::Unknown(format!("`{name}` is an array")));
-            return false;
+            return None;
         };
         let substituted = word.value.contains("$(") || word.value.contains('`');
+        self.substitution_status = None;
         let value = match self.expand_one(&word.value) {
             Ok(text) if a.append => match self.var(name) {
                 Value::Set(old) => Value::Set(old + &text),
@@ -746,8 +749,12 @@ impl<'p> Shell<'p, '_> {
             Ok(text) => Value::Set(text),
             Err(why) => Value::Unknown(format!("`{name}` (line {line}): {why}")),
         };
+        let status = match (&value, self.substitution_status) {
+            (Value::Set(_), Some(code)) => Status::Known(code),
+            _ => Status::Unknown,
+        };
         self.set_var(name, value);
-        substituted
+        substituted.then_some(status)
     }
 }
 

@@ -670,6 +670,7 @@ impl<'p> Shell<'p, '_> {
                 (false, code) => code,
             };
         }
+        self.substitution_status = Some(status);
         Ok(output.trim_end_matches('\n').to_owned())
     }
 

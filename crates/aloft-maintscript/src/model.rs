@@ -31,6 +31,10 @@ pub type AccountOracle<'a> = &'a dyn Fn(Account<'_>) -> Option<bool>;
 /// when the image does not have it.
 pub type PackageOracle<'a> = &'a dyn Fn(&str) -> Option<(String, String)>;
 
+/// The diversion of a path the image's scripts made so far: the diverting package
+/// (`None`: local) and where it diverts to; `None` when the path is not diverted.
+pub type DiversionOracle<'a> = &'a dyn Fn(&str) -> Option<(Option<String>, String)>;
+
 /// Answers `lstat` of an absolute, normalized path in the image: `None` when absent.
 pub type FileOracle<'a> = &'a dyn Fn(&str) -> Option<FileKind>;
 
@@ -79,6 +83,9 @@ pub struct Context<'a> {
     pub debconf: Option<ScriptOracle<'a>>,
     /// The image's packages, for `dpkg-query -W`; without it its output is not known.
     pub installed: Option<PackageOracle<'a>>,
+    /// The diversions earlier scripts made, for `dpkg-divert --listpackage` and
+    /// `--truename`; without it their output is not known.
+    pub diversions: Option<DiversionOracle<'a>>,
 }
 
 impl<'a> Context<'a> {
@@ -96,6 +103,7 @@ impl<'a> Context<'a> {
             account_files: None,
             debconf: None,
             installed: None,
+            diversions: None,
         }
     }
 
@@ -165,6 +173,16 @@ impl<'a> Context<'a> {
     pub fn with_packages(self, installed: PackageOracle<'a>) -> Self {
         Self {
             installed: Some(installed),
+            ..self
+        }
+    }
+
+    /// The same context, answering `dpkg-divert` queries with the diversions earlier
+    /// scripts made (and those this script makes).
+    #[must_use]
+    pub fn with_diversions(self, diversions: DiversionOracle<'a>) -> Self {
+        Self {
+            diversions: Some(diversions),
             ..self
         }
     }
@@ -540,6 +558,19 @@ pub enum Call {
     ShadowOn {
         /// `grpconv`: the group file.
         groups: bool,
+    },
+    /// `dpkg-divert [--add | --remove] --no-rename [--package P] [--divert TO] PATH`:
+    /// dpkg's diversion database, which the image does not carry; no file moves. Kept so
+    /// that later `dpkg-divert --listpackage`/`--truename` queries see it.
+    Divert {
+        /// The diverted path.
+        path: String,
+        /// The diverting package (`None`: a local diversion).
+        package: Option<String>,
+        /// Where the diverted file goes (default `PATH.distrib`).
+        divert_to: String,
+        /// `--remove`.
+        remove: bool,
     },
     /// A command skipped on purpose because its effect does not belong in an image, or is
     /// produced from the image's files by other means (service management, debconf, ...).

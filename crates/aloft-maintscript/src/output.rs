@@ -72,6 +72,21 @@ impl Shell<'_, '_> {
             ("dpkg-query", rest) => self.dpkg_query(rest).ok_or_else(unknown),
             ("find", _) => self.find(args).ok_or_else(unknown),
             ("mktemp", _) => self.mktemp(&strs).ok_or_else(unknown),
+            ("dpkg-divert", [query @ ("--listpackage" | "--truename"), path]) => {
+                let diversion = match self.diversions_made.get(*path) {
+                    Some(made) => made.clone(),
+                    None => (self.ctx.diversions.ok_or_else(unknown)?)(path),
+                };
+                let text = match (*query, diversion) {
+                    ("--listpackage", None) => return Ok((String::new(), 0)),
+                    ("--listpackage", Some((package, _))) => {
+                        package.unwrap_or_else(|| "LOCAL".to_owned())
+                    }
+                    (_, None) => (*path).to_owned(),
+                    (_, Some((_, divert_to))) => divert_to,
+                };
+                line(text)
+            }
             ("readlink", ["-f" | "-e" | "-m" | "--canonicalize", path])
             | ("realpath", [path])
             | ("dpkg-realpath", [path]) => match self.canonical(path) {

@@ -121,6 +121,10 @@ pub(crate) struct Shell<'p, 'c> {
     pub(crate) debconf_set: HashMap<String, String>,
     /// How many names `mktemp` gave.
     pub(crate) temp_files: usize,
+    /// The exit status of the last command substitution evaluated, when known.
+    pub(crate) substitution_status: Option<i32>,
+    /// Diversions this script made (`None`: removed), over the context's.
+    pub(crate) diversions_made: HashMap<String, Option<(Option<String>, String)>>,
 }
 
 impl<'p, 'c> Shell<'p, 'c> {
@@ -181,6 +185,8 @@ impl<'p, 'c> Shell<'p, 'c> {
             accounts_made: HashSet::new(),
             debconf_set: HashMap::new(),
             temp_files: 0,
+            substitution_status: None,
+            diversions_made: HashMap::new(),
             helper_depth: 0,
         }
     }

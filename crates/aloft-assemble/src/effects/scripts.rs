@@ -200,6 +200,10 @@ pub(super) fn apply(
         }
     }
     let debconf_default = |question: &str| debconf.get(question).map(|d| (*d).to_owned());
+    // dpkg's diversions as the scripts make them, in dpkg's order.
+    let diversions: RefCell<BTreeMap<String, (Option<String>, String)>> =
+        RefCell::new(BTreeMap::new());
+    let diverted = |path: &str| diversions.borrow().get(path).cloned();
     // `dpkg-query -W`: every package of the image, as installed.
     let installed = |name: &str| {
         packages
@@ -228,6 +232,7 @@ pub(super) fn apply(
             .with_account_files(&passwd, &group)
             .with_debconf_defaults(&debconf_default)
             .with_packages(&installed)
+            .with_diversions(&diverted)
             .with_architectures(package_arch, cx.debian_architecture)
             .with_scripts(&helpers)
             .with_sourced_files(&sourced)
@@ -333,6 +338,20 @@ pub(super) fn apply(
                 }
                 // Bookkeeping of ucf, or done elsewhere on purpose.
                 Call::Ucfr { .. } | Call::Ignored { .. } => {}
+                // dpkg's diversion database: what later scripts' queries see.
+                Call::Divert {
+                    path,
+                    package,
+                    divert_to,
+                    remove,
+                } => {
+                    let mut table = diversions.borrow_mut();
+                    if *remove {
+                        table.remove(path);
+                    } else {
+                        table.insert(path.clone(), (package.clone(), divert_to.clone()));
+                    }
+                }
                 Call::Link { symbolic: true, .. }
                 | Call::Mkdir { .. }
                 | Call::Copy { .. }

@@ -220,7 +220,14 @@ pub(super) fn dpkg_divert(args: &[String]) -> Result<Effect, Why> {
     let query = ["--list", "--listpackage", "--truename"]
         .iter()
         .any(|q| has(q));
-    if query || has("--no-rename") || (has("--remove") && !has("--rename")) {
+    let no_rename = has("--no-rename") || (has("--remove") && !has("--rename"));
+    if !query
+        && no_rename
+        && let Some(divert) = divert_call(args)
+    {
+        return Effect::ok(vec![divert]);
+    }
+    if query || no_rename {
         return Effect::ok(vec![Call::Ignored {
             command: format!("dpkg-divert {}", args.join(" ")),
             reason: "dpkg's diversion database (no file is moved)".to_owned(),
@@ -229,6 +236,37 @@ pub(super) fn dpkg_divert(args: &[String]) -> Result<Effect, Why> {
     Err(unsupported(
         "a diversion that moves a file (`dpkg-divert --rename`) is not applied",
     ))
+}
+
+/// The [`Call::Divert`] of a `dpkg-divert --add|--remove` command line; `None` for one
+/// it does not read (`--local` and a package both, an option it does not know).
+fn divert_call(args: &[String]) -> Option<Call> {
+    let mut package = None;
+    let mut divert_to = None;
+    let mut remove = false;
+    let mut path = None;
+    let mut words = args.iter();
+    while let Some(arg) = words.next() {
+        match arg.as_str() {
+            "--add" => remove = false,
+            "--remove" => remove = true,
+            "--package" => package = Some(words.next()?.clone()),
+            "--divert" => divert_to = Some(words.next()?.clone()),
+            "--local" | "--quiet" | "--no-rename" | "--rename" => {}
+            a if a.starts_with("--package=") => package = Some(a["--package=".len()..].to_owned()),
+            a if a.starts_with("--divert=") => divert_to = Some(a["--divert=".len()..].to_owned()),
+            a if a.starts_with('-') => return None,
+            a if path.is_none() => path = Some(a.to_owned()),
+            _ => return None,
+        }
+    }
+    let path = path?;
+    Some(Call::Divert {
+        divert_to: divert_to.unwrap_or_else(|| format!("{path}.distrib")),
+        path,
+        package,
+        remove,
+    })
 }
 
 pub(super) fn dpkg_statoverride(args: &[String]) -> Result<Effect, Why> {

@@ -318,9 +318,19 @@ impl<'p> Shell<'p, '_> {
         }
     }
 
-    /// Remembers the accounts a call creates, for later `getent`/`id`.
+    /// Remembers the accounts a call creates, for later `getent`/`id`, and the
+    /// diversions it makes, for later `dpkg-divert` queries.
     fn note_account(&mut self, call: &Call) {
         match call {
+            Call::Divert {
+                path,
+                package,
+                divert_to,
+                remove,
+            } => {
+                let diversion = (!remove).then(|| (package.clone(), divert_to.clone()));
+                self.diversions_made.insert(path.clone(), diversion);
+            }
             Call::AddUser(user) => {
                 self.accounts_made.insert((false, user.name.clone()));
                 if user.user_group == Some(true) {

@@ -121,7 +121,7 @@ fn every_fixture_parses() {
         );
         count += 1;
     }
-    assert_eq!(count, 26);
+    assert_eq!(count, 27);
 }
 
 #[test]
@@ -466,18 +466,24 @@ fn base_files() {
         .find(|c| c.value == mkdir("/mnt"))
         .map(|c| (c.line, c.via.clone()));
     assert_eq!(mnt, Some((30, vec![66])));
-    // The /lib64 diversion's removal is dpkg's bookkeeping (`--no-rename`): ignored.
+    // The /lib64 diversion's removal is dpkg's bookkeeping (`--no-rename`): recorded
+    // for later queries, no file moved.
     assert_eq!(
         skipped(&reading),
         Vec::<(usize, String)>::new(),
         "{}",
         dump(&reading)
     );
-    assert_eq!(
-        ignored(&reading),
-        [
-            "dpkg-divert --quiet --package base-files --remove --no-rename --divert /.lib64.usr-is-merged /lib64"
-        ]
+    assert!(ignored(&reading).is_empty(), "{}", dump(&reading));
+    assert!(
+        calls(&reading).contains(&Call::Divert {
+            path: s("/lib64"),
+            package: Some(s("base-files")),
+            divert_to: s("/.lib64.usr-is-merged"),
+            remove: true,
+        }),
+        "{}",
+        dump(&reading)
     );
 }
 
@@ -752,6 +758,34 @@ done
             },
             copy("/var/lib/app/new.flag", "/etc/copied.flag"),
         ],
+        "{}",
+        dump(&reading)
+    );
+}
+
+/// dash claims /bin/sh unless a diversion of it exists: with no diversion (what the
+/// image's earlier scripts made: none), every query is answered and nothing is left.
+#[test]
+fn dash_claims_bin_sh_when_nothing_diverts_it() {
+    let mut image = Image::trixie();
+    image.add(&["/usr/share/man/man1/dash.1.gz"]);
+    let files = |p: &str| image.lookup(p);
+    let none = |_: &str| None;
+    let ctx = aloft_maintscript::Context::new("dash", &files).with_diversions(&none);
+    let reading = aloft_maintscript::read_postinst(&fixture("dash"), &ctx).unwrap();
+    assert!(skipped(&reading).is_empty(), "{}", dump(&reading));
+    assert!(effects(&reading).is_empty(), "{}", dump(&reading));
+    // bash's old diversion of /bin/sh: dash removes it and links /bin/sh to itself.
+    let bash = |path: &str| (path == "/bin/sh").then(|| (Some(s("bash")), s("/bin/sh.distrib")));
+    let ctx = aloft_maintscript::Context::new("dash", &files).with_diversions(&bash);
+    let reading = aloft_maintscript::read_postinst(&fixture("dash"), &ctx).unwrap();
+    assert!(
+        calls(&reading).contains(&Call::Divert {
+            path: s("/bin/sh"),
+            package: Some(s("bash")),
+            divert_to: s("/bin/sh.distrib"),
+            remove: true,
+        }),
         "{}",
         dump(&reading)
     );

@@ -174,11 +174,11 @@ pub fn calls(reading: &Reading) -> Vec<Call> {
     reading.calls.iter().map(|c| c.value.clone()).collect()
 }
 
-/// The calls that are not `Ignored`.
+/// The calls that change the image: not `Ignored`, nor dpkg's diversion records.
 pub fn effects(reading: &Reading) -> Vec<Call> {
     calls(reading)
         .into_iter()
-        .filter(|c| !matches!(c, Call::Ignored { .. }))
+        .filter(|c| !matches!(c, Call::Ignored { .. } | Call::Divert { .. }))
         .collect()
 }
 
