@@ -172,8 +172,6 @@ REASONS = [
      ["/etc/rc?.d/*", "/etc/systemd/system/*"]),
     ("what the essential set's scripts make (pam-auth-update, add-shell): those packages are not in the image", "mm",
      ["/etc/pam.d/common-*", "/etc/security/opasswd", "/var/lib/pam/*", "/var/lib/shells.state"]),
-    ("choices that debconf answers at install time (fontconfig's hinting and bitmap links): no debconf runs; the package defaults apply", "mm",
-     ["/etc/fonts/conf.d/10-hinting-*", "/etc/fonts/conf.d/70-no-bitmaps*", "/etc/fonts/conf.d/10-sub-pixel-*"]),
     ("ca-certificates' empty /usr/local/share/ca-certificates (its mode comes from `$(stat ...)`); `files:` makes it when you add a local CA", "mm",
      ["/usr/local/share/ca-certificates"]),
     ("/etc/localtime follows the manifest's TZ (UTC here), not debconf's default Etc/UTC: the same zone", "both",

@@ -236,6 +236,27 @@ impl Shell<'_, '_> {
             FileKind::File
         };
         self.put_file(&path, Some(kind));
+        // Made at once, private (0600, a directory 0700), as mktemp makes it; what the
+        // script writes into it and its removal follow in order.
+        let made = if dir_kind {
+            crate::Call::Mkdir {
+                path: path.clone(),
+                mode: Some(0o700),
+                owner: None,
+                group: None,
+            }
+        } else {
+            crate::Call::Touch { path: path.clone() }
+        };
+        self.emit(self.line, made);
+        if !dir_kind {
+            let private = crate::Call::Chmod {
+                mode: 0o600,
+                path: path.clone(),
+                recursive: false,
+            };
+            self.emit(self.line, private);
+        }
         Some((format!("{path}\n"), 0))
     }
 

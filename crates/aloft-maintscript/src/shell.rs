@@ -121,6 +121,8 @@ pub(crate) struct Shell<'p, 'c> {
     pub(crate) debconf_set: HashMap<String, String>,
     /// How many names `mktemp` gave.
     pub(crate) temp_files: usize,
+    /// The line of the command being read (what a `$(...)` in it makes is that line's).
+    pub(crate) line: usize,
     /// The exit status of the last command substitution evaluated, when known.
     pub(crate) substitution_status: Option<i32>,
     /// Diversions this script made (`None`: removed), over the context's.
@@ -185,6 +187,7 @@ impl<'p, 'c> Shell<'p, 'c> {
             accounts_made: HashSet::new(),
             debconf_set: HashMap::new(),
             temp_files: 0,
+            line: 0,
             substitution_status: None,
             diversions_made: HashMap::new(),
             helper_depth: 0,
@@ -383,6 +386,7 @@ impl<'p, 'c> Shell<'p, 'c> {
 
     /// Spends one step of the budget; false when it is exhausted.
     pub(crate) fn spend(&mut self, line: usize) -> bool {
+        self.line = line;
         if self.budget == 0 {
             return false;
         }

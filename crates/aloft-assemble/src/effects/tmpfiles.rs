@@ -72,6 +72,32 @@ fn has_below(tree: &InstalledTree<'_>, layer: &FinalLayer, dir: &str) -> bool {
     tree.has_below(&dir) || layer.paths().any(|path| path.starts_with(&prefix))
 }
 
+/// Whether a name in the pattern's directory matches its last component, when only that
+/// component has glob characters (`/tmp/.X[0-9]*-lock`); `None` otherwise.
+fn last_component_matches(
+    tree: &InstalledTree<'_>,
+    layer: &FinalLayer,
+    pattern: &str,
+) -> Option<bool> {
+    let (dir, name) = pattern.rsplit_once('/')?;
+    if dir.contains(['*', '?', '[', '%']) || name.contains('%') {
+        return None;
+    }
+    let matcher = globset::GlobBuilder::new(name)
+        .literal_separator(true)
+        .build()
+        .ok()?
+        .compile_matcher();
+    let dir = layer.resolve_all(&crate::path::image_path(dir).ok().flatten()?);
+    let prefix = format!("{dir}/");
+    let child = |path: &str| {
+        path.strip_prefix(&prefix)
+            .filter(|rest| !rest.is_empty() && !rest.contains('/'))
+            .is_some_and(|rest| matcher.is_match(rest))
+    };
+    Some(tree.entries().any(|(path, _, _)| child(path)) || layer.paths().any(child))
+}
+
 /// The directory part of a pattern: the components before the first with a glob or a
 /// specifier (`/tmp/systemd-private-%b-*` -> `/tmp`).
 fn literal_parent(pattern: &str) -> &str {
@@ -136,6 +162,8 @@ pub(super) fn apply(
                     .ok()
                     .flatten()
                     .is_some_and(|path| exists(tree, layer, &path))
+            } else if let Some(present) = last_component_matches(tree, layer, &pattern) {
+                present
             } else {
                 crate::path::image_path(literal_parent(&pattern))
                     .ok()
@@ -366,6 +394,7 @@ mod tests {
 
     #[test]
     fn the_literal_parent_of_a_pattern() {
+        assert_eq!(literal_parent("/tmp/x-%b"), "/tmp");
         assert_eq!(literal_parent("/tmp/systemd-private-%b-*"), "/tmp");
         assert_eq!(literal_parent("/tmp/.X[0-9]*-lock"), "/tmp");
         assert_eq!(

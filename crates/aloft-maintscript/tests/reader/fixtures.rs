@@ -503,6 +503,8 @@ fn base_passwd() {
             chmod(0o644, "/etc/subgid"),
             // `tmp=$(mktemp)`, removed at the end; the update-passwd branch between
             // needs `-n "$2"` (an upgrade).
+            touch("/tmp/tmp.aloft1"),
+            chmod(0o600, "/tmp/tmp.aloft1"),
             Call::Remove {
                 path: s("/tmp/tmp.aloft1"),
                 recursive: false
@@ -519,13 +521,17 @@ fn base_passwd_keeps_existing_files() {
     let mut image = Image::trixie();
     image.add(&["/etc/passwd", "/etc/group", "/etc/subuid", "/etc/subgid"]);
     let reading = image.read("base-passwd", &fixture("base-passwd"));
-    // Only the removal of its own temp file.
+    // Only its own temp file, made and removed.
     assert_eq!(
         effects(&reading),
-        vec![Call::Remove {
-            path: s("/tmp/tmp.aloft1"),
-            recursive: false
-        }],
+        vec![
+            touch("/tmp/tmp.aloft1"),
+            chmod(0o600, "/tmp/tmp.aloft1"),
+            Call::Remove {
+                path: s("/tmp/tmp.aloft1"),
+                recursive: false
+            }
+        ],
         "{}",
         dump(&reading)
     );

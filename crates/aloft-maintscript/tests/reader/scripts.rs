@@ -1518,6 +1518,12 @@ fn mktemp_names_are_deterministic_and_known_output_is_written() {
     assert_eq!(
         calls(&reading),
         vec![
+            touch("/tmp/postgresql-common.aloft1"),
+            Call::Chmod {
+                mode: 0o600,
+                path: s("/tmp/postgresql-common.aloft1"),
+                recursive: false,
+            },
             Call::WriteFile {
                 path: s("/tmp/postgresql-common.aloft1"),
                 content: s("ssl = on\nport = 5432\n"),
@@ -1526,6 +1532,12 @@ fn mktemp_names_are_deterministic_and_known_output_is_written() {
             Call::Move {
                 source: s("/tmp/postgresql-common.aloft1"),
                 dest: s("/etc/pkg/pkg.conf"),
+            },
+            touch("/tmp/tmp.aloft2"),
+            Call::Chmod {
+                mode: 0o600,
+                path: s("/tmp/tmp.aloft2"),
+                recursive: false,
             },
             Call::Remove {
                 path: s("/tmp/tmp.aloft2"),

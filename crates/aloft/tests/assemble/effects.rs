@@ -414,7 +414,7 @@ fn postinst_file_calls_are_applied() {
             .file("usr/share/web/index.html", b"<h1>web</h1>\n", 0o644)
             .file(
                 "usr/lib/tmpfiles.d/web.conf",
-                b"#Type Path Mode UID GID Age Argument\n    d /run/web 0750 daemon tty -\nd /run/web-default\nL /run/web-link - - - - /run/web\nL+ /usr/share/web/index.html - - - - /dev/null\nd %t/web-spec :0700 :daemon - -\nd /var/log/web/%m\nz /var/log/web 0700 daemon daemon\nr! /tmp/web-*.lock\nf /etc/web/made - - - - made by tmpfiles\na+ /run/web - - - - d:group:tty:r-x\n",
+                b"#Type Path Mode UID GID Age Argument\n    d /run/web 0750 daemon tty -\nd /run/web-default\nL /run/web-link - - - - /run/web\nL+ /usr/share/web/index.html - - - - /dev/null\nd %t/web-spec :0700 :daemon - -\nd /var/log/web/%m\nz /var/log/web 0700 daemon daemon\nr! /tmp/web-*.lock\nf /etc/web/made - - - - made by tmpfiles\na+ /run/web - - - - d:group:tty:r-x\nR /var/log/web/*.old\nr /var/log/web/access.*\n",
                 0o644,
             )
             .control_file("postinst", postinst.as_bytes()),
@@ -471,6 +471,8 @@ fn postinst_file_calls_are_applied() {
         (5, "`L+` would replace"),
         (7, "specifier `%m`"),
         (11, "ACLs and file attributes"),
+        // The postinst's access.log matches; `*.old` matches nothing (line 12, applied).
+        (13, "would remove at boot"),
     ] {
         assert!(
             not_applied
@@ -479,9 +481,17 @@ fn postinst_file_calls_are_applied() {
             "line {line}: {not_applied:?}"
         );
     }
-    // `r` of a pattern below a directory the image leaves empty: nothing to remove.
+    // `r` of a pattern below a directory the image leaves empty, or whose names it
+    // does not match: nothing to remove.
     let applied = effects["packages"]["web"].to_string();
-    assert!(applied.contains("nothing to remove"), "{applied}");
+    assert!(
+        applied.contains("/tmp/web-*.lock (the image has no such path: nothing to remove)"),
+        "{applied}"
+    );
+    assert!(
+        applied.contains("/var/log/web/*.old (the image has no such path: nothing to remove)"),
+        "{applied}"
+    );
 }
 
 /// System accounts: a sysusers.d file and a postinst's `adduser --system --group`, with
