@@ -66,15 +66,20 @@ pub(crate) fn seq(args: &[&str]) -> Option<String> {
         [first, step, last] => (*first, *step, *last),
         _ => return None,
     };
-    if step == 0 || (last - first) / step > 10_000 {
+    // In i128, so no script's numbers overflow; at most 10,001 of them.
+    let (first, step, last) = (i128::from(first), i128::from(step), i128::from(last));
+    if step == 0 {
         return None;
     }
-    let mut out = Vec::new();
-    let mut n = first;
-    while (step > 0 && n <= last) || (step < 0 && n >= last) {
-        out.push(n.to_string());
-        n += step;
+    let count = if (step > 0 && first > last) || (step < 0 && first < last) {
+        0
+    } else {
+        (last - first) / step + 1
+    };
+    if count > 10_001 {
+        return None;
     }
+    let out: Vec<String> = (0..count).map(|i| (first + i * step).to_string()).collect();
     Some(out.join("\n"))
 }
 

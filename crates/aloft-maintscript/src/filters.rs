@@ -60,6 +60,10 @@ pub(crate) fn run(
         }
         let mut all = String::new();
         for file in files {
+            // One file's last line does not run into the next file's first.
+            if !all.is_empty() && !all.ends_with('\n') {
+                all.push('\n');
+            }
             match read(file) {
                 FileText::Text(text) => all.push_str(&text),
                 FileText::Missing => return Err(format!("`{file}` is not in the image")),
@@ -126,7 +130,16 @@ fn from_basic(pattern: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            '*' if out.is_empty() || out.ends_with('^') => out.push_str("\\*"),
+            // `*` first (or first in a group) is literal; `^` is an anchor only first,
+            // and `$` only last (or before `\)`, `\|`): elsewhere both are literal.
+            '*' if at_start(&out) || out.ends_with('^') => out.push_str("\\*"),
+            '^' if !at_start(&out) => out.push_str("\\^"),
+            '$' if !(chars.peek().is_none()
+                || (chars.peek() == Some(&'\\')
+                    && matches!(chars.clone().nth(1), Some(')' | '|')))) =>
+            {
+                out.push_str("\\$");
+            }
             '[' => {
                 in_class = true;
                 out.push(c);
@@ -144,6 +157,14 @@ fn from_basic(pattern: &str) -> String {
         }
     }
     out
+}
+
+/// Whether the translated expression `out` is at the start of a (sub)expression: empty,
+/// or right after a group's `(` or an alternation's `|` (not after escaped ones).
+fn at_start(out: &str) -> bool {
+    out.is_empty()
+        || ((out.ends_with('(') || out.ends_with('|'))
+            && !(out.ends_with("\\(") || out.ends_with("\\|")))
 }
 
 fn compile(pattern: &str, extended: bool, fixed: bool, icase: bool) -> Result<Regex, String> {
@@ -223,6 +244,10 @@ fn grep(
                 .map_err(|_| format!("the expression `{pattern}` is not evaluated"))?,
         );
     }
+    // With several files, grep names the file on each line (and counts per file).
+    if operands.len() > 1 && !quiet {
+        return Err(format!("`{name}` of several files is not evaluated"));
+    }
     // A file that is not there is an error (status 2, silenced by `-s`), and the others
     // are still read; with `-q`, a match wins over the error.
     let mut missing = false;
@@ -233,6 +258,9 @@ fn grep(
     } else {
         let mut all = String::new();
         for file in &operands {
+            if !all.is_empty() && !all.ends_with('\n') {
+                all.push('\n');
+            }
             match read(file) {
                 FileText::Text(text) => all.push_str(&text),
                 FileText::Missing => missing = true,
@@ -296,7 +324,9 @@ fn split_delimited(text: &str, delimiter: char, count: usize) -> Option<(Vec<Str
 }
 
 /// A sed replacement in the `regex` crate's syntax: `&` is the match, `\N` group N.
-fn replacement(text: &str) -> String {
+/// `None` for GNU's case conversions (`\U`, `\L`, ...) and other letter escapes, which
+/// are not evaluated.
+fn replacement(text: &str) -> Option<String> {
     let mut out = String::new();
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
@@ -307,13 +337,15 @@ fn replacement(text: &str) -> String {
                 Some(d @ '0'..='9') => out.push_str(&format!("${{{d}}}")),
                 Some('n') => out.push('\n'),
                 Some('t') => out.push('\t'),
+                Some('$') => out.push_str("$$"),
+                Some(letter) if letter.is_ascii_alphabetic() => return None,
                 Some(other) => out.push(other),
                 None => {}
             },
             _ => out.push(c),
         }
     }
-    out
+    Some(out)
 }
 
 fn sed_script(script: &str, extended: bool) -> Option<Vec<SedCommand>> {
@@ -339,7 +371,7 @@ fn sed_script(script: &str, extended: bool) -> Option<Vec<SedCommand>> {
             let re = compile(&parts[0], extended, false, icase).ok()?;
             let substitute = SedCommand::Substitute {
                 re,
-                replacement: replacement(&parts[1]),
+                replacement: replacement(&parts[1])?,
                 global,
                 print,
             };
@@ -545,7 +577,9 @@ fn tr_set(set: &str) -> Option<Vec<char>> {
                 'n' => '\n',
                 't' => '\t',
                 'r' => '\r',
-                other => other,
+                '\\' => '\\',
+                // Octal (`\012`) and other escapes are not evaluated.
+                _ => return None,
             },
             c => c,
         });
@@ -634,6 +668,10 @@ fn head_tail(
         };
         count = value.parse().ok()?;
     }
+    // With several files, head and tail print a header before each.
+    if operands.len() > 1 {
+        return None;
+    }
     let input = match text(&operands) {
         Ok(input) => input,
         Err(why) => return Some(Err(why)),
@@ -687,6 +725,10 @@ fn sort_uniq(
             flag if flag.starts_with('-') && flag != "-" => return None,
             _ => operands.push(arg.clone()),
         }
+    }
+    // `uniq IN OUT` writes OUT.
+    if name == "uniq" && operands.len() > 1 {
+        return None;
     }
     let input = match text(&operands) {
         Ok(input) => input,
@@ -801,6 +843,17 @@ mod tests {
         );
         assert_eq!(filter("grep", &["-qw", "sha"], group).map(|r| r.1), Ok(1));
         assert!(filter("grep", &["-P", "x"], group).is_err());
+        // `^` and `$` are anchors only at the ends of a basic expression.
+        let conf = "$ModLoad imuxsock\na^b\n";
+        assert_eq!(
+            filter("grep", &["-q", "^$ModLoad imuxsock"], conf).map(|r| r.1),
+            Ok(0)
+        );
+        assert_eq!(filter("grep", &["-q", "a^b$"], conf).map(|r| r.1), Ok(0));
+        assert_eq!(
+            filter("grep", &["-q", "\\(^a\\)"], conf).map(|r| r.1),
+            Ok(0)
+        );
     }
 
     #[test]
@@ -826,10 +879,12 @@ mod tests {
             Ok((String::new(), 0))
         );
         assert_eq!(
-            grep(&["-s", "nothing", "/etc/missing", "/etc/x"]),
+            grep(&["-s", "nothing", "/etc/missing"]),
             Ok((String::new(), 2))
         );
         assert!(grep(&["-q", "x", "/etc/large"]).is_err());
+        // Several files: grep names each line's file, which is not reproduced.
+        assert!(grep(&["supported", "/etc/x", "/etc/x"]).is_err());
     }
 
     #[test]
@@ -864,6 +919,9 @@ mod tests {
             Ok(("/opt/b\n".into(), 0))
         );
         assert!(filter("sed", &["y/abc/xyz/"], "a\n").is_err());
+        // `\$` is a dollar; GNU's case conversions are not evaluated.
+        assert_eq!(filter("sed", &["s/x/\\$1/"], "x\n"), Ok(("$1\n".into(), 0)));
+        assert!(filter("sed", &["s/.*/\\U&/"], "x\n").is_err());
         assert!(filter("sed", &["-i", "s/a/b/"], "a\n").is_err());
     }
 
@@ -888,6 +946,7 @@ mod tests {
         );
         assert_eq!(filter("tr", &["-d", "\\n"], "a\nb\n"), Ok(("ab".into(), 0)));
         assert_eq!(filter("tr", &[":", "\\n"], "a:b"), Ok(("a\nb".into(), 0)));
+        assert!(filter("tr", &["\\012", " "], "a\n").is_err());
         assert_eq!(
             filter("head", &["-n", "1"], "a\nb\n"),
             Ok(("a\n".into(), 0))

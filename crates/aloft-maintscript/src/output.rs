@@ -52,6 +52,8 @@ impl Shell<'_, '_> {
             },
             ("true" | ":", _) => Ok((String::new(), 0)),
             ("false", _) => Ok((String::new(), 1)),
+            // dash's echo interprets backslash escapes: not evaluated here.
+            ("echo", rest) if !self.bash && rest.iter().any(|a| a.contains('\\')) => Err(unknown()),
             ("echo", rest) if rest.first() != Some(&"-e") => match rest {
                 ["-n", rest @ ..] => Ok((rest.join(" "), 0)),
                 rest => line(rest.join(" ")),
@@ -87,12 +89,23 @@ impl Shell<'_, '_> {
                 };
                 line(text)
             }
-            ("readlink", ["-f" | "-e" | "-m" | "--canonicalize", path])
+            ("readlink", ["-f" | "--canonicalize", path])
             | ("realpath", [path])
             | ("dpkg-realpath", [path]) => match self.canonical(path) {
                 Some(found) => line(found),
                 None => Ok((String::new(), 1)),
             },
+            // `-e`: every component must exist.
+            ("readlink", ["-e" | "--canonicalize-existing", path]) => {
+                let found = self
+                    .abs(path)
+                    .ok()
+                    .and_then(|p| crate::paths::lookup(&|q| self.lstat_now(q), &p, true));
+                match found {
+                    Some((resolved, _)) => line(resolved),
+                    None => Ok((String::new(), 1)),
+                }
+            }
             // Nothing listens while an image is built: `ss` prints its header only.
             ("ss", flags)
                 if flags
@@ -211,7 +224,11 @@ impl Shell<'_, '_> {
             }
         }
         self.temp_files += 1;
-        let unique = format!("aloft{}", self.temp_files);
+        // A helper script's reading counts from 1 too: its depth keeps its names apart.
+        let unique = match self.helper_depth {
+            0 => format!("aloft{}", self.temp_files),
+            depth => format!("aloft{depth}-{}", self.temp_files),
+        };
         let name = match template {
             None => format!("tmp.{unique}"),
             Some(t) => {
@@ -223,7 +240,8 @@ impl Shell<'_, '_> {
             }
         };
         let path = match (template, base) {
-            (Some(t), None) if t.contains('/') => name,
+            // A template without --tmpdir is relative to the current directory.
+            (Some(_), None) => name,
             (_, base) => format!(
                 "{}/{name}",
                 base.as_deref().unwrap_or("/tmp").trim_end_matches('/')
@@ -366,7 +384,10 @@ impl Shell<'_, '_> {
                 let field = field.split(';').next().unwrap_or(field);
                 text.push_str(match field {
                     "Package" => bare,
-                    "binary:Package" => &qualified,
+                    // dpkg qualifies only Multi-Arch: same packages, which is not
+                    // known here.
+                    "binary:Package" if architecture == "all" => &qualified,
+                    "binary:Package" => return None,
                     "Version" => &version,
                     "Architecture" => &architecture,
                     "db:Status-Want" => "install",
@@ -406,12 +427,13 @@ impl Shell<'_, '_> {
         }
     }
 
-    /// The words of each stage of a pipeline of simple commands whose redirections only
-    /// silence them, expanded; `None` when a stage is anything else.
+    /// Each stage of a pipeline of simple commands, its words expanded; `None` when a
+    /// stage is anything else, or has a redirection whose effect on its output or input
+    /// is not evaluated (see [`stage_redirect`]).
     pub(crate) fn pipeline_words(
         &mut self,
         stages: &[ast::Command],
-    ) -> Option<Result<Vec<Vec<String>>, String>> {
+    ) -> Option<Result<Vec<Stage>, String>> {
         let mut all = Vec::new();
         for stage in stages {
             let ast::Command::Simple(simple) = stage else {
@@ -421,19 +443,21 @@ impl Shell<'_, '_> {
                 return None;
             }
             let mut words = Vec::new();
+            let mut discard_output = false;
             words.extend(simple.word_or_name.iter().map(|w| w.value.clone()));
             for item in simple.suffix.iter().flat_map(|s| &s.0) {
                 match item {
                     ast::CommandPrefixOrSuffixItem::Word(w) => words.push(w.value.clone()),
-                    ast::CommandPrefixOrSuffixItem::IoRedirect(r)
-                        if crate::classify::is_silencing(r) => {}
+                    ast::CommandPrefixOrSuffixItem::IoRedirect(r) => {
+                        discard_output |= stage_redirect(r, discard_output)?;
+                    }
                     _ => return None,
                 }
             }
-            all.push(words);
+            all.push((words, discard_output));
         }
         let mut expanded = Vec::new();
-        for words in all {
+        for (words, discard_output) in all {
             let mut argv = Vec::new();
             for word in &words {
                 match self.expand_known(word) {
@@ -441,21 +465,27 @@ impl Shell<'_, '_> {
                     Err(why) => return Some(Err(why)),
                 }
             }
-            expanded.push(argv);
+            expanded.push(Stage {
+                argv,
+                discard_output,
+            });
         }
         Some(Ok(expanded))
     }
 
     /// The output and status of a pipeline of known commands: each stage's output is the
     /// next one's input; the status is the last stage's.
-    pub(crate) fn pipeline_output(
-        &mut self,
-        stages: &[Vec<String>],
-    ) -> Result<(String, i32), String> {
+    pub(crate) fn pipeline_output(&mut self, stages: &[Stage]) -> Result<(String, i32), String> {
         let mut carried: Option<(String, i32)> = None;
-        for argv in stages {
+        for stage in stages {
             let input = carried.as_ref().map(|(text, _)| text.as_str());
-            carried = Some(self.known_output(argv, input)?);
+            let (text, status) = self.known_output(&stage.argv, input)?;
+            let text = if stage.discard_output {
+                String::new()
+            } else {
+                text
+            };
+            carried = Some((text, status));
         }
         Ok(carried.unwrap_or_default())
     }
@@ -466,4 +496,51 @@ fn unescape_format(text: &str) -> String {
     text.replace("\\n", "\n")
         .replace("\\t", "\t")
         .replace("\\\\", "\\")
+}
+
+/// One stage of a pipeline whose output is used: its words, and whether its standard
+/// output goes elsewhere (`>/dev/null`, `>&2`).
+pub(crate) struct Stage {
+    pub(crate) argv: Vec<String>,
+    pub(crate) discard_output: bool,
+}
+
+/// What a redirection does to a stage whose output or input is used: `Some(true)` its
+/// standard output is discarded (`>/dev/null`, `>&2`, `&>/dev/null`), `Some(false)`
+/// nothing that matters (`2>/dev/null`, `2>&-`), `None` what is not evaluated: its
+/// standard input from elsewhere (`<FILE`, here-documents), its error output merged
+/// (`2>&1`, unless standard output was discarded before: `>/dev/null 2>&1`), a file
+/// written.
+fn stage_redirect(redirect: &ast::IoRedirect, output_discarded: bool) -> Option<bool> {
+    use ast::IoFileRedirectKind as Kind;
+    use ast::IoFileRedirectTarget as Target;
+    match redirect {
+        ast::IoRedirect::File(fd, kind, target) => {
+            let fd = fd.unwrap_or(match kind {
+                Kind::Read | Kind::DuplicateInput | Kind::ReadAndWrite => 0,
+                _ => 1,
+            });
+            let null = matches!(target, Target::Filename(w) if w.value == "/dev/null");
+            let duplicate = match target {
+                Target::Duplicate(w) => Some(w.value.as_str()),
+                Target::Fd(n) => match *n {
+                    1 => Some("1"),
+                    2 => Some("2"),
+                    _ => Some(""),
+                },
+                _ => None,
+            };
+            match (fd, kind, null, duplicate) {
+                (0, ..) => None,
+                (1, Kind::Write | Kind::Append | Kind::Clobber, true, _) => Some(true),
+                (1, Kind::DuplicateOutput, _, Some("2" | "-")) => Some(true),
+                (2, Kind::Write | Kind::Append | Kind::Clobber, true, _) => Some(false),
+                (2, Kind::DuplicateOutput, _, Some("-")) => Some(false),
+                (2, Kind::DuplicateOutput, _, Some("1")) if output_discarded => Some(false),
+                _ => None,
+            }
+        }
+        ast::IoRedirect::OutputAndError(w, _) if w.value == "/dev/null" => Some(true),
+        _ => None,
+    }
 }

@@ -273,7 +273,7 @@ impl<'p, 'c> Shell<'p, 'c> {
     }
 
     /// `lstat` in the image as changed by the calls so far.
-    fn lstat_now(&self, path: &str) -> Option<FileKind> {
+    pub(crate) fn lstat_now(&self, path: &str) -> Option<FileKind> {
         match self.overlay.get(path) {
             Some(kind) => kind.clone(),
             None => {
@@ -326,13 +326,27 @@ impl<'p, 'c> Shell<'p, 'c> {
     /// `readlink -f PATH`: every link followed, the last component need not exist (its
     /// directory must). `None` where no such path can be.
     pub(crate) fn canonical(&self, path: &str) -> Option<String> {
-        let path = self.abs(path).ok()?;
+        let mut path = self.abs(path).ok()?;
         let lstat = |p: &str| self.lstat_now(p);
-        if let Some((resolved, _)) = paths::lookup(&lstat, &path, true) {
-            return Some(resolved);
+        // A dangling link's target is followed as far as it goes.
+        for _ in 0..40 {
+            if let Some((resolved, _)) = paths::lookup(&lstat, &path, true) {
+                return Some(resolved);
+            }
+            let (dir, kind) = paths::lookup(&lstat, paths::parent(&path), true)?;
+            if kind != FileKind::Dir {
+                return None;
+            }
+            let candidate = paths::absolute(&dir, paths::basename(&path));
+            match lstat(&candidate) {
+                Some(FileKind::Symlink(target)) if target.starts_with('/') => {
+                    path = paths::normalize(&target);
+                }
+                Some(FileKind::Symlink(target)) => path = paths::absolute(&dir, &target),
+                _ => return Some(candidate),
+            }
         }
-        let (dir, kind) = paths::lookup(&lstat, paths::parent(&path), true)?;
-        (kind == FileKind::Dir).then(|| paths::absolute(&dir, paths::basename(&path)))
+        None
     }
 
     /// Records that `path` (absolute) now is `kind` (or is gone).

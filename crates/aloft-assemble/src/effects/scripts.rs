@@ -369,10 +369,13 @@ pub(super) fn apply(
                 Call::Rmdir { path }
                     if tree.get(&rel(path)).is_some()
                         && !tree.has_below(&rel(path))
-                        && reading.calls.iter().any(|later| {
-                            later.line >= call.line
-                                && matches!(&later.value, Call::Link { link, symbolic: true, .. } if link == path)
-                        }) =>
+                        && reading
+                            .calls
+                            .iter()
+                            .skip_while(|earlier| !std::ptr::eq(*earlier, call))
+                            .any(|later| {
+                                matches!(&later.value, Call::Link { link, symbolic: true, .. } if link == path)
+                            }) =>
                 {
                     record.add(
                         &package.package,

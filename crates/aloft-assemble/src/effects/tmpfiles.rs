@@ -1,7 +1,7 @@
 //! tmpfiles.d lines, which systemd-tmpfiles would apply at boot and which a container
 //! never boots to apply, from `/usr/lib/tmpfiles.d/*.conf` (a file of the same name in
-//! `/etc/tmpfiles.d` replaces it), as `systemd-tmpfiles --create` applies them to a fresh
-//! image:
+//! `/etc/tmpfiles.d` replaces it), as `systemd-tmpfiles --create --boot` applies them to a
+//! fresh image (boot-only `!` lines included; the first line for a path wins):
 //! - `d`, `D`, `v`, `q`, `Q`: the directory, with its mode and owner (`-`: 0755, root);
 //!   php-fpm's `/run/php`, for one;
 //! - `L`: the symbolic link, when nothing is at the path (`L+` over something else is
@@ -56,6 +56,18 @@ fn expand_specifiers(path: &str) -> Result<String, char> {
         }
     }
     Ok(out)
+}
+
+/// The Argument field of a tmpfiles.d line: what follows the sixth field, trimmed;
+/// `None` when absent or `-`.
+fn argument_of(text: &str) -> Option<&str> {
+    let mut rest = text.trim_start();
+    for _ in 0..6 {
+        let (_, after) = rest.split_once(char::is_whitespace)?;
+        rest = after.trim_start();
+    }
+    let argument = rest.trim();
+    (!argument.is_empty() && argument != "-").then_some(argument)
 }
 
 /// Whether the image (package layers or this layer) has something at `path` (an image
@@ -118,6 +130,9 @@ pub(super) fn apply(
         record,
     } = out;
     let accounts = accounts.files();
+    // systemd-tmpfiles takes the first line for a path (of a create type) and warns of
+    // the others.
+    let mut claimed: std::collections::HashSet<String> = std::collections::HashSet::new();
     for line in config_lines(tree, packages, &DIRS)? {
         let fields: Vec<&str> = line.text.split_whitespace().collect();
         let not_applied = |record: &mut EffectsRecord, why: String| {
@@ -239,14 +254,21 @@ pub(super) fn apply(
                 continue;
             }
         };
-        // The argument: the rest of the line after the age.
-        let argument = line
-            .text
-            .splitn(7, char::is_whitespace)
-            .filter(|f| !f.is_empty())
-            .nth(6)
-            .map(str::trim)
-            .filter(|a| *a != "-");
+        // The argument: the rest of the line after the age, its fixed specifiers
+        // replaced (tmpfiles.d expands them there too).
+        let argument = match argument_of(&line.text).map(expand_specifiers).transpose() {
+            Ok(argument) => argument,
+            Err(spec) => {
+                not_applied(
+                    record,
+                    format!(
+                        "the argument has the specifier `%{spec}`, which only a running system knows"
+                    ),
+                );
+                continue;
+            }
+        };
+        let argument = argument.as_deref();
         let meta = |default_mode: u32| Meta {
             mode: mode.unwrap_or(default_mode),
             uid: uid.unwrap_or(0),
@@ -254,6 +276,18 @@ pub(super) fn apply(
             mtime: epoch,
         };
         let present = exists(tree, layer, &image_path);
+        let creates = matches!(
+            kind,
+            "d" | "D" | "v" | "q" | "Q" | "L" | "f" | "F" | "w" | "C"
+        );
+        if creates && !claimed.insert(image_path.clone()) {
+            applied(
+                record,
+                "an earlier line for this path wins, as in systemd-tmpfiles",
+                Vec::new(),
+            );
+            continue;
+        }
         match kind {
             "d" | "D" | "v" | "q" | "Q" => {
                 layer.add_dir(&image_path, meta(0o755));
@@ -332,7 +366,9 @@ pub(super) fn apply(
                     continue;
                 }
                 let change = OwnerMode { mode, uid, gid };
-                layer.set_owner_mode(
+                // A link whose target the image lacks: nothing to adjust, and no reason
+                // to fail the build.
+                match layer.set_owner_mode(
                     &format!("/{}", line.path),
                     &image_path,
                     change,
@@ -340,8 +376,10 @@ pub(super) fn apply(
                     tree,
                     packages,
                     epoch,
-                )?;
-                applied(record, "", vec![target]);
+                ) {
+                    Ok(()) => applied(record, "", vec![target]),
+                    Err(err) => not_applied(record, err.to_string()),
+                }
             }
             "a" | "A" | "h" | "H" => not_applied(
                 record,
@@ -390,6 +428,21 @@ mod tests {
             Ok("/var/log/100%".to_owned())
         );
         assert_eq!(expand_specifiers("/var/log/journal/%m"), Err('m'));
+    }
+
+    #[test]
+    fn the_argument_is_the_rest_after_six_fields() {
+        assert_eq!(
+            argument_of("L+ /etc/mtab   -    -    -    -  ../proc/self/mounts"),
+            Some("../proc/self/mounts")
+        );
+        assert_eq!(
+            argument_of("f /etc/x - - - - two words "),
+            Some("two words")
+        );
+        assert_eq!(argument_of("d /run/x 0755 root root -"), None);
+        assert_eq!(argument_of("L /run/x - - - -"), None);
+        assert_eq!(argument_of("L /run/x - - - - -"), None);
     }
 
     #[test]

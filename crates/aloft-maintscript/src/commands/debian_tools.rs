@@ -239,7 +239,7 @@ pub(super) fn dpkg_divert(args: &[String]) -> Result<Effect, Why> {
 }
 
 /// The [`Call::Divert`] of a `dpkg-divert --add|--remove` command line; `None` for one
-/// it does not read (`--local` and a package both, an option it does not know).
+/// it does not read (an option it does not know, a second path).
 fn divert_call(args: &[String]) -> Option<Call> {
     let mut package = None;
     let mut divert_to = None;

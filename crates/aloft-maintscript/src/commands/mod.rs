@@ -340,6 +340,12 @@ impl<'p> Shell<'p, '_> {
             Call::AddGroup(group) => {
                 self.accounts_made.insert((true, group.name.clone()));
             }
+            // The group's members and the user's groups change: what getent and id
+            // print of them is no longer the start's.
+            Call::AddUserToGroup { user, group } => {
+                self.accounts_made.insert((false, user.clone()));
+                self.accounts_made.insert((true, group.clone()));
+            }
             _ => {}
         }
     }

@@ -1549,3 +1549,41 @@ fn mktemp_names_are_deterministic_and_known_output_is_written() {
     );
     assert!(skipped(&reading).is_empty(), "{}", dump(&reading));
 }
+
+const REDIRECTED_STAGES: &str = r#"#!/bin/sh
+set -e
+x=$(command -v true >/dev/null 2>&1 && echo yes)
+touch "/var/lib/pkg/x-$x"
+target=$(readlink -f /etc/alternatives/dangling)
+touch "/var/lib/pkg/$(basename $target)"
+n=$(seq 9223372036854775806 9223372036854775807 | wc -l)
+touch "/var/lib/pkg/n-$n"
+merged=$(dpkg-query -W base-files 2>&1 | cut -f1)
+touch "/var/lib/pkg/merged-$merged"
+"#;
+
+/// A stage's output sent to /dev/null is not what `$(...)` gets; merged error output is
+/// not evaluated; `readlink -f` follows a link whose target is missing; `seq` of huge
+/// numbers neither overflows nor hangs.
+#[test]
+fn redirected_stages_and_dangling_links() {
+    let mut image = Image::base();
+    image.add(&[
+        "/etc/alternatives/dangling -> /usr/lib/x/missing-target",
+        "/usr/lib/x/",
+    ]);
+    let files = |p: &str| image.lookup(p);
+    let installed = |name: &str| (name == "base-files").then(|| (s("13.8"), s("amd64")));
+    let ctx = Context::new("pkg", &files).with_packages(&installed);
+    let reading = read_postinst(REDIRECTED_STAGES, &ctx).unwrap();
+    let made = calls(&reading);
+    for path in [
+        "/var/lib/pkg/x-yes",
+        "/var/lib/pkg/missing-target",
+        "/var/lib/pkg/n-2",
+    ] {
+        assert!(made.contains(&touch(path)), "{path}: {}", dump(&reading));
+    }
+    let lines: Vec<usize> = skipped(&reading).into_iter().map(|(l, _)| l).collect();
+    assert_eq!(lines, [10], "{}", dump(&reading));
+}
