@@ -58,21 +58,10 @@ pub(crate) fn run(
                 .map(str::to_owned)
                 .ok_or_else(|| format!("the input of `{name}` is not known"));
         }
-        let mut all = String::new();
-        for file in files {
-            // One file's last line does not run into the next file's first.
-            if !all.is_empty() && !all.ends_with('\n') {
-                all.push('\n');
-            }
-            match read(file) {
-                FileText::Text(text) => all.push_str(&text),
-                FileText::Missing => return Err(format!("`{file}` is not in the image")),
-                FileText::Unknown => {
-                    return Err(format!("the contents of `{file}` are not known"));
-                }
-            }
+        match read_files(files, read)? {
+            (_, Some(file)) => Err(format!("`{file}` is not in the image")),
+            (all, None) => Ok(all),
         }
-        Ok(all)
     };
     match name {
         "grep" | "egrep" | "fgrep" => grep(name, args, input, read),
@@ -88,6 +77,30 @@ pub(crate) fn run(
         "awk" | "mawk" | "gawk" => awk_print(args, &text).ok_or_else(unsupported)?,
         _ => Err(unsupported()),
     }
+}
+
+/// The files' texts one after the other (one file's last line does not run into the
+/// next file's first), and the first file the image lacks, if any; `Err` when a file's
+/// contents are not known.
+fn read_files(
+    files: &[String],
+    read: &dyn Fn(&str) -> FileText,
+) -> Result<(String, Option<String>), String> {
+    let mut all = String::new();
+    let mut missing = None;
+    for file in files {
+        if !all.is_empty() && !all.ends_with('\n') {
+            all.push('\n');
+        }
+        match read(file) {
+            FileText::Text(text) => all.push_str(&text),
+            FileText::Missing => {
+                missing.get_or_insert_with(|| file.clone());
+            }
+            FileText::Unknown => return Err(format!("the contents of `{file}` are not known")),
+        }
+    }
+    Ok((all, missing))
 }
 
 fn lines(text: &str) -> impl Iterator<Item = &str> {
@@ -250,26 +263,14 @@ fn grep(
     }
     // A file that is not there is an error (status 2, silenced by `-s`), and the others
     // are still read; with `-q`, a match wins over the error.
-    let mut missing = false;
-    let input = if operands.is_empty() || operands == ["-"] {
-        input
+    let (input, missing) = if operands.is_empty() || operands == ["-"] {
+        let input = input
             .map(str::to_owned)
-            .ok_or_else(|| format!("the input of `{name}` is not known"))?
+            .ok_or_else(|| format!("the input of `{name}` is not known"))?;
+        (input, false)
     } else {
-        let mut all = String::new();
-        for file in &operands {
-            if !all.is_empty() && !all.ends_with('\n') {
-                all.push('\n');
-            }
-            match read(file) {
-                FileText::Text(text) => all.push_str(&text),
-                FileText::Missing => missing = true,
-                FileText::Unknown => {
-                    return Err(format!("the contents of `{file}` are not known"));
-                }
-            }
-        }
-        all
+        let (all, missing) = read_files(&operands, read)?;
+        (all, missing.is_some())
     };
     let selected: Vec<&str> = lines(&input)
         .filter(|line| expressions.iter().any(|re| re.is_match(line)) != invert)
