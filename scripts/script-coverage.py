@@ -25,7 +25,10 @@ Each image's /usr/share/aloft/effects.json is read back:
   applied       every effect recorded under `packages` (one per command or rule applied,
                 native replacements included)
   not applied   every entry under `not_applied` (a command, construct or config line,
-                with why)
+                with why), except:
+  at runtime    the entries marked `at_runtime`: known, and left to the running
+                container on purpose (a key pair, a machine id, a database, what only a
+                booted system has); counted apart, and the share is printed both ways
 
 Each image's layers are read for a path written twice in one layer, which `docker load`
 refuses ("duplicates of file paths not supported"), and the image check's warnings are
@@ -125,6 +128,7 @@ class Tally:
     def __init__(self):
         self.applied = {}  # package -> count
         self.not_applied = {}  # package -> [entries]
+        self.at_runtime = {}  # package -> [entries] left to the running container
         self.images = 0
         self.sliced = set()  # packages kept as slices, whose scripts are not read
         self.duplicates = []  # (image, path)
@@ -140,6 +144,10 @@ class Tally:
             kept = [e for e in entries if not e["why"].startswith("the image keeps a slice")]
             if len(kept) < len(entries):
                 self.sliced.add(package)
+            runtime = [e for e in kept if e.get("at_runtime")]
+            kept = [e for e in kept if not e.get("at_runtime")]
+            if runtime:
+                self.at_runtime[package] = runtime
             if kept:
                 self.not_applied[package] = kept
         self.duplicates += [(name, d) for d in duplicates]
@@ -287,15 +295,19 @@ with tempfile.TemporaryDirectory() as work:
 
 if dump:
     with open(dump, "w") as out:
-        json.dump(tally.not_applied, out, indent=1, sort_keys=True)
+        json.dump({"not_applied": tally.not_applied, "at_runtime": tally.at_runtime}, out, indent=1, sort_keys=True)
 
 applied, not_applied = tally.applied, tally.not_applied
 total_applied = sum(applied.values())
 total_not = sum(len(v) for v in not_applied.values())
-packages = set(applied) | set(not_applied)
+total_runtime = sum(len(v) for v in tally.at_runtime.values())
+packages = set(applied) | set(not_applied) | set(tally.at_runtime)
 share = 100.0 * total_applied / max(1, total_applied + total_not)
+share_all = 100.0 * total_applied / max(1, total_applied + total_not + total_runtime)
 print(f"{tally.images} images, {len(packages)} packages with scripts or rules that did something")
 print(f"applied natively: {total_applied}; not applied: {total_not}; share applied: {share:.1f}%")
+print(f"left to the running container on purpose (machine ids, keys, databases, what only a booted system has): "
+      f"{total_runtime} in {len(tally.at_runtime)} packages; share applied counting them as not applied: {share_all:.1f}%")
 print(f"packages with something not applied: {len(not_applied)}")
 print(f"packages kept as slices, scripts not read: {len(tally.sliced)} ({', '.join(sorted(tally.sliced))})")
 print(f"paths written twice in a layer (docker load refuses the image): {len(tally.duplicates)}")
@@ -338,6 +350,14 @@ for package, entries in not_applied.items():
 print("\nwhy not applied (packages concerned):")
 for why, n in reasons.most_common(25):
     print(f"  {n:4d}  {why[:110]}")
+runtime_reasons = collections.Counter()
+for package, entries in tally.at_runtime.items():
+    for why in {cause(e["why"]) for e in entries}:
+        runtime_reasons[why] += 1
+if runtime_reasons:
+    print("\nleft to the running container (packages concerned):")
+    for why, n in runtime_reasons.most_common(10):
+        print(f"  {n:4d}  {why[:110]}")
 print("\nunknown commands (packages concerned):")
 for command, n in unknown.most_common(25):
     print(f"  {n:4d}  {command}")

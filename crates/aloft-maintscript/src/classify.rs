@@ -160,13 +160,16 @@ pub(crate) fn ignored_reason(name: &str) -> Option<&'static str> {
     })
 }
 
-/// Commands that make per-machine secrets or data on install: known, and deliberately not
-/// done at build time (an image would ship one key pair to every container, or data its
-/// users must own); the reason says what to do instead.
+/// Commands that make per-machine secrets, ids or data on install: known, and
+/// deliberately not done at build time (an image would ship one key pair or machine id to
+/// every container, or data its users must own); the reason says what to do instead.
 pub(crate) fn runtime_only_reason(name: &str) -> Option<&'static str> {
     Some(match name {
         "make-ssl-cert" | "ssh-keygen" => {
             "it generates a key pair at install time; a key baked into an image is shared by every container: make it when the container starts"
+        }
+        "dbus-uuidgen" | "systemd-machine-id-setup" => {
+            "it writes the machine id at install time; an id baked into an image is shared by every container: the container's init or runtime makes one when it starts"
         }
         "pg_createcluster" | "initdb" | "mariadb-install-db" | "mysql_install_db" => {
             "it initialises a database at install time; an image ships none: initialise it when the container starts, into a volume"

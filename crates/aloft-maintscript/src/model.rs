@@ -292,13 +292,19 @@ pub enum Why {
     Undecidable(String),
     /// The reader knows the construct but does not model this form of it; the text says which.
     Unsupported(String),
+    /// Known, and deliberately left to the running container: what it makes is per
+    /// machine or per container (a key pair, a machine id, a database); the text says why
+    /// and what to do instead.
+    AtRuntime(String),
 }
 
 impl fmt::Display for Why {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::UnknownCommand => f.write_str("unknown command"),
-            Self::Undecidable(why) | Self::Unsupported(why) => f.write_str(why),
+            Self::Undecidable(why) | Self::Unsupported(why) | Self::AtRuntime(why) => {
+                f.write_str(why)
+            }
         }
     }
 }

@@ -264,6 +264,7 @@ pub(super) fn apply(
             Err(why) => record.not_applied(
                 package,
                 NotApplied {
+                    at_runtime: false,
                     line: *line,
                     what,
                     why,

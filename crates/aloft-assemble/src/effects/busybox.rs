@@ -67,6 +67,7 @@ pub(super) fn apply(
             record.not_applied(
                 owner,
                 NotApplied {
+                    at_runtime: false,
                     line: 0,
                     what: "busybox --install".into(),
                     why,

@@ -69,6 +69,7 @@ pub(super) fn apply(
         out.record.not_applied(
             owner,
             NotApplied {
+                at_runtime: false,
                 line: 0,
                 what: format!("/{CACERTS}"),
                 why: format!("/{DEFAULTS} does not say `cacerts_updates=yes`: no keystore, as the postinst makes none"),
@@ -130,6 +131,7 @@ pub(super) fn apply(
             Ok(der) => der,
             Err(reason) => {
                 skipped.push(NotApplied {
+                    at_runtime: false,
                     line: 0,
                     what: format!("/{ETC_CERTS}/{name}"),
                     why: format!("not added to the Java keystore: {reason}"),

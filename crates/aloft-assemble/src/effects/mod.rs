@@ -44,6 +44,10 @@ pub struct NotApplied {
     pub what: String,
     /// Why it was not applied.
     pub why: String,
+    /// Known, and deliberately left to the running container (a key pair, a machine id,
+    /// a database, what only a booted system has); written only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub at_runtime: bool,
 }
 
 /// The effects applied, by package, and what was not applied.
@@ -160,6 +164,7 @@ impl ConfigLine {
     /// What is recorded when the line is not applied.
     fn not_applied(&self, why: String) -> NotApplied {
         NotApplied {
+            at_runtime: false,
             line: self.number,
             what: format!("/{}: {}", self.path, self.text),
             why,
@@ -319,6 +324,7 @@ pub(crate) fn record_python_bytecode(
                 record.not_applied(
                     owner,
                     NotApplied {
+                        at_runtime: false,
                         line: 0,
                         what: format!("bytecode of /{}'s modules", interpreter.path),
                         why: "the manifest says `python-bytecode: false`: each container compiles what it imports, and cannot keep it unless it may write there".into(),
@@ -344,6 +350,7 @@ pub(crate) fn record_python_bytecode(
                 record.not_applied(
                     owner,
                     NotApplied {
+                        at_runtime: false,
                         line: 0,
                         what: format!("bytecode of /{source}"),
                         why: format!(

@@ -129,6 +129,7 @@ pub(super) fn apply(
                 record.not_applied(
                     &p.package,
                     NotApplied {
+                        at_runtime: false,
                         line: 0,
                         what: name.to_owned(),
                         why: "the image keeps a slice of this package (`contents.slices`), so its maintainer scripts are not read; aloft's native effects still apply to the paths kept".to_owned(),
@@ -243,6 +244,7 @@ pub(super) fn apply(
                 record.not_applied(
                     &package.package,
                     NotApplied {
+                        at_runtime: false,
                         line: err.line(),
                         what: script.name().into(),
                         why: format!("cannot be read: {err}"),
@@ -255,6 +257,7 @@ pub(super) fn apply(
             record.not_applied(
                 &package.package,
                 NotApplied {
+                    at_runtime: matches!(skipped.why, aloft_maintscript::Why::AtRuntime(_)),
                     line: skipped.line,
                     what: skipped.text.clone(),
                     why: skipped.why.to_string(),
@@ -404,6 +407,7 @@ pub(super) fn apply(
                 other => record.not_applied(
                     &package.package,
                     NotApplied {
+                        at_runtime: false,
                         line: call.line,
                         what: format!("{other:?}"),
                         why: "not applied by this aloft yet".into(),
@@ -465,6 +469,7 @@ fn apply_file_calls(
             record.not_applied(
                 package,
                 NotApplied {
+                    at_runtime: false,
                     line: *line,
                     what: format!("{call:?}"),
                     why,
@@ -695,6 +700,7 @@ fn apply_copies(
             record.not_applied(
                 package,
                 NotApplied {
+                    at_runtime: false,
                     line: 0,
                     what: format!("ucf {source} {dest}"),
                     why: format!("`{source}` is no regular file of the image"),
@@ -746,6 +752,7 @@ fn apply_enmods(
             record.not_applied(
                 package,
                 NotApplied {
+                    at_runtime: false,
                     line: 0,
                     what: format!("php_invoke enmod {version} {sapi} {module}"),
                     why: format!("/{ini} is not in the image"),
@@ -826,6 +833,7 @@ fn apply_alternatives(
             record.not_applied(
                 &best.package,
                 NotApplied {
+                    at_runtime: false,
                     line: 0,
                     what: format!(
                         "update-alternatives --install {} {name} {}",

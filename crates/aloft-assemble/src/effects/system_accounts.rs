@@ -370,6 +370,7 @@ pub(super) fn apply_request(
         Err(why) => record.not_applied(
             package,
             NotApplied {
+                at_runtime: false,
                 line,
                 what: effect.into(),
                 why,

@@ -15,9 +15,11 @@
 //! The specifiers of the system's directories (`%t` /run, `%S` /var/lib, `%C`
 //! /var/cache, `%L` /var/log, `%T` /tmp, `%V` /var/tmp, `%%`) are replaced; a line with
 //! another (`%m` machine id, `%b` boot id) is listed as not applied unless it only
-//! removes or keeps from cleaning below a directory the image leaves empty. ACLs and file
-//! attributes (`a`, `A`, `h`, `H`), copies (`C`), devices and pipes are listed as not
-//! applied, with why.
+//! removes or keeps from cleaning below a directory the image leaves empty. A copy (`C`)
+//! whose source the image lacks is skipped, as systemd-tmpfiles skips it; other copies,
+//! devices and pipes are listed as not applied, with why. What only a booted system has
+//! (`%m`, credentials, ACLs and file attributes) is listed as left to the running
+//! container (`at_runtime`).
 
 use crate::effects::{
     AppliedEffect, EffectContext, EffectOutput, EffectsRecord, account_id, config_lines,
@@ -138,6 +140,15 @@ pub(super) fn apply(
         let not_applied = |record: &mut EffectsRecord, why: String| {
             record.not_applied(&line.package, line.not_applied(why));
         };
+        // What only a booted system has: systemd-tmpfiles applies the line when a
+        // container boots systemd.
+        let at_runtime = |record: &mut EffectsRecord, why: &str| {
+            let mut item = line.not_applied(format!(
+                "{why}; systemd-tmpfiles applies it when a container boots systemd"
+            ));
+            item.at_runtime = true;
+            record.not_applied(&line.package, item);
+        };
         let applied = |record: &mut EffectsRecord, note: &str, paths: Vec<String>| {
             let detail = if note.is_empty() {
                 format!("/{}: {}", line.path, line.text)
@@ -210,9 +221,9 @@ pub(super) fn apply(
                 continue;
             }
             Err(spec) => {
-                not_applied(
+                at_runtime(
                     record,
-                    format!(
+                    &format!(
                         "the path has the specifier `%{spec}`, which only a running system knows"
                     ),
                 );
@@ -259,9 +270,9 @@ pub(super) fn apply(
         let argument = match argument_of(&line.text).map(expand_specifiers).transpose() {
             Ok(argument) => argument,
             Err(spec) => {
-                not_applied(
+                at_runtime(
                     record,
-                    format!(
+                    &format!(
                         "the argument has the specifier `%{spec}`, which only a running system knows"
                     ),
                 );
@@ -276,6 +287,15 @@ pub(super) fn apply(
             mtime: epoch,
         };
         let present = exists(tree, layer, &image_path);
+        let copy_source_present = || {
+            let source = argument
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("/usr/share/factory{target}"));
+            crate::path::image_path(&source)
+                .ok()
+                .flatten()
+                .is_some_and(|source| exists(tree, layer, &source))
+        };
         let creates = matches!(
             kind,
             "d" | "D" | "v" | "q" | "Q" | "L" | "f" | "F" | "w" | "C"
@@ -318,9 +338,9 @@ pub(super) fn apply(
             }
             "f" | "F" | "w" => {
                 if modifiers.contains('^') || modifiers.contains('~') {
-                    not_applied(
+                    at_runtime(
                         record,
-                        "its contents come from a service credential or base64 (`^`, `~`), which only a running system has".into(),
+                        "its contents come from a service credential or base64 (`^`, `~`), which only a running system has",
                     );
                     continue;
                 }
@@ -381,15 +401,24 @@ pub(super) fn apply(
                     Err(err) => not_applied(record, err.to_string()),
                 }
             }
-            "a" | "A" | "h" | "H" => not_applied(
+            "a" | "A" | "h" | "H" => at_runtime(
                 record,
-                "ACLs and file attributes are not kept in image layers".into(),
+                "ACLs and file attributes are not kept in image layers",
             ),
             "C" if present => applied(
                 record,
                 "the image has it already: nothing to copy",
                 Vec::new(),
             ),
+            // systemd-tmpfiles skips a copy whose source is missing (systemd-stub's
+            // `/.extra` files exist only when the system booted through it).
+            "C" if !copy_source_present() => {
+                applied(
+                    record,
+                    "the image has no such source: nothing to copy",
+                    Vec::new(),
+                );
+            }
             _ => not_applied(record, format!("tmpfiles.d type `{kind}` is not applied")),
         }
     }

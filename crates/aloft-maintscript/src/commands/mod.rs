@@ -247,7 +247,7 @@ impl<'p> Shell<'p, '_> {
             return None;
         }
         if let Some(reason) = runtime_only_reason(name) {
-            self.skip(line, &cmd.text, unsupported(reason));
+            self.skip(line, &cmd.text, Why::AtRuntime(reason.to_owned()));
             self.unknown(format!("`{}` was skipped", cmd.shown));
             return None;
         }

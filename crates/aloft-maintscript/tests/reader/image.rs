@@ -220,6 +220,7 @@ pub fn dump(reading: &Reading) -> String {
             Why::UnknownCommand => "unknown",
             Why::Undecidable(_) => "undecidable",
             Why::Unsupported(_) => "unsupported",
+            Why::AtRuntime(_) => "at runtime",
         };
         out.push_str(&format!(
             "SKIP {line:>4} {via:?} [{kind}] {text} -- {why}\n"

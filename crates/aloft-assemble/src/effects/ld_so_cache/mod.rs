@@ -218,6 +218,7 @@ fn read_conf(
             not_applied.push((
                 package.clone(),
                 NotApplied {
+                    at_runtime: false,
                     line: index + 1,
                     what: format!("/{conf}: {line}"),
                     why: why.into(),
@@ -333,6 +334,7 @@ pub(super) fn apply(
             record.not_applied(
                 &first.package,
                 NotApplied {
+                    at_runtime: false,
                     line: 0,
                     what: "/etc/ld.so.cache".into(),
                     why: format!("aloft does not know ld.so's cache flags for {architecture}"),
@@ -370,6 +372,7 @@ pub(super) fn apply(
                 not_applied.push((
                     conf_dir.package.clone(),
                     NotApplied {
+                        at_runtime: false,
                         line: 0,
                         what: format!("/{path}"),
                         why: "glibc-hwcaps subdirectories are not put in the cache".into(),
