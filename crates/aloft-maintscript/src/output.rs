@@ -75,10 +75,7 @@ impl Shell<'_, '_> {
             ("find", _) => self.find(args).ok_or_else(unknown),
             ("mktemp", _) => self.mktemp(&strs).ok_or_else(unknown),
             ("dpkg-divert", [query @ ("--listpackage" | "--truename"), path]) => {
-                let diversion = match self.diversions_made.get(*path) {
-                    Some(made) => made.clone(),
-                    None => (self.ctx.diversions.ok_or_else(unknown)?)(path),
-                };
+                let diversion = self.diverted(path).ok_or_else(unknown)?;
                 let text = match (*query, diversion) {
                     ("--listpackage", None) => return Ok((String::new(), 0)),
                     ("--listpackage", Some((package, _))) => {

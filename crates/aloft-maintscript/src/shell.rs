@@ -272,6 +272,15 @@ impl<'p, 'c> Shell<'p, 'c> {
         }
     }
 
+    /// The diversion of `path` as the scripts so far left it (`Some(None)`: not
+    /// diverted); `None` when the image's diversions are not known.
+    pub(crate) fn diverted(&self, path: &str) -> Option<Option<(Option<String>, String)>> {
+        match self.diversions_made.get(path) {
+            Some(made) => Some(made.clone()),
+            None => self.ctx.diversions.map(|diversions| diversions(path)),
+        }
+    }
+
     /// `lstat` in the image as changed by the calls so far.
     pub(crate) fn lstat_now(&self, path: &str) -> Option<FileKind> {
         match self.overlay.get(path) {

@@ -214,20 +214,38 @@ pub(super) fn apache_helper(func: &Func<'_>, args: &[String]) -> Result<Option<C
 
 /// `dpkg-divert`: with `--no-rename` (merged-/usr's bookkeeping in preinsts) or as a
 /// query it changes no file, only dpkg's database, which the image does not carry.
-/// A diversion that moves a file is not modelled.
-pub(super) fn dpkg_divert(args: &[String]) -> Result<Effect, Why> {
+/// `--rename` moves a file only when there is one to move: adding a diversion of a path
+/// the image lacks (`exists`), or removing a diversion that was never made (`diverted`),
+/// is the database change alone. A diversion that moves a file is not modelled.
+pub(super) fn dpkg_divert(
+    args: &[String],
+    exists: &dyn Fn(&str) -> bool,
+    diverted: &dyn Fn(&str) -> Option<bool>,
+) -> Result<Effect, Why> {
     let has = |flag: &str| args.iter().any(|a| a == flag);
     let query = ["--list", "--listpackage", "--truename"]
         .iter()
         .any(|q| has(q));
-    let no_rename = has("--no-rename") || (has("--remove") && !has("--rename"));
-    if !query
-        && no_rename
-        && let Some(divert) = divert_call(args)
+    let divert = (!query).then(|| divert_call(args)).flatten();
+    let nothing_to_move = match &divert {
+        _ if !has("--rename") => true,
+        Some(Call::Divert {
+            path,
+            divert_to,
+            remove: false,
+            ..
+        }) => !exists(path) && !exists(divert_to),
+        Some(Call::Divert {
+            path, remove: true, ..
+        }) => diverted(path) == Some(false),
+        _ => false,
+    };
+    if let Some(divert) = divert
+        && nothing_to_move
     {
         return Effect::ok(vec![divert]);
     }
-    if query || no_rename {
+    if query {
         return Effect::ok(vec![Call::Ignored {
             command: format!("dpkg-divert {}", args.join(" ")),
             reason: "dpkg's diversion database (no file is moved)".to_owned(),

@@ -367,7 +367,13 @@ impl<'p> Shell<'p, '_> {
             "chown" | "chgrp" => self.chown(name, args),
             "chmod" => self.chmod(args),
             "dpkg-statoverride" => dpkg_statoverride(args),
-            "dpkg-divert" => dpkg_divert(args),
+            "dpkg-divert" => {
+                let exists = |path: &str| {
+                    crate::paths::lookup(&|q| self.lstat_now(q), path, false).is_some()
+                };
+                let diverted = |path: &str| self.diverted(path).map(|d| d.is_some());
+                dpkg_divert(args, &exists, &diverted)
+            }
             "a2enmod" | "a2enconf" | "a2ensite" | "a2dismod" | "a2disconf" | "a2dissite" => {
                 apache_tool(name, args)
             }

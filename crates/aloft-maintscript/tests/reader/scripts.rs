@@ -1600,3 +1600,47 @@ fn redirected_stages_and_dangling_links() {
     let lines: Vec<usize> = skipped(&reading).into_iter().map(|(l, _)| l).collect();
     assert_eq!(lines, [10], "{}", dump(&reading));
 }
+
+/// `dpkg-divert --rename` moves a file only when there is one: a diversion of a path the
+/// image lacks (postgresql-common's of libpq-dev's pg_config), or the removal of one
+/// that was never made (gtk-update-icon-cache's of an old package's), is dpkg's
+/// database alone. Moving a file the image has is listed.
+#[test]
+fn a_rename_with_nothing_to_move_is_the_diversion_alone() {
+    let image = Image::base();
+    let files = |p: &str| image.lookup(p);
+    let none = |_: &str| None;
+    let ctx = Context::new("postgresql-common", &files).with_diversions(&none);
+    let script = "#!/bin/sh\nset -e\ndpkg-divert --package postgresql-common --rename --divert /usr/bin/pg_config.libpq-dev --add /usr/bin/pg_config\ndpkg-divert --remove --package libgtk-3-bin --rename --divert /usr/sbin/x.gtk2 /usr/sbin/x\ndpkg-divert --package postgresql-common --rename --add /bin/sh\n";
+    let reading = read_postinst(script, &ctx).unwrap();
+    assert_eq!(
+        calls(&reading),
+        vec![
+            Call::Divert {
+                path: s("/usr/bin/pg_config"),
+                package: Some(s("postgresql-common")),
+                divert_to: s("/usr/bin/pg_config.libpq-dev"),
+                remove: false,
+            },
+            Call::Divert {
+                path: s("/usr/sbin/x"),
+                package: Some(s("libgtk-3-bin")),
+                divert_to: s("/usr/sbin/x.gtk2"),
+                remove: true,
+            },
+        ],
+        "{}",
+        dump(&reading)
+    );
+    let listed = skipped(&reading);
+    assert_eq!(listed.len(), 1, "{}", dump(&reading));
+    assert!(listed[0].1.contains("/bin/sh"), "{listed:?}");
+    // Without the image's diversions, a removal's file is not known to be absent.
+    let ctx = Context::new("gtk", &files);
+    let reading = read_postinst(
+        "#!/bin/sh\ndpkg-divert --remove --package a --rename --divert /usr/sbin/x.gtk2 /usr/sbin/x\n",
+        &ctx,
+    )
+    .unwrap();
+    assert_eq!(skipped(&reading).len(), 1, "{}", dump(&reading));
+}
