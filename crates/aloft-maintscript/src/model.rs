@@ -35,6 +35,57 @@ pub type PackageOracle<'a> = &'a dyn Fn(&str) -> Option<(String, String)>;
 /// (`None`: local) and where it diverts to; `None` when the path is not diverted.
 pub type DiversionOracle<'a> = &'a dyn Fn(&str) -> Option<(Option<String>, String)>;
 
+/// An alternative as update-alternatives knows it (`--query`, `--list`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Alternative {
+    /// The generic name, e.g. `/etc/mysql/my.cnf`.
+    pub link: String,
+    /// The choice set by hand (`--set`); `None` in auto mode.
+    pub manual: Option<String>,
+    /// The choices whose path the image has, in the order registered.
+    pub choices: Vec<AlternativeChoice>,
+    /// The slaves' names and generic links, as the choices registered them.
+    pub slaves: Vec<(String, String)>,
+}
+
+/// One choice of an [`Alternative`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AlternativeChoice {
+    /// Its path, e.g. `/etc/mysql/mariadb.cnf`.
+    pub path: String,
+    /// Its priority.
+    pub priority: i64,
+    /// Its slaves: name, path.
+    pub slaves: Vec<(String, String)>,
+}
+
+impl Alternative {
+    /// The choice in effect: the one set by hand, else the highest priority (ties: the
+    /// first in path order, as update-alternatives sorts them).
+    pub fn value(&self) -> Option<&str> {
+        if let Some(manual) = &self.manual
+            && self.choices.iter().any(|c| c.path == *manual)
+        {
+            return Some(manual);
+        }
+        self.best()
+    }
+
+    /// The choice auto mode picks.
+    pub fn best(&self) -> Option<&str> {
+        let mut sorted: Vec<&AlternativeChoice> = self.choices.iter().collect();
+        sorted.sort_by(|a, b| a.path.cmp(&b.path));
+        sorted
+            .into_iter()
+            .reduce(|best, c| if c.priority > best.priority { c } else { best })
+            .map(|c| c.path.as_str())
+    }
+}
+
+/// The alternatives the image's scripts registered so far, by name: `None` when there is
+/// no alternative of that name.
+pub type AlternativeOracle<'a> = &'a dyn Fn(&str) -> Option<Alternative>;
+
 /// Answers `lstat` of an absolute, normalized path in the image: `None` when absent.
 pub type FileOracle<'a> = &'a dyn Fn(&str) -> Option<FileKind>;
 
@@ -86,6 +137,9 @@ pub struct Context<'a> {
     /// The diversions earlier scripts made, for `dpkg-divert --listpackage` and
     /// `--truename`; without it their output is not known.
     pub diversions: Option<DiversionOracle<'a>>,
+    /// The alternatives earlier scripts registered, for `update-alternatives --query`
+    /// and `--list`; without it their output is not known.
+    pub alternatives: Option<AlternativeOracle<'a>>,
 }
 
 impl<'a> Context<'a> {
@@ -104,6 +158,7 @@ impl<'a> Context<'a> {
             debconf: None,
             installed: None,
             diversions: None,
+            alternatives: None,
         }
     }
 
@@ -183,6 +238,16 @@ impl<'a> Context<'a> {
     pub fn with_diversions(self, diversions: DiversionOracle<'a>) -> Self {
         Self {
             diversions: Some(diversions),
+            ..self
+        }
+    }
+
+    /// The same context, answering `update-alternatives --query` and `--list` with the
+    /// alternatives earlier scripts registered (and those this script registers).
+    #[must_use]
+    pub fn with_alternatives(self, alternatives: AlternativeOracle<'a>) -> Self {
+        Self {
+            alternatives: Some(alternatives),
             ..self
         }
     }

@@ -74,6 +74,21 @@ impl Shell<'_, '_> {
             ("dpkg-query", rest) => self.dpkg_query(rest).ok_or_else(unknown),
             ("find", _) => self.find(args).ok_or_else(unknown),
             ("mktemp", _) => self.mktemp(&strs).ok_or_else(unknown),
+            ("update-alternatives", [query @ ("--query" | "--list"), name]) => {
+                match self.alternative(name).ok_or_else(unknown)? {
+                    // "error: no alternatives for NAME" on stderr.
+                    None => Ok((String::new(), 2)),
+                    Some(alternative) if *query == "--list" => Ok((
+                        alternative
+                            .choices
+                            .iter()
+                            .map(|c| format!("{}\n", c.path))
+                            .collect(),
+                        0,
+                    )),
+                    Some(alternative) => Ok((query_text(name, &alternative), 0)),
+                }
+            }
             ("dpkg-divert", [query @ ("--listpackage" | "--truename"), path]) => {
                 let diversion = self.diverted(path).ok_or_else(unknown)?;
                 let text = match (*query, diversion) {
@@ -540,4 +555,48 @@ fn stage_redirect(redirect: &ast::IoRedirect, output_discarded: bool) -> Option<
         ast::IoRedirect::OutputAndError(w, _) if w.value == "/dev/null" => Some(true),
         _ => None,
     }
+}
+
+/// What `update-alternatives --query NAME` prints: the alternative, then each choice, in
+/// its machine-readable format.
+fn query_text(name: &str, alternative: &crate::Alternative) -> String {
+    let mut text = format!("Name: {name}\nLink: {}\n", alternative.link);
+    let mut slaves: Vec<&(String, String)> = alternative.slaves.iter().collect();
+    slaves.sort();
+    if !slaves.is_empty() {
+        text.push_str("Slaves:\n");
+        for (slave, link) in &slaves {
+            text.push_str(&format!(" {slave} {link}\n"));
+        }
+    }
+    let status =
+        if alternative.manual.is_some() && alternative.value() == alternative.manual.as_deref() {
+            "manual"
+        } else {
+            "auto"
+        };
+    text.push_str(&format!(
+        "Status: {status}\nBest: {}\nValue: {}\n",
+        alternative.best().unwrap_or_default(),
+        alternative.value().unwrap_or("none"),
+    ));
+    let mut choices: Vec<&crate::AlternativeChoice> = alternative.choices.iter().collect();
+    choices.sort_by(|a, b| a.path.cmp(&b.path));
+    for crate::AlternativeChoice {
+        path,
+        priority,
+        slaves: choice_slaves,
+    } in choices
+    {
+        text.push_str(&format!("\nAlternative: {path}\nPriority: {priority}\n"));
+        let mut choice_slaves: Vec<&(String, String)> = choice_slaves.iter().collect();
+        choice_slaves.sort();
+        if !choice_slaves.is_empty() {
+            text.push_str("Slaves:\n");
+            for (slave, slave_path) in choice_slaves {
+                text.push_str(&format!(" {slave} {slave_path}\n"));
+            }
+        }
+    }
+    text
 }

@@ -127,6 +127,8 @@ pub(crate) struct Shell<'p, 'c> {
     pub(crate) substitution_status: Option<i32>,
     /// Diversions this script made (`None`: removed), over the context's.
     pub(crate) diversions_made: HashMap<String, Option<(Option<String>, String)>>,
+    /// The alternatives this script registered or changed (`None`: it has none left).
+    pub(crate) alternatives_made: HashMap<String, Option<crate::Alternative>>,
 }
 
 impl<'p, 'c> Shell<'p, 'c> {
@@ -190,6 +192,7 @@ impl<'p, 'c> Shell<'p, 'c> {
             line: 0,
             substitution_status: None,
             diversions_made: HashMap::new(),
+            alternatives_made: HashMap::new(),
             helper_depth: 0,
         }
     }
@@ -278,6 +281,15 @@ impl<'p, 'c> Shell<'p, 'c> {
         match self.diversions_made.get(path) {
             Some(made) => Some(made.clone()),
             None => self.ctx.diversions.map(|diversions| diversions(path)),
+        }
+    }
+
+    /// The alternative `name` as the scripts so far left it (`Some(None)`: there is
+    /// none); `None` when the image's alternatives are not known.
+    pub(crate) fn alternative(&self, name: &str) -> Option<Option<crate::Alternative>> {
+        match self.alternatives_made.get(name) {
+            Some(made) => Some(made.clone()),
+            None => self.ctx.alternatives.map(|alternatives| alternatives(name)),
         }
     }
 

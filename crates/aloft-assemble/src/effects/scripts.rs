@@ -4,7 +4,9 @@
 //! - `update-alternatives --install`: per name, the choice with the highest priority wins
 //!   (ties: the lowest path, as update-alternatives sorts its choices), as in auto mode:
 //!   `LINK -> /etc/alternatives/NAME -> PATH`, slaves likewise when their path exists,
-//!   and the state file `/var/lib/dpkg/alternatives/NAME`;
+//!   and the state file `/var/lib/dpkg/alternatives/NAME`; `--remove` drops a choice,
+//!   `--set` picks one by hand (manual mode), `--auto` returns to auto mode, and a later
+//!   script's `--query`/`--list` sees the choices registered so far;
 //! - `ucf SRC DEST`: on a fresh install, DEST is a copy of SRC;
 //! - `php_invoke enmod VERSION SAPI|ALL MODULE`: `conf.d/<priority>-MODULE.ini` links in
 //!   each SAPI of the image that has a conf.d (`ALL`: every one), the priority from the
@@ -153,7 +155,12 @@ pub(super) fn apply(
         of_kind.sort_by(|a, b| a.1.package.cmp(&b.1.package));
         scripts.extend(of_kind);
     }
-    let mut choices: BTreeMap<String, Vec<Choice>> = BTreeMap::new();
+    // update-alternatives' database as the scripts make it, in dpkg's order: the choices
+    // by name, and the one set by hand (`--set`).
+    let choices: RefCell<BTreeMap<String, Vec<Choice>>> = RefCell::new(BTreeMap::new());
+    let manual: RefCell<BTreeMap<String, String>> = RefCell::new(BTreeMap::new());
+    let registered =
+        |name: &str| alternative_state(tree, &choices.borrow(), &manual.borrow(), name);
     let mut copies: Vec<(String, String, String)> = Vec::new();
     let mut enmods: Vec<(String, String, String, String)> = Vec::new();
     let mut fs_calls: Vec<(String, usize, Call)> = Vec::new();
@@ -234,6 +241,7 @@ pub(super) fn apply(
             .with_debconf_defaults(&debconf_default)
             .with_packages(&installed)
             .with_diversions(&diverted)
+            .with_alternatives(&registered)
             .with_architectures(package_arch, cx.debian_architecture)
             .with_scripts(&helpers)
             .with_sourced_files(&sourced)
@@ -272,16 +280,89 @@ pub(super) fn apply(
                     path,
                     priority,
                     slaves,
-                } => choices.entry(name.clone()).or_default().push(Choice {
-                    package: package.package.clone(),
-                    link: link.clone(),
-                    path: path.clone(),
-                    priority: *priority,
-                    slaves: slaves
-                        .iter()
-                        .map(|s| (s.link.clone(), s.name.clone(), s.path.clone()))
-                        .collect(),
-                }),
+                } => {
+                    let mut choices = choices.borrow_mut();
+                    let all = choices.entry(name.clone()).or_default();
+                    // A second --install of a path replaces its priority and slaves.
+                    all.retain(|c| c.path != *path);
+                    all.push(Choice {
+                        package: package.package.clone(),
+                        link: link.clone(),
+                        path: path.clone(),
+                        priority: *priority,
+                        slaves: slaves
+                            .iter()
+                            .map(|s| (s.link.clone(), s.name.clone(), s.path.clone()))
+                            .collect(),
+                    });
+                }
+                Call::AlternativeRemove { name, path } => {
+                    let mut choices = choices.borrow_mut();
+                    let all = choices.entry(name.clone()).or_default();
+                    let before = all.len();
+                    all.retain(|c| c.path != *path);
+                    let detail = if all.len() < before {
+                        format!("{name}: {path} removed")
+                    } else {
+                        format!("{name}: {path} was not registered: nothing to remove")
+                    };
+                    if all.is_empty() {
+                        choices.remove(name);
+                    }
+                    let mut manual = manual.borrow_mut();
+                    if manual.get(name) == Some(path) {
+                        manual.remove(name);
+                    }
+                    record.add(
+                        &package.package,
+                        AppliedEffect {
+                            effect: "update-alternatives --remove".into(),
+                            detail,
+                            paths: Vec::new(),
+                        },
+                    );
+                }
+                Call::AlternativeAuto { name } => {
+                    manual.borrow_mut().remove(name);
+                    let detail = if choices.borrow().contains_key(name) {
+                        format!("{name}: auto mode")
+                    } else {
+                        format!("{name}: no such alternative: nothing to do")
+                    };
+                    record.add(
+                        &package.package,
+                        AppliedEffect {
+                            effect: "update-alternatives --auto".into(),
+                            detail,
+                            paths: Vec::new(),
+                        },
+                    );
+                }
+                Call::AlternativeSet { name, path } => {
+                    let known = registered(name)
+                        .is_some_and(|a| a.choices.iter().any(|c| c.path == *path));
+                    if known {
+                        manual.borrow_mut().insert(name.clone(), path.clone());
+                        record.add(
+                            &package.package,
+                            AppliedEffect {
+                                effect: "update-alternatives --set".into(),
+                                detail: format!("{name}: {path}, manual mode"),
+                                paths: Vec::new(),
+                            },
+                        );
+                    } else {
+                        record.not_applied(
+                            &package.package,
+                            NotApplied {
+                                at_runtime: false,
+                                line: call.line,
+                                what: format!("update-alternatives --set {name} {path}"),
+                                why: format!("`{path}` is not a registered choice of `{name}` in the image"),
+                            },
+                        );
+                    }
+                }
                 Call::Ucf { source, dest } => {
                     copies.push((package.package.clone(), source.clone(), dest.clone()));
                 }
@@ -425,7 +506,14 @@ pub(super) fn apply(
     let mut inis = read_image_files(tree, packages, shipped)?;
     inis.extend(written);
     apply_enmods(layer, tree, &inis, &enmods, epoch, record);
-    apply_alternatives(layer, tree, &choices, epoch, record);
+    apply_alternatives(
+        layer,
+        tree,
+        &choices.into_inner(),
+        &manual.into_inner(),
+        epoch,
+        record,
+    );
     apply_file_calls(layer, tree, packages, accounts, &fs_calls, epoch, record)?;
     super::apache::apply(layer, tree, packages, &apache_calls, epoch, record)?;
     Ok(())
@@ -811,6 +899,7 @@ fn apply_alternatives(
     layer: &mut FinalLayer,
     tree: &InstalledTree<'_>,
     choices: &BTreeMap<String, Vec<Choice>>,
+    manual: &BTreeMap<String, String>,
     epoch: u64,
     record: &mut EffectsRecord,
 ) {
@@ -819,11 +908,15 @@ fn apply_alternatives(
         let mut candidates: Vec<&Choice> = all.iter().filter(|c| exists(&c.path)).collect();
         candidates.sort_by(|a, b| a.path.cmp(&b.path));
         candidates.dedup_by(|a, b| a.path == b.path);
-        let Some(best) = candidates
-            .iter()
-            .copied()
-            .reduce(|best, c| if c.priority > best.priority { c } else { best })
-        else {
+        let set_by_hand = manual
+            .get(name)
+            .and_then(|path| candidates.iter().copied().find(|c| c.path == *path));
+        let Some(best) = set_by_hand.or_else(|| {
+            candidates
+                .iter()
+                .copied()
+                .reduce(|best, c| if c.priority > best.priority { c } else { best })
+        }) else {
             continue;
         };
         // A real file at the generic name stays (update-alternatives would refuse).
@@ -869,7 +962,12 @@ fn apply_alternatives(
                 all_slaves.entry(slave_name).or_insert(slave_link);
             }
         }
-        let mut state = format!("auto\n{}\n", best.link);
+        let mode = if set_by_hand.is_some() {
+            "manual"
+        } else {
+            "auto"
+        };
+        let mut state = format!("{mode}\n{}\n", best.link);
         for (slave_name, slave_link) in &all_slaves {
             state.push_str(&format!("{slave_name}\n{slave_link}\n"));
         }
@@ -905,4 +1003,40 @@ fn apply_alternatives(
             },
         );
     }
+}
+
+/// The alternative `name` as update-alternatives would answer `--query` now: its choices
+/// whose path the image has.
+fn alternative_state(
+    tree: &InstalledTree<'_>,
+    choices: &BTreeMap<String, Vec<Choice>>,
+    manual: &BTreeMap<String, String>,
+    name: &str,
+) -> Option<aloft_maintscript::Alternative> {
+    let all = choices.get(name)?;
+    let mut alternative = aloft_maintscript::Alternative {
+        manual: manual.get(name).cloned(),
+        ..Default::default()
+    };
+    for choice in all.iter().filter(|c| tree.get(&rel(&c.path)).is_some()) {
+        alternative.link.clone_from(&choice.link);
+        let slaves = choice
+            .slaves
+            .iter()
+            .map(|(_, slave, path)| (slave.clone(), path.clone()))
+            .collect();
+        alternative
+            .choices
+            .push(aloft_maintscript::AlternativeChoice {
+                path: choice.path.clone(),
+                priority: choice.priority,
+                slaves,
+            });
+        for (link, slave, _) in &choice.slaves {
+            if !alternative.slaves.iter().any(|(n, _)| n == slave) {
+                alternative.slaves.push((slave.clone(), link.clone()));
+            }
+        }
+    }
+    (!alternative.choices.is_empty()).then_some(alternative)
 }

@@ -209,6 +209,13 @@ impl<'p> Shell<'p, '_> {
             self.unknown(format!("the exit status of `{}` is not known", cmd.shown));
             return None;
         }
+        // `update-alternatives --query NAME`, `--list NAME`: answered from the
+        // alternatives registered so far.
+        if name == "update-alternatives"
+            && let Ok((_, status)) = self.known_output(&[&[name.to_owned()], args].concat(), None)
+        {
+            return Some(Status::Known(status));
+        }
         if let Some(effect) = self.effect(name, args) {
             match effect {
                 Ok(effect) => {
@@ -318,10 +325,73 @@ impl<'p> Shell<'p, '_> {
         }
     }
 
-    /// Remembers the accounts a call creates, for later `getent`/`id`, and the
-    /// diversions it makes, for later `dpkg-divert` queries.
+    /// Remembers the accounts a call creates, for later `getent`/`id`, the diversions
+    /// it makes, for later `dpkg-divert` queries, and the alternatives it changes, for
+    /// later `update-alternatives --query`.
     fn note_account(&mut self, call: &Call) {
         match call {
+            Call::AlternativeInstall {
+                link,
+                name,
+                path,
+                priority,
+                slaves,
+            } => {
+                // Without the image's alternatives, this one's other choices are unknown.
+                let Some(current) = self.alternative(name) else {
+                    return;
+                };
+                let mut alternative = current.unwrap_or_default();
+                alternative.link = link.clone();
+                alternative.choices.retain(|c| c.path != *path);
+                // update-alternatives refuses a path that does not exist.
+                if crate::paths::lookup(&|q| self.lstat_now(q), path, true).is_some() {
+                    let slave_paths = slaves
+                        .iter()
+                        .map(|s| (s.name.clone(), s.path.clone()))
+                        .collect();
+                    alternative.choices.push(crate::AlternativeChoice {
+                        path: path.clone(),
+                        priority: *priority,
+                        slaves: slave_paths,
+                    });
+                }
+                for slave in slaves {
+                    if !alternative.slaves.iter().any(|(n, _)| *n == slave.name) {
+                        alternative
+                            .slaves
+                            .push((slave.name.clone(), slave.link.clone()));
+                    }
+                }
+                let left = (!alternative.choices.is_empty()).then_some(alternative);
+                self.alternatives_made.insert(name.clone(), left);
+            }
+            Call::AlternativeRemove { name, path } => {
+                if let Some(Some(mut alternative)) = self.alternative(name) {
+                    alternative.choices.retain(|c| c.path != *path);
+                    if alternative.manual.as_ref() == Some(path) {
+                        alternative.manual = None;
+                    }
+                    let left = (!alternative.choices.is_empty()).then_some(alternative);
+                    self.alternatives_made.insert(name.clone(), left);
+                }
+            }
+            Call::AlternativeSet { name, path } => {
+                if let Some(Some(mut alternative)) = self.alternative(name)
+                    && alternative.choices.iter().any(|c| c.path == *path)
+                {
+                    alternative.manual = Some(path.clone());
+                    self.alternatives_made
+                        .insert(name.clone(), Some(alternative));
+                }
+            }
+            Call::AlternativeAuto { name } => {
+                if let Some(Some(mut alternative)) = self.alternative(name) {
+                    alternative.manual = None;
+                    self.alternatives_made
+                        .insert(name.clone(), Some(alternative));
+                }
+            }
             Call::Divert {
                 path,
                 package,

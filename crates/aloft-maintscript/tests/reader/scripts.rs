@@ -1644,3 +1644,48 @@ fn a_rename_with_nothing_to_move_is_the_diversion_alone() {
     .unwrap();
     assert_eq!(skipped(&reading).len(), 1, "{}", dump(&reading));
 }
+
+/// `update-alternatives --query` and `--list` are answered from the alternatives
+/// registered so far, this script's included (mariadb-common checks that its my.cnf won;
+/// postgresql-common lists an old alternative's choices).
+#[test]
+fn alternatives_are_queried_as_registered() {
+    let mut image = Image::base();
+    image.add(&["/etc/mysql/mariadb.cnf", "/etc/mysql/my.cnf.fallback"]);
+    let files = |p: &str| image.lookup(p);
+    let fallback = |name: &str| {
+        (name == "my.cnf").then(|| aloft_maintscript::Alternative {
+            link: s("/etc/mysql/my.cnf"),
+            manual: None,
+            choices: vec![aloft_maintscript::AlternativeChoice {
+                path: s("/etc/mysql/my.cnf.fallback"),
+                priority: 100,
+                slaves: Vec::new(),
+            }],
+            slaves: Vec::new(),
+        })
+    };
+    let ctx = Context::new("mariadb-common", &files).with_alternatives(&fallback);
+    let script = "#!/bin/sh\nset -e\nif ! update-alternatives --query my.cnf | grep --quiet \"Value: /etc/mysql/mariadb.cnf\"; then\n  touch /tmp/before\nfi\nupdate-alternatives --install /etc/mysql/my.cnf my.cnf /etc/mysql/mariadb.cnf 200\nif ! update-alternatives --query my.cnf | grep --quiet \"Value: /etc/mysql/mariadb.cnf\"; then\n  touch /tmp/after\nfi\nif update-alternatives --list postmaster.1.gz >/dev/null 2>&1; then\n  touch /tmp/postmaster\nfi\nn=$(update-alternatives --list my.cnf | wc -l)\ntouch /tmp/count-$n\nupdate-alternatives --set my.cnf /etc/mysql/my.cnf.fallback\nupdate-alternatives --query my.cnf | grep -q 'Status: manual' && touch /tmp/manual\nupdate-alternatives --remove my.cnf /etc/mysql/my.cnf.fallback\nupdate-alternatives --query my.cnf | grep -q 'Status: auto' && touch /tmp/auto\n";
+    let reading = read_postinst(script, &ctx).unwrap();
+    assert!(skipped(&reading).is_empty(), "{}", dump(&reading));
+    let touched: Vec<Call> = calls(&reading)
+        .into_iter()
+        .filter(|c| matches!(c, Call::Touch { .. }))
+        .collect();
+    assert_eq!(
+        touched,
+        vec![
+            touch("/tmp/before"),
+            touch("/tmp/count-2"),
+            touch("/tmp/manual"),
+            touch("/tmp/auto")
+        ],
+        "{}",
+        dump(&reading)
+    );
+    // Without the image's alternatives, a query's answer is not known.
+    let ctx = Context::new("mariadb-common", &files);
+    let reading = read_postinst(script, &ctx).unwrap();
+    assert!(!skipped(&reading).is_empty(), "{}", dump(&reading));
+}

@@ -840,7 +840,11 @@ fn apache_modules_confs_and_sites_are_enabled_as_a2enmod_does() {
 fn helper_scripts_the_image_ships_are_read_when_run() {
     let helper = "#!/bin/sh\nset -e\ncase \"$1\" in\n  install)\n    variant=\"$2\"\n    my_cnf_path=\"$3\"\n    update-alternatives --install /etc/mysql/my.cnf my.cnf \"$my_cnf_path\" 200\n  ;;\n  remove)\n    update-alternatives --remove my.cnf \"$3\"\n  ;;\nesac\n";
     let common = "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n  update-alternatives --install /etc/mysql/my.cnf my.cnf /etc/mysql/my.cnf.fallback 100\nfi\n";
-    let server = "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n  /usr/share/mysql-common/configure-symlinks install mariadb \"/etc/mysql/mariadb.cnf\"\nfi\n";
+    // mariadb-common's check that its my.cnf won (it did: no second install at 500), and
+    // perl's and python3's clean-ups of alternatives that a fresh image never had.
+    let server = "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n  /usr/share/mysql-common/configure-symlinks install mariadb \"/etc/mysql/mariadb.cnf\"\n  if ! update-alternatives --query my.cnf | grep --quiet \"Value: /etc/mysql/mariadb.cnf\"; then\n    update-alternatives --install /etc/mysql/my.cnf my.cnf \"/etc/mysql/mariadb.cnf\" 500 || true\n  fi\n  update-alternatives --remove rename /usr/bin/prename\n  update-alternatives --auto /usr/bin/python3 >/dev/null 2>&1 || true\nfi\n";
+    // A later package (scripts are read in name order) sets the fallback by hand.
+    let local = "#!/bin/sh\nset -e\nupdate-alternatives --set my.cnf /etc/mysql/my.cnf.fallback\n";
     let ctx = ctx_with(vec![
         FixturePackage::new("mysql-common", "1")
             .arch("all")
@@ -859,6 +863,10 @@ fn helper_scripts_the_image_ships_are_read_when_run() {
                 0o644,
             )
             .control_file("postinst", server.as_bytes()),
+        FixturePackage::new("site-cnf", "1")
+            .arch("all")
+            .depends("mariadb-common, mysql-common")
+            .control_file("postinst", local.as_bytes()),
     ]);
     ctx.manifest(
         "db",
@@ -867,6 +875,7 @@ fn helper_scripts_the_image_ships_are_read_when_run() {
             "base-passwd",
             "mysql-common",
             "mariadb-common",
+            "site-cnf",
         ],
         "archs: [amd64]\n",
     );
@@ -877,17 +886,33 @@ fn helper_scripts_the_image_ships_are_read_when_run() {
     let last = platform.layers.last().unwrap();
     assert_eq!(
         last.get("etc/alternatives/my.cnf").link.as_deref(),
-        Some("/etc/mysql/mariadb.cnf")
+        Some("/etc/mysql/my.cnf.fallback")
     );
     assert_eq!(
         last.get("etc/mysql/my.cnf").link.as_deref(),
         Some("/etc/alternatives/my.cnf")
+    );
+    assert_eq!(
+        last.text("var/lib/dpkg/alternatives/my.cnf"),
+        "manual\n/etc/mysql/my.cnf\n\n/etc/mysql/mariadb.cnf\n200\n/etc/mysql/my.cnf.fallback\n100\n\n"
     );
     let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
     assert!(
         effects["not_applied"].get("mariadb-common").is_none(),
         "{effects}"
     );
+    assert!(
+        effects["not_applied"].get("site-cnf").is_none(),
+        "{effects}"
+    );
+    let applied = effects["packages"].to_string();
+    for detail in [
+        "rename: /usr/bin/prename was not registered: nothing to remove",
+        "/usr/bin/python3: no such alternative: nothing to do",
+        "my.cnf: /etc/mysql/my.cnf.fallback, manual mode",
+    ] {
+        assert!(applied.contains(detail), "{detail}: {applied}");
+    }
 }
 
 /// passwd's `shadowconfig on` (pwck and grpck read-only, pwconv, grpconv, then root:shadow
