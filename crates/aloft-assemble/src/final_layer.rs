@@ -479,6 +479,14 @@ impl FinalLayer {
         }
     }
 
+    /// The mode of a regular file this layer writes.
+    pub(crate) fn file_mode(&self, path: &str) -> Option<u32> {
+        match self.nodes.get(&self.resolve(path)) {
+            Some(Node::File(meta, _)) => Some(meta.mode),
+            _ => None,
+        }
+    }
+
     /// The contents of the regular file this layer writes at `path`, whether generated or
     /// copied from the host by `files:` (read now).
     pub fn read_file(&self, path: &str) -> std::io::Result<Option<Vec<u8>>> {

@@ -363,6 +363,12 @@ pub(super) fn apply(
                         );
                     }
                 }
+                // A source the script wrote itself (postgresql-common's createcluster.conf
+                // from a sed of its template into a temp file) is copied in script order,
+                // with the other file-system calls.
+                Call::Ucf { source, .. } if tree.get(&rel(source)).is_none() => {
+                    fs_calls.push((package.package.clone(), call.line, call.value.clone()));
+                }
                 Call::Ucf { source, dest } => {
                     copies.push((package.package.clone(), source.clone(), dest.clone()));
                 }
@@ -565,7 +571,7 @@ fn apply_file_calls(
             );
         };
         let target = match call {
-            Call::Copy { dest, .. } => Some(dest),
+            Call::Copy { dest, .. } | Call::Ucf { dest, .. } => Some(dest),
             Call::Touch { path }
             | Call::WriteFile { path, .. }
             | Call::Remove { path, .. }
@@ -624,17 +630,34 @@ fn apply_file_calls(
                 layer.add_dir(&rel(path), meta);
                 ("mkdir", path.clone())
             }
-            Call::Copy { source, dest } => {
-                let Some(bytes) = contents.get(&rel(source)) else {
-                    not_applied(
-                        record,
-                        format!("`{source}` is no regular file of the image"),
-                    );
-                    continue;
+            // A copy of a package's file, or of one an earlier call wrote.
+            Call::Copy { source, dest } | Call::Ucf { source, dest } => {
+                let (bytes, mode) = match contents.get(&rel(source)) {
+                    Some(bytes) => (
+                        bytes.clone(),
+                        tree.get(&rel(source)).map_or(0o644, |(_, r)| r.mode),
+                    ),
+                    None => match layer.file_contents(&rel(source)) {
+                        Some(bytes) => (
+                            bytes.to_vec(),
+                            layer.file_mode(&rel(source)).unwrap_or(0o644),
+                        ),
+                        None => {
+                            not_applied(
+                                record,
+                                format!("`{source}` is no regular file of the image"),
+                            );
+                            continue;
+                        }
+                    },
                 };
-                let mode = tree.get(&rel(source)).map_or(0o644, |(_, r)| r.mode);
-                layer.add_file(&rel(dest), bytes.clone(), mode, epoch);
-                ("cp", dest.clone())
+                layer.add_file(&rel(dest), bytes, mode, epoch);
+                let effect = if matches!(call, Call::Ucf { .. }) {
+                    "ucf"
+                } else {
+                    "cp"
+                };
+                (effect, dest.clone())
             }
             Call::Touch { path } => {
                 if tree.get(&rel(path)).is_some() || layer.has(&rel(path)) {

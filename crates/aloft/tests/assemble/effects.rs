@@ -1057,3 +1057,53 @@ fn an_empty_packaged_directory_is_replaced_by_the_link_the_script_makes() {
     assert!(not_applied.contains("/var/spool/full"), "{not_applied}");
     assert!(!not_applied.contains("\"/var/run\""), "{not_applied}");
 }
+
+/// ucf from a file the script wrote itself (postgresql-common's createcluster.conf: its
+/// template through sed into a mktemp file, then `ucf TEMP CONF` and `rm -f TEMP`): the
+/// configuration file is the edited copy, with the temp file's mode, and no temp file
+/// is left in the image.
+#[test]
+fn ucf_copies_a_file_the_script_wrote() {
+    let postinst = "#!/bin/sh\nset -e\nSSL=on\nCCTMP=`mktemp --tmpdir pgc.XXXXXX`\nsed -e \"s/^ssl =.*/ssl = $SSL/\" /usr/share/pgc/createcluster.conf > $CCTMP\nchmod 644 $CCTMP\nucf --debconf-ok $CCTMP /etc/pgc/createcluster.conf\nucfr pgc /etc/pgc/createcluster.conf\nrm -f $CCTMP\n";
+    let ctx = ctx_with(vec![
+        FixturePackage::new("pgc", "1")
+            .arch("all")
+            // /tmp, as trixie's base-files ships it (the fixture's does not).
+            .entry(dir("tmp"))
+            .entry(dir("etc/pgc"))
+            .file(
+                "usr/share/pgc/createcluster.conf",
+                b"# defaults\nssl = off\ncreate_main_cluster = true\n",
+                0o644,
+            )
+            .control_file("postinst", postinst.as_bytes()),
+    ]);
+    ctx.manifest(
+        "pgc",
+        &["base-files", "base-passwd", "pgc"],
+        "archs: [amd64]\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/pgc.yaml"]));
+    digest_line(&assemble(
+        &ctx,
+        "manifests/pgc.yaml",
+        "p.tar",
+        &["--locked"],
+    ));
+    let image = read_archive(&ctx.path("p.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    assert_eq!(
+        last.text("etc/pgc/createcluster.conf"),
+        "# defaults\nssl = on\ncreate_main_cluster = true\n"
+    );
+    assert_eq!(last.get("etc/pgc/createcluster.conf").mode, 0o644);
+    assert!(
+        platform
+            .layers
+            .iter()
+            .all(|layer| layer.find("tmp/pgc.aloft1").is_none())
+    );
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    assert!(effects["not_applied"].get("pgc").is_none(), "{effects}");
+}
