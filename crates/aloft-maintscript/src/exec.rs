@@ -89,6 +89,14 @@ impl<'p> Shell<'p, '_> {
         }
     }
 
+    /// Runs the script's exit trap, if it set one: the shell runs it when the script
+    /// ends, by `exit` or at its last line.
+    pub(crate) fn run_exit_trap(&mut self) {
+        if let Some(program) = self.exit_trap.take() {
+            self.run_program(program);
+        }
+    }
+
     /// Sets the status to unknown, remembering why.
     pub(crate) fn unknown(&mut self, why: String) {
         self.last = Status::Unknown;

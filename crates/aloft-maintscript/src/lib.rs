@@ -103,8 +103,10 @@ fn read(script: Script, text: &str, ctx: &Context<'_>) -> Result<Reading, Script
         };
         ScriptError::new(ctx.package, line, e.to_string())
     })?;
-    let mut sh = shell::Shell::new(ctx, script, bash);
+    let arena = shell::ProgramArena::new();
+    let mut sh = shell::Shell::new(ctx, &arena, script, bash);
     sh.run_program(&program);
+    sh.run_exit_trap();
     Ok(sh.out)
 }
 
@@ -135,16 +137,36 @@ pub(crate) fn read_helper(
             return None;
         }
         let program = brush_parser::parse_tokens(&tokens, &options).ok()?;
-        let mut sh = shell::Shell::new(ctx, Script::Postinst, bash);
+        let arena = shell::ProgramArena::new();
+        let mut sh = shell::Shell::new(ctx, &arena, Script::Postinst, bash);
         sh.helper_depth = depth + 1;
         sh.positional =
             shell::Positional::Known(args.iter().cloned().map(shell::Value::Set).collect());
         sh.run_program(&program);
+        sh.run_exit_trap();
         Some(sh.out)
     };
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
         .ok()
         .flatten()
+}
+
+/// Parses shell text the script gives while it runs (a trap's action); `None` when it
+/// does not parse or nests too deep.
+pub(crate) fn parse_text(text: &str, bash: bool) -> Option<brush_parser::ast::Program> {
+    if too_deep_text(text).is_some() {
+        return None;
+    }
+    let options = brush_parser::ParserOptions {
+        enable_extended_globbing: bash,
+        sh_mode: !bash,
+        ..Default::default()
+    };
+    let tokens = tokenize(text, &options).ok()?;
+    if too_deep_tokens(&tokens).is_some() {
+        return None;
+    }
+    brush_parser::parse_tokens(&tokens, &options).ok()
 }
 
 /// Tokenizes `text` as a complete file: one that ends in a newline no backslash escapes.

@@ -95,8 +95,16 @@ pub(crate) enum Positional {
     Unknown(String),
 }
 
+/// Where the shell text the reader parses while it runs (a trap's handler) lives for as
+/// long as the script's own program.
+pub(crate) type ProgramArena = typed_arena::Arena<brush_parser::ast::Program>;
+
 pub(crate) struct Shell<'p, 'c> {
     pub(crate) ctx: &'c Context<'c>,
+    /// Programs parsed while reading (a trap's handler).
+    pub(crate) arena: &'p ProgramArena,
+    /// What runs when the script exits (`trap ACTION EXIT`), parsed.
+    pub(crate) exit_trap: Option<&'p brush_parser::ast::Program>,
     pub(crate) vars: HashMap<String, Value>,
     pub(crate) positional: Positional,
     pub(crate) functions: HashMap<String, Func<'p>>,
@@ -132,7 +140,12 @@ pub(crate) struct Shell<'p, 'c> {
 }
 
 impl<'p, 'c> Shell<'p, 'c> {
-    pub(crate) fn new(ctx: &'c Context<'c>, script: Script, bash: bool) -> Self {
+    pub(crate) fn new(
+        ctx: &'c Context<'c>,
+        arena: &'p ProgramArena,
+        script: Script,
+        bash: bool,
+    ) -> Self {
         let mut vars = HashMap::new();
         for (name, value) in [
             ("DPKG_ROOT", ""),
@@ -167,6 +180,8 @@ impl<'p, 'c> Shell<'p, 'c> {
         );
         Self {
             ctx,
+            arena,
+            exit_trap: None,
             vars,
             positional: Positional::Known(
                 script

@@ -134,9 +134,12 @@ impl<'p> Shell<'p, '_> {
                 self.last = Status::OK;
                 return Some(Flow::Next);
             }
-            "eval" | "exec" | "trap" => {
+            "trap" => {
+                self.trap(cmd, args);
+                return Some(Flow::Next);
+            }
+            "eval" | "exec" => {
                 let what = match name {
-                    "trap" => "trap handlers are not evaluated",
                     "eval" => "`eval` is not evaluated",
                     _ => "`exec` is not evaluated",
                 };
@@ -147,6 +150,55 @@ impl<'p> Shell<'p, '_> {
             _ => {}
         }
         None
+    }
+
+    /// `trap ACTION CONDITION...`: an action on `EXIT` (or `0`) runs when the script
+    /// ends; `""` or `-` removes it. Signals are never delivered while an image is built,
+    /// so their actions never run.
+    fn trap(&mut self, cmd: &Cmd<'p>, args: &Result<Vec<String>, String>) {
+        self.last = Status::OK;
+        let words = match args {
+            Ok(words) => words,
+            Err(why) => {
+                self.skip(cmd.line, &cmd.text, Why::Undecidable(why.clone()));
+                self.unknown(why.clone());
+                return;
+            }
+        };
+        let words = match words.first().map(String::as_str) {
+            Some("--") => &words[1..],
+            _ => &words[..],
+        };
+        let Some((action, conditions)) = words.split_first() else {
+            return;
+        };
+        // `trap -p`, `trap -l`: output only.
+        if action.starts_with('-') && action.len() > 1 {
+            return;
+        }
+        let is_exit = |c: &String| matches!(c.to_ascii_uppercase().as_str(), "0" | "EXIT");
+        // A first operand that is a number: every operand is a condition to reset.
+        if action.parse::<u32>().is_ok() {
+            if words.iter().any(is_exit) {
+                self.exit_trap = None;
+            }
+            return;
+        }
+        if !conditions.iter().any(is_exit) {
+            return;
+        }
+        if action.is_empty() || action == "-" {
+            self.exit_trap = None;
+            return;
+        }
+        match crate::parse_text(action, self.bash) {
+            Some(program) => self.exit_trap = Some(self.arena.alloc(program)),
+            None => self.skip(
+                cmd.line,
+                &cmd.text,
+                unsupported("the trap's action does not parse"),
+            ),
+        }
     }
 
     /// Regular builtins: `false`, `echo` and the like, `cd`, `umask`, `read`; `None` leaves

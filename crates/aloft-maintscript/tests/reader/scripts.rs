@@ -1689,3 +1689,32 @@ fn alternatives_are_queried_as_registered() {
     let reading = read_postinst(script, &ctx).unwrap();
     assert!(!skipped(&reading).is_empty(), "{}", dump(&reading));
 }
+
+/// An `EXIT` trap's action runs when the script ends (at its last line or by `exit`),
+/// with the values it had when set when they were expanded then; `""` or `-` removes it,
+/// and actions on signals never run (none is delivered while an image is built).
+#[test]
+fn exit_traps_run_when_the_script_ends() {
+    let reading = read(
+        "#!/bin/sh\nset -e\nT=/tmp/a\ncleanup() { rm -f /tmp/b; }\ntrap \"rm -f $T\" 0 2 3 15\ntouch /tmp/a /tmp/b\ntrap cleanup EXIT\ntrap 'touch /tmp/signalled' INT TERM\nif [ \"$1\" = configure ]; then\n  exit 0\nfi\ntouch /tmp/never\n",
+    );
+    assert!(skipped(&reading).is_empty(), "{}", dump(&reading));
+    assert_eq!(
+        calls(&reading),
+        vec![
+            touch("/tmp/a"),
+            touch("/tmp/b"),
+            Call::Remove {
+                path: s("/tmp/b"),
+                recursive: false
+            },
+        ],
+        "{}",
+        dump(&reading)
+    );
+    // Removed, it does not run.
+    let reading = read(
+        "#!/bin/sh\ntouch /tmp/a\ntrap 'rm -f /tmp/a' EXIT\ntrap \"\" EXIT\ntrap 'rm -f /tmp/a' EXIT\ntrap - 0\n",
+    );
+    assert_eq!(calls(&reading), vec![touch("/tmp/a")], "{}", dump(&reading));
+}
