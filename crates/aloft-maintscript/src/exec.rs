@@ -7,7 +7,8 @@ use crate::classify::is_silencing;
 use crate::expand::Field;
 use crate::redirect::Cmd;
 use crate::shell::{
-    Flow, Frame, Func, MAX_CALLS, MAX_DEPTH, Positional, Shell, Status, Value, line_of, one_line,
+    Flow, Frame, Func, MAX_CALLS, MAX_DEPTH, MAX_ITERATIONS, Positional, Shell, Status, Value,
+    line_of, one_line,
 };
 use crate::{Call, FileKind, Why};
 
@@ -158,8 +159,26 @@ impl<'p> Shell<'p, '_> {
         Flow::Next
     }
 
+    /// `echo "$list" | while read x; do ...; done`: commands of known output feeding a
+    /// compound command, which runs (in a subshell, as sh runs a pipeline's stages) with
+    /// that output as its input. `None`, having done nothing, for any other pipeline.
+    fn pipeline_into_compound(&mut self, seq: &'p [ast::Command]) -> Option<Flow> {
+        let (ast::Command::Compound(compound, None), stages) = seq.split_last()? else {
+            return None;
+        };
+        if stages.is_empty() {
+            return None;
+        }
+        let Some(Ok(words)) = self.pipeline_words(stages) else {
+            return None;
+        };
+        let (text, _) = self.pipeline_output(&words).ok()?;
+        Some(self.in_subshell(|sh| sh.run_compound_reading(compound, text)))
+    }
+
     fn run_pipeline(&mut self, pipeline: &'p ast::Pipeline) -> Flow {
         let flow = match pipeline.seq.as_slice() {
+            _ if let Some(flow) = self.pipeline_into_compound(&pipeline.seq) => flow,
             [cmd] => self.run_command(cmd),
             [ast::Command::Simple(find), ast::Command::Simple(xargs)]
                 if self.find_xargs(line_of(pipeline), find, xargs) =>
@@ -215,6 +234,11 @@ impl<'p> Shell<'p, '_> {
         match cmd {
             ast::Command::Simple(simple) => self.run_simple(simple),
             ast::Command::Compound(compound, redirects) => {
+                // `while read ...; done < FILE`: the loop reads a known text.
+                let input = redirects
+                    .iter()
+                    .flat_map(|list| &list.0)
+                    .find_map(|r| self.redirected_input(r));
                 if let Some(list) = redirects
                     && let Some(target) = list.0.iter().find(|r| !is_silencing(r))
                 {
@@ -230,7 +254,10 @@ impl<'p> Shell<'p, '_> {
                     self.unknown("a compound command with a redirection was skipped".to_owned());
                     return Flow::Next;
                 }
-                self.run_compound(compound)
+                match input {
+                    Some(text) => self.run_compound_reading(compound, text),
+                    None => self.run_compound(compound),
+                }
             }
             ast::Command::Function(def) => {
                 self.functions
@@ -244,6 +271,38 @@ impl<'p> Shell<'p, '_> {
                 Flow::Next
             }
         }
+    }
+
+    /// The text a redirection gives as standard input, when known: `< FILE` of a file
+    /// the image has, a here-document.
+    fn redirected_input(&mut self, redirect: &'p ast::IoRedirect) -> Option<String> {
+        match redirect {
+            ast::IoRedirect::File(
+                None | Some(0),
+                ast::IoFileRedirectKind::Read,
+                ast::IoFileRedirectTarget::Filename(word),
+            ) => {
+                let path = self.expand_one(&word.value).ok()?;
+                match self.image_text(&path) {
+                    crate::filters::FileText::Text(text) => Some(text),
+                    _ => None,
+                }
+            }
+            ast::IoRedirect::HereDocument(None | Some(0), doc) => self.expand_heredoc(doc).ok(),
+            _ => None,
+        }
+    }
+
+    /// Runs `compound` with `text` as its standard input.
+    pub(crate) fn run_compound_reading(
+        &mut self,
+        compound: &'p ast::CompoundCommand,
+        text: String,
+    ) -> Flow {
+        self.input.push(text);
+        let flow = self.run_compound(compound);
+        self.input.pop();
+        flow
     }
 
     pub(crate) fn run_compound(&mut self, compound: &'p ast::CompoundCommand) -> Flow {
@@ -290,12 +349,18 @@ impl<'p> Shell<'p, '_> {
     }
 
     fn run_subshell(&mut self, list: &'p ast::CompoundList) -> Flow {
+        self.in_subshell(|sh| sh.run_list(list))
+    }
+
+    /// Runs `body` as a subshell runs: its variables, parameters, functions and
+    /// directory are its own, and `exit` ends only it.
+    fn in_subshell(&mut self, body: impl FnOnce(&mut Self) -> Flow) -> Flow {
         let vars = self.vars.clone();
         let positional = self.positional.clone();
         let functions = self.functions.clone();
         let cwd = self.cwd.clone();
         self.subshells += 1;
-        let flow = self.run_list(list);
+        let flow = body(self);
         self.subshells -= 1;
         self.vars = vars;
         self.positional = positional;
@@ -488,27 +553,53 @@ impl<'p> Shell<'p, '_> {
 
     fn run_while(&mut self, clause: &'p ast::WhileOrUntilClauseCommand, until: bool) -> Flow {
         let line = line_of(&clause.0);
-        let flow = self.run_list(&clause.0);
-        if flow != Flow::Next {
-            return flow;
-        }
         let keyword = if until { "until" } else { "while" };
-        match self.last.success() {
-            Some(holds) if holds == until => {
-                self.last = Status::OK;
+        // The loop's status: its body's last, or 0 when the body never ran.
+        let mut status = Status::OK;
+        for _ in 0..MAX_ITERATIONS {
+            let flow = self.run_list(&clause.0);
+            if flow != Flow::Next {
+                return flow;
             }
-            decided => {
-                let why = match decided {
-                    None => Why::Undecidable(self.why.clone()),
-                    Some(_) => {
-                        Why::Unsupported(format!("`{keyword}` loops that run are not evaluated"))
-                    }
-                };
-                self.skip(line, format!("{keyword} {}", clause.0), why);
-                self.taint_list(&clause.1.list, line);
-                self.unknown(format!("a `{keyword}` loop was skipped"));
+            match self.last.success() {
+                Some(holds) if holds == until => {
+                    self.last = status;
+                    return Flow::Next;
+                }
+                Some(_) => {}
+                None => {
+                    self.skip(
+                        line,
+                        format!("{keyword} {}", clause.0),
+                        Why::Undecidable(self.why.clone()),
+                    );
+                    self.taint_list(&clause.1.list, line);
+                    self.unknown(format!("a `{keyword}` loop was skipped"));
+                    return Flow::Next;
+                }
             }
+            match self.run_list(&clause.1.list) {
+                Flow::Next => {}
+                Flow::Break(n) if n > 1 => return Flow::Break(n - 1),
+                Flow::Break(_) => {
+                    self.last = Status::OK;
+                    return Flow::Next;
+                }
+                Flow::Continue(n) if n > 1 => return Flow::Continue(n - 1),
+                Flow::Continue(_) => {}
+                other => return other,
+            }
+            status = self.last;
         }
+        self.skip(
+            line,
+            format!("{keyword} {}", clause.0),
+            Why::Unsupported(format!(
+                "a `{keyword}` loop that runs more than {MAX_ITERATIONS} times is not evaluated"
+            )),
+        );
+        self.taint_list(&clause.1.list, line);
+        self.unknown(format!("a `{keyword}` loop was cut short"));
         Flow::Next
     }
 
@@ -721,6 +812,7 @@ impl<'p> Shell<'p, '_> {
             shown: shown.join(" "),
             redirs,
             decls,
+            env: assigns,
         };
         self.dispatch(&cmd, &name, args, positional, false)
     }

@@ -78,6 +78,7 @@ impl Shell<'_, '_> {
             shown: text,
             redirs: Default::default(),
             decls: Vec::new(),
+            env: Vec::new(),
         };
         if let Some(status) = self.regular(&cmd, tool, &argv) {
             self.last = status;

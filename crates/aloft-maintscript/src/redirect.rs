@@ -25,6 +25,8 @@ pub(crate) struct Cmd<'p> {
     pub(crate) redirs: Redirs,
     /// `name=value` arguments as the parser saw them (`local x=$y`).
     pub(crate) decls: Vec<&'p ast::Assignment>,
+    /// `name=value` words before the command (`IFS='#' read -r line`).
+    pub(crate) env: Vec<&'p ast::Assignment>,
 }
 
 impl<'p> Shell<'p, '_> {

@@ -14,6 +14,9 @@ const BUDGET: usize = 100_000;
 pub(crate) const MAX_DEPTH: usize = 200;
 /// Nested function calls before giving up.
 pub(crate) const MAX_CALLS: usize = 32;
+/// Iterations past which a `while` or `until` loop is not followed (a loop over a file's
+/// lines stays far below).
+pub(crate) const MAX_ITERATIONS: usize = 10_000;
 
 /// A shell variable's value as far as the reader knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +106,9 @@ pub(crate) struct Shell<'p, 'c> {
     pub(crate) ctx: &'c Context<'c>,
     /// Programs parsed while reading (a trap's handler).
     pub(crate) arena: &'p ProgramArena,
+    /// The standard input of what runs, when known (`while read ...; done < FILE`,
+    /// `echo "$list" | while read ...`): the text not read yet, innermost last.
+    pub(crate) input: Vec<String>,
     /// What runs when the script exits (`trap ACTION EXIT`), parsed.
     pub(crate) exit_trap: Option<&'p brush_parser::ast::Program>,
     pub(crate) vars: HashMap<String, Value>,
@@ -182,6 +188,7 @@ impl<'p, 'c> Shell<'p, 'c> {
             ctx,
             arena,
             exit_trap: None,
+            input: Vec::new(),
             vars,
             positional: Positional::Known(
                 script

@@ -152,6 +152,54 @@ impl<'p> Shell<'p, '_> {
         None
     }
 
+    /// `read [-r] NAME...` from a known standard input: the next line, split by `IFS`
+    /// (the command's own `IFS=...` first), the last name taking the rest; status 1 at the
+    /// end of the input (or on a last line with no newline, whose words are still
+    /// assigned). `None` when the input or `IFS` is not known, or for other options.
+    fn read_input(&mut self, cmd: &Cmd<'p>, args: &[String]) -> Option<Status> {
+        let options: Vec<&String> = args.iter().take_while(|a| a.starts_with('-')).collect();
+        if !options.iter().all(|o| *o == "-r") || self.input.is_empty() {
+            return None;
+        }
+        let raw = !options.is_empty();
+        let names = &args[options.len()..];
+        let ifs = match cmd
+            .env
+            .iter()
+            .find(|a| matches!(&a.name, ast::AssignmentName::VariableName(n) if n == "IFS"))
+        {
+            Some(assignment) => match &assignment.value {
+                ast::AssignmentValue::Scalar(word) => self.expand_one(&word.value).ok()?,
+                ast::AssignmentValue::Array(_) => return None,
+            },
+            None => match self.var("IFS") {
+                Value::Set(ifs) => ifs,
+                Value::Unset => " \t\n".to_owned(),
+                Value::Unknown(_) => return None,
+            },
+        };
+        let input = self.input.last_mut()?;
+        let (line, complete) = take_line(input, raw);
+        let fields = match &line {
+            Some(line) => split_read(line, &ifs, names.len().max(1)),
+            None => Vec::new(),
+        };
+        let names: Vec<String> = if names.is_empty() {
+            vec!["REPLY".to_owned()]
+        } else {
+            names.to_vec()
+        };
+        for (i, name) in names.iter().enumerate() {
+            let value = fields.get(i).cloned().unwrap_or_default();
+            self.set_var(name, Value::Set(value));
+        }
+        Some(if line.is_some() && complete {
+            Status::OK
+        } else {
+            Status::FAIL
+        })
+    }
+
     /// `trap ACTION CONDITION...`: an action on `EXIT` (or `0`) runs when the script
     /// ends; `""` or `-` removes it. Signals are never delivered while an image is built,
     /// so their actions never run.
@@ -231,6 +279,9 @@ impl<'p> Shell<'p, '_> {
                 Some(Status::OK)
             }
             "read" => {
+                if let Some(status) = self.read_input(cmd, args) {
+                    return Some(status);
+                }
                 for var in args.iter().filter(|a| !a.starts_with('-')) {
                     self.set_var(
                         var,
@@ -535,6 +586,70 @@ impl<'p> Shell<'p, '_> {
     }
 }
 
+/// The next line of `input` (consumed), whether it ended in a newline, and `None` at the
+/// end. Without `-r` (`raw`), a backslash escapes the next character and a backslash
+/// before the newline joins the next line.
+fn take_line(input: &mut String, raw: bool) -> (Option<String>, bool) {
+    if input.is_empty() {
+        return (None, false);
+    }
+    let mut line = String::new();
+    let mut complete = false;
+    let mut chars = input.char_indices();
+    let mut consumed = input.len();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' if !raw => match chars.next() {
+                Some((_, '\n')) => {}
+                Some((_, escaped)) => line.push(escaped),
+                None => {}
+            },
+            '\n' => {
+                complete = true;
+                consumed = i + 1;
+                break;
+            }
+            c => line.push(c),
+        }
+    }
+    input.drain(..consumed);
+    (Some(line), complete)
+}
+
+/// `line` split into at most `names` fields as `read` splits it: `IFS` whitespace around
+/// fields is dropped, and the last field keeps the rest of the line (its trailing `IFS`
+/// whitespace dropped).
+fn split_read(line: &str, ifs: &str, names: usize) -> Vec<String> {
+    if ifs.is_empty() {
+        return vec![line.to_owned()];
+    }
+    let is_ifs = |c: char| ifs.contains(c);
+    let is_space = |c: char| ifs.contains(c) && matches!(c, ' ' | '\t' | '\n');
+    let mut rest = line.trim_start_matches(is_space);
+    let mut fields = Vec::new();
+    while fields.len() + 1 < names && !rest.is_empty() {
+        match rest.find(is_ifs) {
+            Some(at) => {
+                fields.push(rest[..at].to_owned());
+                let after = rest[at..].trim_start_matches(is_space);
+                // One delimiter that is not whitespace, with the whitespace around it.
+                rest = match after.strip_prefix(|c: char| is_ifs(c) && !is_space(c)) {
+                    Some(after) => after.trim_start_matches(is_space),
+                    None => after,
+                };
+            }
+            None => {
+                fields.push(rest.to_owned());
+                rest = "";
+            }
+        }
+    }
+    if fields.len() < names {
+        fields.push(rest.trim_end_matches(is_space).to_owned());
+    }
+    fields
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -544,5 +659,16 @@ mod tests {
         assert_eq!(echo_text(&["a".into(), "b".into()]), "a b\n");
         assert_eq!(echo_text(&["-n".into(), "x".into()]), "x");
         assert_eq!(echo_text(&["a\\tb\\c".into(), "z".into()]), "a\tb");
+    }
+
+    #[test]
+    fn read_splits_as_posix_says() {
+        use super::split_read;
+        let split = |line: &str, ifs: &str, n: usize| split_read(line, ifs, n);
+        assert_eq!(split("  a  b  c  ", " \t\n", 2), ["a", "b  c"]);
+        assert_eq!(split("/bin/sh # x", "#", 2), ["/bin/sh ", " x"]);
+        assert_eq!(split("a : b", " :", 3), ["a", "b", ""]);
+        assert_eq!(split("whole line ", "", 2), ["whole line "]);
+        assert_eq!(split("", " ", 1), [""]);
     }
 }

@@ -174,6 +174,14 @@ pub fn calls(reading: &Reading) -> Vec<Call> {
     reading.calls.iter().map(|c| c.value.clone()).collect()
 }
 
+/// The `touch` calls, in order (what tests of control flow record).
+pub fn touched(reading: &Reading) -> Vec<Call> {
+    calls(reading)
+        .into_iter()
+        .filter(|c| matches!(c, Call::Touch { .. }))
+        .collect()
+}
+
 /// The calls that change the image: not `Ignored`, nor dpkg's diversion records.
 pub fn effects(reading: &Reading) -> Vec<Call> {
     calls(reading)

@@ -4,7 +4,7 @@ use aloft_maintscript::{
     Account, AccountTool, Call, Context, NewGroup, NewUser, Script, Why, read_postinst, read_script,
 };
 
-use crate::image::{Image, calls, dump, effects, ignored, skipped};
+use crate::image::{Image, calls, dump, effects, ignored, skipped, touched};
 
 fn s(v: &str) -> String {
     v.to_owned()
@@ -1669,12 +1669,8 @@ fn alternatives_are_queried_as_registered() {
     let script = "#!/bin/sh\nset -e\nif ! update-alternatives --query my.cnf | grep --quiet \"Value: /etc/mysql/mariadb.cnf\"; then\n  touch /tmp/before\nfi\nupdate-alternatives --install /etc/mysql/my.cnf my.cnf /etc/mysql/mariadb.cnf 200\nif ! update-alternatives --query my.cnf | grep --quiet \"Value: /etc/mysql/mariadb.cnf\"; then\n  touch /tmp/after\nfi\nif update-alternatives --list postmaster.1.gz >/dev/null 2>&1; then\n  touch /tmp/postmaster\nfi\nn=$(update-alternatives --list my.cnf | wc -l)\ntouch /tmp/count-$n\nupdate-alternatives --set my.cnf /etc/mysql/my.cnf.fallback\nupdate-alternatives --query my.cnf | grep -q 'Status: manual' && touch /tmp/manual\nupdate-alternatives --remove my.cnf /etc/mysql/my.cnf.fallback\nupdate-alternatives --query my.cnf | grep -q 'Status: auto' && touch /tmp/auto\n";
     let reading = read_postinst(script, &ctx).unwrap();
     assert!(skipped(&reading).is_empty(), "{}", dump(&reading));
-    let touched: Vec<Call> = calls(&reading)
-        .into_iter()
-        .filter(|c| matches!(c, Call::Touch { .. }))
-        .collect();
     assert_eq!(
-        touched,
+        touched(&reading),
         vec![
             touch("/tmp/before"),
             touch("/tmp/count-2"),
@@ -1717,4 +1713,40 @@ fn exit_traps_run_when_the_script_ends() {
         "#!/bin/sh\ntouch /tmp/a\ntrap 'rm -f /tmp/a' EXIT\ntrap \"\" EXIT\ntrap 'rm -f /tmp/a' EXIT\ntrap - 0\n",
     );
     assert_eq!(calls(&reading), vec![touch("/tmp/a")], "{}", dump(&reading));
+}
+
+/// `while read` loops over a known input run line by line: a file of the image
+/// (`done < FILE`, with the command's own `IFS`), a here-document, and the output of
+/// commands piped into the loop (which runs in a subshell). The loop ends at the end of
+/// the input; an unknown input leaves it listed.
+#[test]
+fn while_read_loops_read_known_input() {
+    let mut image = Image::base();
+    image.add(&["/usr/share/shells"]);
+    let files = |p: &str| image.lookup(p);
+    let texts = |p: &str| {
+        (p == "/usr/share/shells").then(|| s("# comment\n/bin/sh\n/usr/bin/dash # default\n"))
+    };
+    let ctx = Context::new("pkg", &files).with_sourced_files(&texts);
+    let script = "#!/bin/sh\nset -e\nn=\nwhile IFS='#' read -r line _; do\n  [ -n \"$line\" ] || continue\n  n=\"${n}i\"\n  touch \"/tmp/shell-$n-$(basename $line)\"\ndone < /usr/share/shells\ntouch /tmp/count-$n\nwhile read a b; do\n  touch \"/tmp/$a-$b\"\ndone <<EOF\nx y z\n  p   q\nEOF\necho \"one two\" | while read word rest; do\n  touch \"/tmp/piped-$word\"\n  n=99\ndone\ntouch /tmp/after-$n\nwhile read line; do touch /tmp/never; done < /etc/unknown-file\n";
+    let reading = read_postinst(script, &ctx).unwrap();
+    assert_eq!(
+        touched(&reading),
+        vec![
+            touch("/tmp/shell-i-sh"),
+            touch("/tmp/shell-ii-dash"),
+            touch("/tmp/count-ii"),
+            touch("/tmp/x-y z"),
+            touch("/tmp/p-q"),
+            touch("/tmp/piped-one"),
+            // The piped loop's assignment stays in its subshell.
+            touch("/tmp/after-ii"),
+        ],
+        "{}",
+        dump(&reading)
+    );
+    // /etc/unknown-file is not in the image: the loop's input is not known.
+    let listed = skipped(&reading);
+    assert_eq!(listed.len(), 1, "{}", dump(&reading));
+    assert!(listed[0].1.contains("while read line"), "{listed:?}");
 }
