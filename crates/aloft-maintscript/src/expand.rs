@@ -351,13 +351,27 @@ impl<'p> Shell<'p, '_> {
                         split: false,
                     });
                 }
-                WordPiece::ArithmeticExpression(expr) => out.push(Seg::Unknown {
-                    why: format!(
-                        "the arithmetic expansion `$(({}))` is not evaluated",
-                        expr.value
-                    ),
-                    quoted,
-                }),
+                WordPiece::ArithmeticExpression(expr) => {
+                    let value = self.expand_one(&expr.value).and_then(|text| {
+                        let var = |name: &str| match self.var(name) {
+                            Value::Set(value) => Ok(Some(value)),
+                            Value::Unset => Ok(None),
+                            Value::Unknown(why) => Err(why),
+                        };
+                        crate::arith::evaluate(&text, &var)
+                    });
+                    out.push(match value {
+                        Ok(value) => Seg::Text {
+                            text: value.to_string(),
+                            quoted,
+                            split: !quoted,
+                        },
+                        Err(why) => Seg::Unknown {
+                            why: format!("the arithmetic expansion `$(({}))`: {why}", expr.value),
+                            quoted,
+                        },
+                    });
+                }
             }
         }
     }

@@ -14,6 +14,7 @@
 //! quoting rules are re-implemented here. `yash-syntax` is GPL-3.0 (this workspace is MIT or
 //! Apache-2.0) and `conch-parser` has not been released since 0.1.1.
 
+mod arith;
 mod classify;
 mod commands;
 mod cond;
