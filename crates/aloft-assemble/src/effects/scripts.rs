@@ -235,7 +235,16 @@ pub(super) fn apply(
                 Account::Group(name) => account_id(&group, name).is_some(),
             })
         };
-        let context = Context::new(&package.package, &files_of)
+        // A preinst runs before its package is unpacked: its own files are not there yet
+        // (postgresql-common's preinst diverts a pg_config it ships itself).
+        let unpacked = |path: &str| {
+            let own = script == Script::Preinst
+                && tree.get(&rel(path)).is_some_and(|(owner, record)| {
+                    owner == package.package && !matches!(record.kind, FileKind::Dir)
+                });
+            if own { None } else { files_of(path) }
+        };
+        let context = Context::new(&package.package, &unpacked)
             .with_accounts(&known)
             .with_account_files(&passwd, &group)
             .with_debconf_defaults(&debconf_default)

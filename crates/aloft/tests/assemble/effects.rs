@@ -636,13 +636,13 @@ fn effects_follow_the_images_links_and_write_each_path_once() {
     assert_eq!(last.text("srv/data/app.conf"), "listen = 8080\n");
 }
 
-/// Preinsts are read (`preinst install`, before every postinst): mariadb-server makes its
-/// `mysql` user there. `$DPKG_MAINTSCRIPT_ARCH` and `$(dpkg --print-architecture)` are the
+/// Preinsts are read (`preinst install`, before every postinst, with the package's own
+/// files not unpacked yet): mariadb-server makes its `mysql` user there. `$DPKG_MAINTSCRIPT_ARCH` and `$(dpkg --print-architecture)` are the
 /// package's and the image's: openjdk's postinst installs its alternatives at full priority
 /// only when they are equal, and only then is `/usr/bin/java` made (amd64 and arm64).
 #[test]
 fn preinsts_are_read_and_the_architecture_is_known() {
-    let preinst = "#!/bin/bash\nset -e\nif [ \"$1\" = \"install\" ] || [ \"$1\" = \"upgrade\" ]; then\n  if ! getent group mysql >/dev/null; then\n    addgroup --system mysql >/dev/null\n  fi\n  if ! getent passwd mysql >/dev/null; then\n    adduser --system --disabled-login --ingroup mysql --no-create-home --home /nonexistent --gecos \"MariaDB Server\" --shell /bin/false mysql >/dev/null\n  fi\nfi\n";
+    let preinst = "#!/bin/bash\nset -e\nif [ \"$1\" = \"install\" ] || [ \"$1\" = \"upgrade\" ]; then\n  if ! getent group mysql >/dev/null; then\n    addgroup --system mysql >/dev/null\n  fi\n  if ! getent passwd mysql >/dev/null; then\n    adduser --system --disabled-login --ingroup mysql --no-create-home --home /nonexistent --gecos \"MariaDB Server\" --shell /bin/false mysql >/dev/null\n  fi\n  dpkg-divert --package dbserver --rename --divert /usr/bin/dbtool.distrib --add /usr/bin/dbtool\nfi\n";
     let postinst = "#!/bin/sh\nset -e\nchown mysql:mysql /var/lib/mysql\n";
     let java = |arch: &str| {
         let postinst = format!(
@@ -661,6 +661,9 @@ fn preinsts_are_read_and_the_architecture_is_known() {
         FixturePackage::new("dbserver", "1")
             .arch("all")
             .entry(dir("var/lib/mysql"))
+            // Its preinst diverts another package's dbtool: its own is not unpacked
+            // yet, so nothing is renamed.
+            .file("usr/bin/dbtool", b"#!/bin/sh\n", 0o755)
             .control_file("preinst", preinst.as_bytes())
             .control_file("postinst", postinst.as_bytes()),
         java("amd64"),
@@ -694,6 +697,7 @@ fn preinsts_are_read_and_the_architecture_is_known() {
         );
         let data = last.get("var/lib/mysql");
         assert_eq!((data.uid, data.gid), (999, 999), "{arch}");
+        assert!(last.find("usr/bin/dbtool.distrib").is_none(), "{arch}");
         assert_eq!(
             last.get("etc/alternatives/java").link.as_deref(),
             Some(format!("/usr/lib/jvm/java-21-openjdk-{arch}/bin/java").as_str()),
