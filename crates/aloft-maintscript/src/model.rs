@@ -476,6 +476,23 @@ pub enum Call {
         /// The alternative's name.
         name: String,
     },
+    /// `update-xmlcatalog --add|--del`: an entry of an XML catalog, which the tool keeps
+    /// in its data file and writes the catalog from (header, entries, footer).
+    XmlCatalog {
+        /// The catalog written: `/etc/xml/catalog` (`--root`) or `/etc/xml/PACKAGE.xml`.
+        catalog: String,
+        /// The tool's data file for it, under `/var/lib/xml-core`.
+        data: String,
+        /// The entry's element and identifier, as the tool keys it
+        /// (`delegateSystem systemIdStartString="..."`).
+        key: String,
+        /// The rest of the element (`catalog="file:///etc/xml/PACKAGE.xml"`).
+        entry: String,
+        /// `--add` (else `--del`).
+        add: bool,
+        /// With `--root`, the package catalog the entry points at, which must exist.
+        needs: Option<String>,
+    },
     /// `ucf SRC DEST`: install `source` as the conffile `dest` (a copy on a fresh install).
     Ucf {
         /// The packaged default.

@@ -13,6 +13,7 @@ mod scripts;
 pub mod subject_hash;
 mod system_accounts;
 mod tmpfiles;
+mod xml_catalog;
 
 use std::collections::BTreeMap;
 

@@ -48,7 +48,9 @@ struct Choice {
 /// Files larger than this are not read when a script sources them.
 const MAX_SOURCED_BYTES: u64 = 64 * 1024;
 
-fn rel(path: &str) -> String {
+/// An absolute path of a script as an image path (`/bin/x` -> `usr/bin/x`); empty when it
+/// is none.
+pub(super) fn rel(path: &str) -> String {
     crate::path::image_path(path)
         .ok()
         .flatten()
@@ -165,6 +167,7 @@ pub(super) fn apply(
     let mut enmods: Vec<(String, String, String, String)> = Vec::new();
     let mut fs_calls: Vec<(String, usize, Call)> = Vec::new();
     let mut apache_calls: Vec<(String, usize, Call)> = Vec::new();
+    let mut xml_catalog_calls: Vec<(String, usize, Call)> = Vec::new();
     // Files of the image a maintainer script reads, from their .debs, each once: the
     // shell scripts it runs as helpers, and the small files it sources
     // (`. /etc/default/cacerts`; a defaults file is a few lines).
@@ -500,6 +503,13 @@ pub(super) fn apply(
                 | Call::ApacheSwitchMpm { .. } => {
                     apache_calls.push((package.package.clone(), call.line, call.value.clone()));
                 }
+                Call::XmlCatalog { .. } => {
+                    xml_catalog_calls.push((
+                        package.package.clone(),
+                        call.line,
+                        call.value.clone(),
+                    ));
+                }
                 other => record.not_applied(
                     &package.package,
                     NotApplied {
@@ -531,6 +541,7 @@ pub(super) fn apply(
     );
     apply_file_calls(layer, tree, packages, accounts, &fs_calls, epoch, record)?;
     super::apache::apply(layer, tree, packages, &apache_calls, epoch, record)?;
+    super::xml_catalog::apply(layer, tree, packages, &xml_catalog_calls, epoch, record)?;
     Ok(())
 }
 

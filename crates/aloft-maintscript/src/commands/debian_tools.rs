@@ -377,3 +377,87 @@ impl<'p> Shell<'p, '_> {
         Effect::ok(vec![Call::Ucf { source, dest }])
     }
 }
+
+/// `update-xmlcatalog` (xml-core) with `--root` or `--package`: the catalog entry as the
+/// tool keys it. A `--local` catalog (a file of a package) is not modelled.
+pub(super) fn update_xmlcatalog(args: &[String]) -> Result<Effect, Why> {
+    const OPTS: &[getopt::Opt] = &[
+        long("add", Arg::No),
+        long("del", Arg::No),
+        long("file", Arg::Required),
+        long("help", Arg::No),
+        long("id", Arg::Required),
+        long("local", Arg::Required),
+        long("package", Arg::Required),
+        long("root", Arg::No),
+        long("type", Arg::Required),
+        long("verbose", Arg::No),
+        long("sort", Arg::No),
+    ];
+    let parsed = options("update-xmlcatalog", args, OPTS)?;
+    let add = parsed.has("add");
+    if add == parsed.has("del") {
+        return Err(unsupported(
+            "update-xmlcatalog needs one of --add and --del",
+        ));
+    }
+    let (Some(kind), Some(id)) = (parsed.value("type"), parsed.value("id")) else {
+        return Err(unsupported("update-xmlcatalog needs --type and --id"));
+    };
+    if !matches!(kind, "public" | "system" | "uri") {
+        return Err(unsupported(format!(
+            "the catalog entry type `{kind}` is not one update-xmlcatalog knows"
+        )));
+    }
+    // `delegateSystem systemIdStartString="ID"`, `delegatePublic publicIdStartString=`,
+    // `delegateURI uriStartString=`.
+    let start = match kind {
+        "uri" => "uriStartString".to_owned(),
+        other => format!("{other}IdStartString"),
+    };
+    let element = match kind {
+        "uri" => "delegateURI".to_owned(),
+        other => {
+            let mut chars = other.chars();
+            let first = chars
+                .next()
+                .map(|c| c.to_ascii_uppercase())
+                .unwrap_or_default();
+            format!("delegate{first}{}", chars.as_str())
+        }
+    };
+    let key = format!("{element} {start}=\"{id}\"");
+    let package = parsed.value("package");
+    let call = match (parsed.has("root"), package, parsed.value("local")) {
+        (true, Some(package), _) => Call::XmlCatalog {
+            catalog: "/etc/xml/catalog".to_owned(),
+            data: "/var/lib/xml-core/catalog".to_owned(),
+            key,
+            entry: format!("catalog=\"file:///etc/xml/{package}.xml\""),
+            add,
+            needs: Some(format!("/etc/xml/{package}.xml")),
+        },
+        (true, None, _) if !add => Call::XmlCatalog {
+            catalog: "/etc/xml/catalog".to_owned(),
+            data: "/var/lib/xml-core/catalog".to_owned(),
+            key,
+            entry: String::new(),
+            add,
+            needs: None,
+        },
+        (false, Some(package), local) if local.is_some() || !add => Call::XmlCatalog {
+            catalog: format!("/etc/xml/{package}.xml"),
+            data: format!("/var/lib/xml-core/{package}"),
+            key,
+            entry: local.map_or_else(String::new, |l| format!("catalog=\"file://{l}\"")),
+            add,
+            needs: None,
+        },
+        _ => {
+            return Err(unsupported(
+                "update-xmlcatalog of a --local catalog file is not modelled",
+            ));
+        }
+    };
+    Effect::ok(vec![call])
+}

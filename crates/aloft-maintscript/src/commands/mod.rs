@@ -10,7 +10,9 @@ mod files;
 mod queries;
 
 use self::accounts::{adduser, gpasswd, groupadd, useradd, usermod};
-use self::debian_tools::{apache_tool, dpkg_divert, dpkg_statoverride, ucfr, update_alternatives};
+use self::debian_tools::{
+    apache_tool, dpkg_divert, dpkg_statoverride, ucfr, update_alternatives, update_xmlcatalog,
+};
 use crate::classify::{
     bytecode_compile_reason, ignored_reason, is_query, known_status, runtime_only_reason,
 };
@@ -424,6 +426,7 @@ impl<'p> Shell<'p, '_> {
     fn effect(&mut self, name: &str, args: &[String]) -> Option<Result<Effect, Why>> {
         Some(match name {
             "update-alternatives" => update_alternatives(args),
+            "update-xmlcatalog" => update_xmlcatalog(args),
             "ucf" => self.ucf(args),
             "ucfr" => ucfr(args),
             "ln" => self.ln(args),

@@ -1111,3 +1111,81 @@ fn ucf_copies_a_file_the_script_wrote() {
     let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
     assert!(effects["not_applied"].get("pgc").is_none(), "{effects}");
 }
+
+/// xml-core's update-xmlcatalog, done natively: the package catalog and the root catalog
+/// written whole between xml-core's header and footer, their data files, and the
+/// catalogs they replaced as `.old`, byte for byte as the tool writes them (the expected
+/// text is what xml-core 0.19's update-xmlcatalog wrote for the same calls).
+#[test]
+fn xml_catalogs_are_written_as_update_xmlcatalog_writes_them() {
+    let header = "<?xml version=\"1.0\"?>\n<!DOCTYPE catalog PUBLIC \"-//OASIS//DTD XML Catalogs V1.0//EN\"\n  \"file:///usr/share/xml/schema/xml-core/catalog.dtd\">\n<catalog xmlns=\"urn:oasis:names:tc:entity:xmlns:xml:catalog\">\n";
+    let postinst = "#!/bin/sh\nset -e\nif [ \"$1\" = \"configure\" ]; then\n\tupdate-xmlcatalog --sort --add --type system --id \"http://www.oasis-open.org/committees/entity/release/1.0/catalog.dtd\" --package xml-core --local /usr/share/xml/schema/xml-core/catalog.xml\n\tupdate-xmlcatalog --sort --add --type public --id \"-//OASIS//DTD XML Catalogs V1.0//EN\" --package xml-core --local /usr/share/xml/schema/xml-core/catalog.xml\n\n\tupdate-xmlcatalog --sort --add --type system --id \"http://www.oasis-open.org/committees/entity/release/1.0/catalog.dtd\" --package xml-core --root\n\tupdate-xmlcatalog --sort --add --type public --id \"-//OASIS//DTD XML Catalogs V1.0//EN\" --package xml-core --root\nfi\n";
+    let ctx = ctx_with(vec![
+        FixturePackage::new("xml-core", "0.19")
+            .arch("all")
+            .entry(dir("etc/xml"))
+            .entry(dir("var/lib/xml-core"))
+            .file(
+                "usr/share/xml-core/catalog.header",
+                header.as_bytes(),
+                0o644,
+            )
+            .file("usr/share/xml-core/catalog.footer", b"</catalog>\n", 0o644)
+            .file(
+                "usr/share/xml/schema/xml-core/catalog.xml",
+                b"<catalog/>\n",
+                0o644,
+            )
+            .control_file("postinst", postinst.as_bytes()),
+    ]);
+    ctx.manifest(
+        "xml",
+        &["base-files", "base-passwd", "xml-core"],
+        "archs: [amd64]\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/xml.yaml"]));
+    digest_line(&assemble(
+        &ctx,
+        "manifests/xml.yaml",
+        "x.tar",
+        &["--locked"],
+    ));
+    let image = read_archive(&ctx.path("x.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    let public = "<delegatePublic publicIdStartString=\"-//OASIS//DTD XML Catalogs V1.0//EN\"";
+    let system = "<delegateSystem systemIdStartString=\"http://www.oasis-open.org/committees/entity/release/1.0/catalog.dtd\"";
+    let local = "catalog=\"file:///usr/share/xml/schema/xml-core/catalog.xml\"";
+    let package = "catalog=\"file:///etc/xml/xml-core.xml\"";
+    let catalog = |lines: &[String]| format!("{header}{}</catalog>\n", lines.concat());
+    let line = |key: &str, entry: &str| format!("{key} {entry}/>\n");
+    assert_eq!(
+        last.text("etc/xml/xml-core.xml"),
+        catalog(&[line(public, local), line(system, local)])
+    );
+    assert_eq!(
+        last.text("etc/xml/xml-core.xml.old"),
+        catalog(&[line(system, local)])
+    );
+    assert_eq!(
+        last.text("etc/xml/catalog"),
+        catalog(&[line(public, package), line(system, package)])
+    );
+    assert_eq!(
+        last.text("etc/xml/catalog.old"),
+        catalog(&[line(system, package)])
+    );
+    assert_eq!(
+        last.text("var/lib/xml-core/xml-core"),
+        format!("{public}><{local}>\n{system}><{local}>\n")
+    );
+    assert_eq!(
+        last.text("var/lib/xml-core/catalog"),
+        format!("{public}><{package}>\n{system}><{package}>\n")
+    );
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    assert!(
+        effects["not_applied"].get("xml-core").is_none(),
+        "{effects}"
+    );
+}
