@@ -354,7 +354,7 @@ impl<'p> Shell<'p, '_> {
 
     /// Runs `body` as a subshell runs: its variables, parameters, functions and
     /// directory are its own, and `exit` ends only it.
-    fn in_subshell(&mut self, body: impl FnOnce(&mut Self) -> Flow) -> Flow {
+    pub(crate) fn in_subshell(&mut self, body: impl FnOnce(&mut Self) -> Flow) -> Flow {
         let vars = self.vars.clone();
         let positional = self.positional.clone();
         let functions = self.functions.clone();

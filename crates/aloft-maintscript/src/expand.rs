@@ -659,11 +659,49 @@ impl<'p> Shell<'p, '_> {
             .ok()
             .and_then(|tokens| brush_parser::parse_tokens(&tokens, &options).ok())
             .ok_or_else(unknown)?;
+        match self.pure_substitution(&program) {
+            Some(Ok(output)) => Ok(output),
+            Some(Err(())) | None => self.run_substitution(program).ok_or_else(unknown),
+        }
+    }
+
+    /// `$(cmd)` run as a subshell whose output is captured: functions, lists, loops
+    /// (`$(get_timezone)`, `$(for u in ...; do echo ...; done)`). `None`, with nothing it
+    /// did kept, when a command in it prints what the reader cannot know.
+    fn run_substitution(&mut self, program: ast::Program) -> Option<String> {
+        let program: &'p ast::Program = self.arena.alloc(program);
+        let (calls, skipped) = (self.out.calls.len(), self.out.skipped.len());
+        let overlay = self.overlay.clone();
+        let last = self.last;
+        self.captures.push((String::new(), None));
+        self.in_subshell(|sh| {
+            sh.run_program(program);
+            crate::shell::Flow::Next
+        });
+        let (text, unknown) = self.captures.pop()?;
+        let status = self.last;
+        if unknown.is_some() || status == Status::Unknown {
+            self.out.calls.truncate(calls);
+            self.out.skipped.truncate(skipped);
+            self.overlay = overlay;
+            self.last = last;
+            return None;
+        }
+        self.substitution_status = match status {
+            Status::Known(code) => Some(code),
+            Status::Unknown => None,
+        };
+        Some(text.trim_end_matches('\n').to_owned())
+    }
+
+    /// `$(cmd)` of a pipeline list whose output is known without running anything:
+    /// `None` when it is no such list, `Some(Err(()))` when a stage's output is not known.
+    fn pure_substitution(&mut self, program: &ast::Program) -> Option<Result<String, ()>> {
         let [list] = program.complete_commands.as_slice() else {
-            return Err(unknown());
+            return None;
         };
         let [item] = list.0.as_slice() else {
-            return Err(unknown());
+            return None;
         };
         // `A || true`, `A && B`: the output of each pipeline that runs, in order.
         let mut output = String::new();
@@ -680,8 +718,12 @@ impl<'p> Shell<'p, '_> {
             if !runs {
                 continue;
             }
-            let stages = self.pipeline_words(&pipeline.seq).ok_or_else(unknown)??;
-            let (text, code) = self.pipeline_output(&stages).map_err(|_| unknown())?;
+            let Some(Ok(stages)) = self.pipeline_words(&pipeline.seq) else {
+                return Some(Err(()));
+            };
+            let Ok((text, code)) = self.pipeline_output(&stages) else {
+                return Some(Err(()));
+            };
             output.push_str(&text);
             status = match (pipeline.bang, code) {
                 (true, 0) => 1,
@@ -690,7 +732,7 @@ impl<'p> Shell<'p, '_> {
             };
         }
         self.substitution_status = Some(status);
-        Ok(output.trim_end_matches('\n').to_owned())
+        Some(Ok(output.trim_end_matches('\n').to_owned()))
     }
 
     /// What `command -v NAME` prints: functions and builtins by name, commands by path.

@@ -13,6 +13,8 @@ pub(crate) struct Redirs {
     pub(crate) other: Option<Result<String, String>>,
     /// A here-document or here-string on standard input.
     pub(crate) heredoc: Option<Result<String, String>>,
+    /// Standard output goes nowhere the script reads: `>/dev/null`, `>&2`.
+    pub(crate) discarded: bool,
 }
 
 /// A simple command ready to be dispatched.
@@ -43,8 +45,22 @@ impl<'p> Shell<'p, '_> {
                             | ast::IoFileRedirectKind::ReadAndWrite
                     );
                     let ast::IoFileRedirectTarget::Filename(word) = target else {
-                        if let ast::IoFileRedirectTarget::ProcessSubstitution(..) = target {
-                            out.other = Some(Err("a process substitution".to_owned()));
+                        match target {
+                            ast::IoFileRedirectTarget::ProcessSubstitution(..) => {
+                                out.other = Some(Err("a process substitution".to_owned()));
+                            }
+                            // `>&2`: standard output to standard error.
+                            ast::IoFileRedirectTarget::Duplicate(to)
+                                if matches!(fd, None | Some(1)) && to.value != "1" =>
+                            {
+                                out.discarded = true;
+                            }
+                            ast::IoFileRedirectTarget::Fd(to)
+                                if matches!(fd, None | Some(1)) && *to != 1 =>
+                            {
+                                out.discarded = true;
+                            }
+                            _ => {}
                         }
                         continue;
                     };
@@ -53,6 +69,9 @@ impl<'p> Shell<'p, '_> {
                     }
                     let path = self.redirect_path(&word.value);
                     if path.as_deref() == Ok("/dev/null") {
+                        if matches!(fd, None | Some(1)) {
+                            out.discarded = true;
+                        }
                         continue;
                     }
                     let append = matches!(kind, ast::IoFileRedirectKind::Append);
@@ -66,7 +85,9 @@ impl<'p> Shell<'p, '_> {
                 }
                 ast::IoRedirect::OutputAndError(word, append) => {
                     let path = self.redirect_path(&word.value);
-                    if path.as_deref() != Ok("/dev/null") {
+                    if path.as_deref() == Ok("/dev/null") {
+                        out.discarded = true;
+                    } else {
                         out.stdout = Some(path.map(|p| (p, *append)));
                     }
                 }

@@ -109,6 +109,10 @@ pub(crate) struct Shell<'p, 'c> {
     /// The standard input of what runs, when known (`while read ...; done < FILE`,
     /// `echo "$list" | while read ...`): the text not read yet, innermost last.
     pub(crate) input: Vec<String>,
+    /// The output of the command substitutions being evaluated by running them, innermost
+    /// last: the text so far, and why it is not known once a command printed something
+    /// the reader cannot know.
+    pub(crate) captures: Vec<(String, Option<String>)>,
     /// What runs when the script exits (`trap ACTION EXIT`), parsed.
     pub(crate) exit_trap: Option<&'p brush_parser::ast::Program>,
     pub(crate) vars: HashMap<String, Value>,
@@ -189,6 +193,7 @@ impl<'p, 'c> Shell<'p, 'c> {
             arena,
             exit_trap: None,
             input: Vec::new(),
+            captures: Vec::new(),
             vars,
             positional: Positional::Known(
                 script

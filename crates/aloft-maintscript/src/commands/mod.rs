@@ -71,6 +71,14 @@ impl<'p> Shell<'p, '_> {
             return Flow::Next;
         }
 
+        // Inside a command substitution that runs: what the command prints is captured.
+        if !self.captures.is_empty()
+            && !cmd.redirs.discarded
+            && let Some(flow) = self.capture_output(cmd, name, &args, bypass_functions)
+        {
+            return flow;
+        }
+
         // Special builtins come before functions.
         if let Some(flow) = self.special_builtin(cmd, name, &args) {
             return flow;
@@ -97,6 +105,54 @@ impl<'p> Shell<'p, '_> {
             self.last = status;
         }
         Flow::Next
+    }
+
+    /// In a command substitution being run: a command whose output is known adds it to
+    /// the capture (and is done); a function, or a command that prints nothing, runs as
+    /// usual (`None`); any other command makes the capture's text unknown, and runs.
+    fn capture_output(
+        &mut self,
+        cmd: &Cmd<'p>,
+        name: &str,
+        args: &Result<Vec<String>, String>,
+        bypass_functions: bool,
+    ) -> Option<Flow> {
+        if !bypass_functions && self.functions.contains_key(name) {
+            return None;
+        }
+        if prints_nothing(name, args.as_deref().unwrap_or_default()) {
+            return None;
+        }
+        let why = match args {
+            Ok(args) => {
+                let input = match &cmd.redirs.heredoc {
+                    Some(Ok(text)) => Some(text.clone()),
+                    Some(Err(why)) => return self.capture_unknown(why.clone()),
+                    None => self.input.last().cloned(),
+                };
+                let argv = [&[name.to_owned()], args.as_slice()].concat();
+                match self.known_output(&argv, input.as_deref()) {
+                    Ok((text, status)) => {
+                        if let Some((captured, _)) = self.captures.last_mut() {
+                            captured.push_str(&text);
+                        }
+                        self.last = Status::Known(status);
+                        return Some(Flow::Next);
+                    }
+                    Err(why) => why,
+                }
+            }
+            Err(why) => why.clone(),
+        };
+        self.capture_unknown(why)
+    }
+
+    /// Marks the innermost capture's text as not known; the command still runs.
+    fn capture_unknown(&mut self, why: String) -> Option<Flow> {
+        if let Some((_, unknown)) = self.captures.last_mut() {
+            unknown.get_or_insert(why);
+        }
+        None
     }
 
     fn with_unknown_args(&mut self, cmd: &Cmd<'p>, name: &str, why: String) -> Flow {
@@ -460,5 +516,22 @@ impl<'p> Shell<'p, '_> {
             }]),
             _ => return None,
         })
+    }
+}
+
+/// Commands that print nothing on their standard output (builtins that only set state,
+/// and the file utilities without `-v`): run inside a command substitution, they add
+/// nothing to its text.
+fn prints_nothing(name: &str, args: &[String]) -> bool {
+    let verbose = args.iter().any(|a| {
+        a == "--verbose" || (a.starts_with('-') && !a.starts_with("--") && a.contains('v'))
+    });
+    match name {
+        "[" | "test" | "true" | "false" | ":" | "cd" | "set" | "shift" | "export" | "local"
+        | "readonly" | "unset" | "return" | "exit" | "break" | "continue" | "read" | "trap"
+        | "umask" | "wait" | "." | "source" => true,
+        "ln" | "mkdir" | "rm" | "rmdir" | "touch" | "chmod" | "chown" | "chgrp" | "cp" | "mv"
+        | "install" => !verbose,
+        _ => false,
     }
 }

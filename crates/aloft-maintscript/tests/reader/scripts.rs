@@ -1750,3 +1750,30 @@ fn while_read_loops_read_known_input() {
     assert_eq!(listed.len(), 1, "{}", dump(&reading));
     assert!(listed[0].1.contains("while read line"), "{listed:?}");
 }
+
+/// A command substitution that is more than a pipeline (a function, a loop, a list) runs
+/// as a subshell whose output is captured: tzdata's `$(get_timezone)`, xz-utils' slaves
+/// built by a function. One that prints what the reader cannot know leaves nothing of
+/// what it did and stays unknown.
+#[test]
+fn command_substitutions_run_functions_and_loops() {
+    let reading = read(
+        "#!/bin/sh\nset -e\nget_tz() {\n  if ! [ -L /etc/localtime ]; then\n    return\n  fi\n  echo never\n}\nslave() { echo \"--slave $1/$2 $2 $1/$3\"; }\nif test \"$(get_tz)\" != \"Etc/UTC\"; then touch /tmp/tz-differs; fi\nS=$(for u in a b; do slave /usr/bin $u x$u; done)\ntouch \"/tmp/$S\"\nN=$(touch /tmp/inner; echo done)\ntouch /tmp/$N\nU=$(touch /tmp/rolled-back; frobnicate --print)\ntouch \"/tmp/u-$U\"\n",
+    );
+    assert_eq!(
+        touched(&reading),
+        vec![
+            touch("/tmp/tz-differs"),
+            touch("/tmp/--slave /usr/bin/a a /usr/bin/xa\n--slave /usr/bin/b b /usr/bin/xb"),
+            touch("/tmp/inner"),
+            touch("/tmp/done"),
+        ],
+        "{}",
+        dump(&reading)
+    );
+    // frobnicate's output is not known: the substitution is listed once, and its touch
+    // is not kept.
+    let listed = skipped(&reading);
+    assert_eq!(listed.len(), 1, "{}", dump(&reading));
+    assert!(listed[0].1.contains("/tmp/u-$U"), "{listed:?}");
+}
