@@ -86,6 +86,25 @@ impl Alternative {
 /// no alternative of that name.
 pub type AlternativeOracle<'a> = &'a dyn Fn(&str) -> Option<Alternative>;
 
+/// Owner, group and mode of a path of the image (`stat`, `chmod --reference`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    /// The permission bits, set-id and sticky bits included (`0o4755`).
+    pub mode: u32,
+    /// The owner's id.
+    pub uid: u64,
+    /// The group's id.
+    pub gid: u64,
+    /// The owner's name, when the image's accounts have one.
+    pub owner: Option<String>,
+    /// The group's name, when the image's accounts have one.
+    pub group: Option<String>,
+}
+
+/// The metadata of a path the image's packages ship (an absolute path with no symbolic
+/// link in it): `None` when it ships none there.
+pub type MetadataOracle<'a> = &'a dyn Fn(&str) -> Option<Metadata>;
+
 /// Answers `lstat` of an absolute, normalized path in the image: `None` when absent.
 pub type FileOracle<'a> = &'a dyn Fn(&str) -> Option<FileKind>;
 
@@ -140,6 +159,9 @@ pub struct Context<'a> {
     /// The alternatives earlier scripts registered, for `update-alternatives --query`
     /// and `--list`; without it their output is not known.
     pub alternatives: Option<AlternativeOracle<'a>>,
+    /// Owners and modes of the image's files, for `stat`, `--reference` and symbolic
+    /// modes; without it they are not known.
+    pub metadata: Option<MetadataOracle<'a>>,
 }
 
 impl<'a> Context<'a> {
@@ -159,6 +181,7 @@ impl<'a> Context<'a> {
             installed: None,
             diversions: None,
             alternatives: None,
+            metadata: None,
         }
     }
 
@@ -248,6 +271,16 @@ impl<'a> Context<'a> {
     pub fn with_alternatives(self, alternatives: AlternativeOracle<'a>) -> Self {
         Self {
             alternatives: Some(alternatives),
+            ..self
+        }
+    }
+
+    /// The same context, answering `stat`, `chmod`/`chown --reference` and symbolic
+    /// modes with the owners and modes of the image's files.
+    #[must_use]
+    pub fn with_metadata(self, metadata: MetadataOracle<'a>) -> Self {
+        Self {
+            metadata: Some(metadata),
             ..self
         }
     }

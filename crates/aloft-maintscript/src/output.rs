@@ -74,6 +74,7 @@ impl Shell<'_, '_> {
             ("dpkg-query", rest) => self.dpkg_query(rest).ok_or_else(unknown),
             ("find", _) => self.find(args).ok_or_else(unknown),
             ("mktemp", _) => self.mktemp(&strs).ok_or_else(unknown),
+            ("stat", _) => self.stat(&strs).ok_or_else(unknown),
             ("update-alternatives", [query @ ("--query" | "--list"), name]) => {
                 match self.alternative(name).ok_or_else(unknown)? {
                     // "error: no alternatives for NAME" on stderr.
@@ -554,6 +555,52 @@ fn stage_redirect(redirect: &ast::IoRedirect, output_discarded: bool) -> Option<
         }
         ast::IoRedirect::OutputAndError(w, _) if w.value == "/dev/null" => Some(true),
         _ => None,
+    }
+}
+
+impl Shell<'_, '_> {
+    /// `stat [-L] -c FORMAT FILE` (or `--format=`, `--printf=`) of a file as the image
+    /// ships it: `%a` `%U` `%G` `%u` `%g` `%n` `%%`; `None` for anything else.
+    fn stat(&self, args: &[&str]) -> Option<(String, i32)> {
+        let (mut format, mut newline, mut follow, mut file) = (None, true, false, None);
+        let mut words = args.iter();
+        while let Some(arg) = words.next() {
+            match *arg {
+                "-L" | "--dereference" => follow = true,
+                "-c" => format = Some((*words.next()?).to_owned()),
+                a if a.starts_with("--format=") => format = Some(a["--format=".len()..].to_owned()),
+                a if a.starts_with("--printf=") => {
+                    format = Some(a["--printf=".len()..].to_owned());
+                    newline = false;
+                }
+                a if a.starts_with('-') => return None,
+                a if file.is_none() => file = Some(a),
+                _ => return None,
+            }
+        }
+        let meta = self.metadata_now(file?, follow)?;
+        let mut out = String::new();
+        let mut chars = format?.chars().collect::<Vec<_>>().into_iter();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                out.push(c);
+                continue;
+            }
+            match chars.next()? {
+                'a' => out.push_str(&format!("{:o}", meta.mode & 0o7777)),
+                'U' => out.push_str(meta.owner.as_deref().unwrap_or("UNKNOWN")),
+                'G' => out.push_str(meta.group.as_deref().unwrap_or("UNKNOWN")),
+                'u' => out.push_str(&meta.uid.to_string()),
+                'g' => out.push_str(&meta.gid.to_string()),
+                'n' => out.push_str(file?),
+                '%' => out.push('%'),
+                _ => return None,
+            }
+        }
+        if newline {
+            out.push('\n');
+        }
+        Some((out, 0))
     }
 }
 

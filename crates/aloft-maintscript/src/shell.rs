@@ -145,6 +145,9 @@ pub(crate) struct Shell<'p, 'c> {
     pub(crate) substitution_status: Option<i32>,
     /// Diversions this script made (`None`: removed), over the context's.
     pub(crate) diversions_made: HashMap<String, Option<(Option<String>, String)>>,
+    /// Paths whose owner or mode this script changed (their metadata is no longer the
+    /// image's), and whether everything below them changed too.
+    pub(crate) meta_changed: HashMap<String, bool>,
     /// The alternatives this script registered or changed (`None`: it has none left).
     pub(crate) alternatives_made: HashMap<String, Option<crate::Alternative>>,
 }
@@ -220,6 +223,7 @@ impl<'p, 'c> Shell<'p, 'c> {
             substitution_status: None,
             diversions_made: HashMap::new(),
             alternatives_made: HashMap::new(),
+            meta_changed: HashMap::new(),
             helper_depth: 0,
         }
     }
@@ -318,6 +322,22 @@ impl<'p, 'c> Shell<'p, 'c> {
             Some(made) => Some(made.clone()),
             None => self.ctx.alternatives.map(|alternatives| alternatives(name)),
         }
+    }
+
+    /// The owner, group and mode of `path` (through symbolic links when `follow`) as
+    /// the image ships it; `None` when not known: not a file of the image, or one this
+    /// script made or changed.
+    pub(crate) fn metadata_now(&self, path: &str, follow: bool) -> Option<crate::Metadata> {
+        let path = self.abs(path).ok()?;
+        let (resolved, _) = paths::lookup(&|q| self.lstat_now(q), &path, follow)?;
+        let changed = self.meta_changed.iter().any(|(changed, below)| {
+            *changed == resolved
+                || (*below && resolved.starts_with(&format!("{}/", changed.trim_end_matches('/'))))
+        });
+        if self.overlay.contains_key(&resolved) || changed {
+            return None;
+        }
+        (self.ctx.metadata?)(&resolved)
     }
 
     /// `lstat` in the image as changed by the calls so far.

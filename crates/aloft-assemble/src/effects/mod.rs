@@ -217,6 +217,16 @@ fn account_id(database: &str, name: &str) -> Option<u64> {
     })
 }
 
+/// The name of user or group `id` in the image's /etc/passwd or /etc/group
+/// (`database`): the first line with that id, as getpwuid finds it.
+fn account_name(database: &str, id: u64) -> Option<String> {
+    database.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)?.parse::<u64>().ok()? == id).then(|| name.to_owned())
+    })
+}
+
 /// What every effect reads: the installed tree, the packages and the build's settings.
 pub(crate) struct EffectContext<'a> {
     /// Every path the packages install, with its owner.

@@ -23,7 +23,9 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use aloft_maintscript::{Account, Call, Context, FileKind as ScriptFileKind, Script, read_script};
+use aloft_maintscript::{
+    Account, Call, Context, FileKind as ScriptFileKind, Metadata, Script, read_script,
+};
 
 use crate::effects::system_accounts::{AccountDb, AccountRequest, apply_request};
 use crate::effects::{
@@ -247,7 +249,19 @@ pub(super) fn apply(
                 });
             if own { None } else { files_of(path) }
         };
+        // `stat`, `chmod --reference`: owners and modes as the packages ship them.
+        let metadata = |path: &str| {
+            let (_, record) = tree.get(&rel(path))?;
+            Some(Metadata {
+                mode: record.mode & 0o7777,
+                uid: record.uid,
+                gid: record.gid,
+                owner: super::account_name(&passwd, record.uid),
+                group: super::account_name(&group, record.gid),
+            })
+        };
         let context = Context::new(&package.package, &unpacked)
+            .with_metadata(&metadata)
             .with_accounts(&known)
             .with_account_files(&passwd, &group)
             .with_debconf_defaults(&debconf_default)

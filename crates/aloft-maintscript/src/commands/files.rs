@@ -374,12 +374,33 @@ impl<'p> Shell<'p, '_> {
             long("no-preserve-root", Arg::No),
         ];
         let parsed = options(name, args, OPTS)?;
-        if let Some(o) = parsed.first_of(&["reference", "from"]) {
-            return Err(unsupported(format!("`{name} --{o}` is not modelled")));
+        if parsed.has("from") {
+            return Err(unsupported(format!("`{name} --from` is not modelled")));
         }
         let recursive = parsed.has("recursive");
-        let [spec, files @ ..] = parsed.operands.as_slice() else {
-            return Err(unsupported(format!("{name} without operands")));
+        // `--reference=RFILE FILE...`: RFILE's owner and group (by name where the image
+        // has one).
+        let reference = match parsed.value("reference") {
+            Some(reference) => {
+                let Some(meta) = self.metadata_now(reference, true) else {
+                    return Err(unsupported(format!(
+                        "`{name} --reference`: the owner of `{reference}` is not known"
+                    )));
+                };
+                let owner = meta.owner.unwrap_or_else(|| meta.uid.to_string());
+                let group = meta.group.unwrap_or_else(|| meta.gid.to_string());
+                Some(if name == "chgrp" {
+                    group
+                } else {
+                    format!("{owner}:{group}")
+                })
+            }
+            None => None,
+        };
+        let (spec, files) = match (&reference, parsed.operands.as_slice()) {
+            (Some(spec), files) => (spec, files),
+            (None, [spec, files @ ..]) => (spec, files),
+            (None, []) => return Err(unsupported(format!("{name} without operands"))),
         };
         let (owner, group) = if name == "chgrp" {
             (None, Some(spec.clone()))
@@ -419,19 +440,40 @@ impl<'p> Shell<'p, '_> {
             long("no-preserve-root", Arg::No),
         ];
         let parsed = options("chmod", args, OPTS)?;
-        if parsed.has("reference") {
-            return Err(unsupported("`chmod --reference` is not modelled"));
-        }
         let recursive = parsed.has("recursive");
-        let [mode, files @ ..] = parsed.operands.as_slice() else {
-            return Err(unsupported("chmod without operands"));
+        // `--reference=RFILE FILE...`: RFILE's mode; else `MODE FILE...`.
+        let (mode, files) = match parsed.value("reference") {
+            Some(reference) => {
+                let Some(meta) = self.metadata_now(reference, true) else {
+                    return Err(unsupported(format!(
+                        "`chmod --reference`: the mode of `{reference}` is not known"
+                    )));
+                };
+                (format!("{:o}", meta.mode), parsed.operands.as_slice())
+            }
+            None => match parsed.operands.as_slice() {
+                [mode, files @ ..] => (mode.clone(), files),
+                [] => return Err(unsupported("chmod without operands")),
+            },
         };
-        let mode = octal(mode)?;
         let mut calls = Vec::new();
         for file in files {
+            let path = self.operand(file)?;
+            let mode = match octal(&mode) {
+                Ok(mode) => mode,
+                // `+x`, `u=rw,go=r`: folded over the file's mode as the image has it.
+                Err(why) if recursive => return Err(why),
+                Err(why) => {
+                    let meta = self.metadata_now(&path, true).ok_or(why)?;
+                    let dir = self.file(&path, true) == Some(FileKind::Dir);
+                    symbolic_mode(&mode, meta.mode, dir).ok_or_else(|| {
+                        unsupported(format!("the symbolic mode `{mode}` is not understood"))
+                    })?
+                }
+            };
             calls.push(Call::Chmod {
                 mode,
-                path: self.operand(file)?,
+                path,
                 recursive,
             });
         }
@@ -439,9 +481,81 @@ impl<'p> Shell<'p, '_> {
     }
 }
 
+/// A symbolic mode (`+x`, `u=rw,go-w`, `a+rX`) applied to `current`, as chmod applies it
+/// with the umask 022 for `+` and `=` without a who; `None` when it is no such mode.
+pub(crate) fn symbolic_mode(spec: &str, current: u32, dir: bool) -> Option<u32> {
+    const UMASK: u32 = 0o022;
+    let mut mode = current & 0o7777;
+    for clause in spec.split(',') {
+        let ops_at = clause.find(['+', '-', '='])?;
+        let (who, mut rest) = clause.split_at(ops_at);
+        let mut mask = 0;
+        for w in who.chars() {
+            mask |= match w {
+                'u' => 0o4700,
+                'g' => 0o2070,
+                'o' => 0o1007,
+                'a' => 0o7777,
+                _ => return None,
+            };
+        }
+        let masked = who.is_empty();
+        if masked {
+            mask = 0o7777;
+        }
+        while let Some(op) = rest.chars().next() {
+            if !matches!(op, '+' | '-' | '=') {
+                return None;
+            }
+            rest = &rest[1..];
+            let perms_end = rest.find(['+', '-', '=']).unwrap_or(rest.len());
+            let (perms, next) = rest.split_at(perms_end);
+            rest = next;
+            let mut bits = 0;
+            for p in perms.chars() {
+                bits |= match p {
+                    'r' => 0o444,
+                    'w' => 0o222,
+                    'x' => 0o111,
+                    // Execute only for directories, or where some execute bit is set.
+                    'X' if dir || mode & 0o111 != 0 => 0o111,
+                    'X' => 0,
+                    's' => 0o6000,
+                    't' => 0o1000,
+                    _ => return None,
+                };
+            }
+            let mut change = bits & mask;
+            if masked && op != '-' {
+                change &= !UMASK;
+            }
+            mode = match op {
+                '+' => mode | change,
+                '-' => mode & !change,
+                _ => (mode & !(mask & 0o777 | if masked { 0 } else { mask & 0o7000 })) | change,
+            };
+        }
+    }
+    Some(mode)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn symbolic_modes_fold_as_chmod_folds_them() {
+        assert_eq!(symbolic_mode("+x", 0o644, false), Some(0o755));
+        assert_eq!(symbolic_mode("u+x", 0o644, false), Some(0o744));
+        assert_eq!(symbolic_mode("go-w", 0o666, false), Some(0o644));
+        assert_eq!(symbolic_mode("u=rw,go=r", 0o755, false), Some(0o644));
+        assert_eq!(symbolic_mode("a+rX", 0o600, true), Some(0o755));
+        assert_eq!(symbolic_mode("a+rX", 0o600, false), Some(0o644));
+        assert_eq!(symbolic_mode("g+s", 0o755, true), Some(0o2755));
+        assert_eq!(symbolic_mode("+t", 0o777, true), Some(0o1777));
+        assert_eq!(symbolic_mode("u+q", 0o644, false), None);
+        assert_eq!(symbolic_mode("755", 0o644, false), None);
+    }
 
     #[test]
     fn modes() {

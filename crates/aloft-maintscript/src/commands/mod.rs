@@ -388,6 +388,19 @@ impl<'p> Shell<'p, '_> {
     /// later `update-alternatives --query`.
     fn note_account(&mut self, call: &Call) {
         match call {
+            Call::Chmod {
+                path, recursive, ..
+            }
+            | Call::Chown {
+                path, recursive, ..
+            } => {
+                let resolved = crate::paths::lookup(&|q| self.lstat_now(q), path, true)
+                    .map_or_else(|| path.clone(), |(resolved, _)| resolved);
+                self.meta_changed.insert(resolved, *recursive);
+            }
+            Call::StatOverride { path, .. } => {
+                self.meta_changed.insert(path.clone(), false);
+            }
             Call::AlternativeInstall {
                 link,
                 name,
