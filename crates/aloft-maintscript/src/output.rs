@@ -75,6 +75,12 @@ impl Shell<'_, '_> {
             ("find", _) => self.find(args).ok_or_else(unknown),
             ("mktemp", _) => self.mktemp(&strs).ok_or_else(unknown),
             ("stat", _) => self.stat(&strs).ok_or_else(unknown),
+            // php-common's `phpquery -M -v VERSION`: the modules phpenmod registered.
+            ("phpquery", ["-M", "-v", version] | ["-v", version, "-M"]) => {
+                let registry = format!("/var/lib/php/modules/{version}/registry");
+                let names = self.list_now(&registry).ok_or_else(unknown)?;
+                Ok((names.iter().map(|n| format!("{n}\n")).collect(), 0))
+            }
             ("update-alternatives", [query @ ("--query" | "--list"), name]) => {
                 match self.alternative(name).ok_or_else(unknown)? {
                     // "error: no alternatives for NAME" on stderr.
@@ -104,10 +110,12 @@ impl Shell<'_, '_> {
             }
             ("readlink", ["-f" | "--canonicalize", path])
             | ("realpath", [path])
-            | ("dpkg-realpath", [path]) => match self.canonical(path) {
-                Some(found) => line(found),
-                None => Ok((String::new(), 1)),
-            },
+            | ("dpkg-realpath", [path] | ["--root", "" | "/", path]) => {
+                match self.canonical(path) {
+                    Some(found) => line(found),
+                    None => Ok((String::new(), 1)),
+                }
+            }
             // `-e`: every component must exist.
             ("readlink", ["-e" | "--canonicalize-existing", path]) => {
                 let found = self

@@ -121,6 +121,9 @@ pub(super) fn apply(
     } = out;
     let files_of = oracle(tree);
     let list_of = listing(tree);
+    // phpenmod's registry as the scripts so far made it (`phpquery -M` lists it); its
+    // files are written with the modules' links, after every script is read.
+    let registry: RefCell<BTreeSet<String>> = RefCell::new(BTreeSet::new());
     // dpkg runs every preinst as it unpacks, and the postinsts once all is unpacked.
     let mut scripts: Vec<(Script, &PackageFiles, &str)> = Vec::new();
     // A slice's scripts would work on files the image does not have.
@@ -247,7 +250,36 @@ pub(super) fn apply(
                 && tree.get(&rel(path)).is_some_and(|(owner, record)| {
                     owner == package.package && !matches!(record.kind, FileKind::Dir)
                 });
-            if own { None } else { files_of(path) }
+            if own {
+                return None;
+            }
+            let made = registry.borrow();
+            if made.contains(path) {
+                return Some(ScriptFileKind::File);
+            }
+            let below = format!("{}/", path.trim_end_matches('/'));
+            if made.iter().any(|p| p.starts_with(&below)) {
+                return Some(ScriptFileKind::Dir);
+            }
+            files_of(path)
+        };
+        let listed = |dir: &str| {
+            let below = format!("{}/", dir.trim_end_matches('/'));
+            let made: Vec<String> = registry
+                .borrow()
+                .iter()
+                .filter_map(|p| p.strip_prefix(&below))
+                .filter(|name| !name.contains('/'))
+                .map(str::to_owned)
+                .collect();
+            match (list_of(dir), made.is_empty()) {
+                (names, true) => names,
+                (names, false) => {
+                    let mut all: BTreeSet<String> = names.unwrap_or_default().into_iter().collect();
+                    all.extend(made);
+                    Some(all.into_iter().collect())
+                }
+            }
         };
         // `stat`, `chmod --reference`: owners and modes as the packages ship them.
         let metadata = |path: &str| {
@@ -271,7 +303,7 @@ pub(super) fn apply(
             .with_architectures(package_arch, cx.debian_architecture)
             .with_scripts(&helpers)
             .with_sourced_files(&sourced)
-            .with_listing(&list_of);
+            .with_listing(&listed);
         let reading = match read_script(script, text, &context) {
             Ok(reading) => reading,
             Err(err) => {
@@ -402,12 +434,17 @@ pub(super) fn apply(
                     version,
                     sapi,
                     module,
-                } => enmods.push((
-                    package.package.clone(),
-                    version.clone(),
-                    sapi.clone(),
-                    module.clone(),
-                )),
+                } => {
+                    registry
+                        .borrow_mut()
+                        .insert(format!("/var/lib/php/modules/{version}/registry/{module}"));
+                    enmods.push((
+                        package.package.clone(),
+                        version.clone(),
+                        sapi.clone(),
+                        module.clone(),
+                    ));
+                }
                 // Accounts at once, in script order, so later calls can use them.
                 Call::AddUser(user) => apply_request(
                     accounts,

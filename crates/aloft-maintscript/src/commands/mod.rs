@@ -211,6 +211,10 @@ impl<'p> Shell<'p, '_> {
             Func::PhpInvoke => {
                 match args.as_deref() {
                     Ok([action, version, sapi, module]) if action == "enmod" => {
+                        // phpenmod registers the module, which `phpquery -M` lists.
+                        let registry = format!("/var/lib/php/modules/{version}/registry");
+                        self.put_dirs(&registry);
+                        self.put_file(&format!("{registry}/{module}"), Some(FileKind::File));
                         self.emit(
                             cmd.line,
                             Call::PhpEnmod {

@@ -1,7 +1,7 @@
 //! Real postinst scripts from trixie (tests/data, taken from the .debs of the lockfiles),
 //! read in a pretend image with what those packages ship.
 
-use aloft_maintscript::{Call, Slave, Why};
+use aloft_maintscript::{Call, Slave};
 
 use crate::image::{Image, calls, dump, effects, fixture, ignored, skipped};
 
@@ -142,11 +142,9 @@ fn php_cli() {
         "{}",
         dump(&reading)
     );
-    assert_eq!(skipped(&reading), vec![(29, s("for mod in $mods"))]);
-    let Why::Undecidable(why) = &reading.skipped[0].why else {
-        panic!("{}", dump(&reading));
-    };
-    assert!(why.contains("`mods` (line 28)") && why.contains("$(phpquery -M -v 8.4)"));
+    // `phpquery -M -v 8.4` lists the modules phpenmod registered: none in this image,
+    // so the loop enabling each in the cli SAPI does nothing.
+    assert!(skipped(&reading).is_empty(), "{}", dump(&reading));
     assert_eq!(reading.sourced, vec![s(HELPER)]);
     assert_eq!(reading.calls[0].line, 7);
 }
@@ -191,7 +189,8 @@ fn php_fpm() {
         ]
     );
     // `php_enable` is the one defined when apache2 is absent: `return 1`.
-    assert_eq!(skipped(&reading), vec![(44, s("for mod in $mods"))]);
+    // `phpquery -M -v 8.4`: no module registered in this image, so nothing to enable.
+    assert!(skipped(&reading).is_empty(), "{}", dump(&reading));
     assert_eq!(reading.sourced, vec![s(HELPER)]);
 }
 

@@ -1853,3 +1853,35 @@ fn stat_and_reference_modes_come_from_the_image() {
         dump(&reading)
     );
 }
+
+/// `phpquery -M -v VERSION` lists the modules phpenmod registered: by earlier scripts
+/// (the image's listing) and by this one; php8.4-cli enables each in its SAPI.
+#[test]
+fn phpquery_lists_the_registered_modules() {
+    let mut image = Image::base();
+    image.add(&[
+        "/usr/lib/php/php-maintscript-helper",
+        "/var/lib/php/modules/8.4/registry/apcu",
+    ]);
+    let files = |p: &str| image.lookup(p);
+    let listing = |dir: &str| image.list(dir);
+    let ctx = Context::new("php8.4-cli", &files).with_listing(&listing);
+    let script = "#!/bin/sh\nset -e\n. /usr/lib/php/php-maintscript-helper\nphp_invoke enmod 8.4 ALL opcache\nmods=$(phpquery -M -v 8.4)\nfor mod in $mods; do\n  php_invoke enmod 8.4 cli $mod\ndone\n";
+    let reading = read_postinst(script, &ctx).unwrap();
+    assert!(skipped(&reading).is_empty(), "{}", dump(&reading));
+    let enmod = |sapi: &str, module: &str| Call::PhpEnmod {
+        version: s("8.4"),
+        sapi: s(sapi),
+        module: s(module),
+    };
+    assert_eq!(
+        effects(&reading),
+        vec![
+            enmod("ALL", "opcache"),
+            enmod("cli", "apcu"),
+            enmod("cli", "opcache")
+        ],
+        "{}",
+        dump(&reading)
+    );
+}
