@@ -239,6 +239,18 @@ impl<'p> Shell<'p, '_> {
                     .iter()
                     .flat_map(|list| &list.0)
                     .find_map(|r| self.redirected_input(r));
+                // `{ echo ...; echo ...; } >> FILE`: what it prints, when known, is written.
+                if let Some(list) = redirects
+                    && let [target] = list
+                        .0
+                        .iter()
+                        .filter(|r| !is_silencing(r))
+                        .collect::<Vec<_>>()
+                        .as_slice()
+                    && let Some(flow) = self.run_compound_into_file(compound, target)
+                {
+                    return flow;
+                }
                 if let Some(list) = redirects
                     && let Some(target) = list.0.iter().find(|r| !is_silencing(r))
                 {
@@ -291,6 +303,43 @@ impl<'p> Shell<'p, '_> {
             ast::IoRedirect::HereDocument(None | Some(0), doc) => self.expand_heredoc(doc).ok(),
             _ => None,
         }
+    }
+
+    /// A compound command whose standard output goes to a file: run with its output
+    /// captured, which is then written there (appended with `>>`). `None`, having done
+    /// nothing, when the redirection is another, or what it prints is not known.
+    fn run_compound_into_file(
+        &mut self,
+        compound: &'p ast::CompoundCommand,
+        redirect: &'p ast::IoRedirect,
+    ) -> Option<Flow> {
+        let ast::IoRedirect::File(
+            None | Some(1),
+            kind @ (ast::IoFileRedirectKind::Write
+            | ast::IoFileRedirectKind::Append
+            | ast::IoFileRedirectKind::Clobber),
+            ast::IoFileRedirectTarget::Filename(word),
+        ) = redirect
+        else {
+            return None;
+        };
+        let path = self.expand_one(&word.value).ok()?;
+        let path = self.abs(&path).ok()?;
+        let mut flow = Flow::Next;
+        let content = self.capture_run(|sh| {
+            flow = sh.run_compound(compound);
+            flow
+        })?;
+        self.put_file(&path, Some(FileKind::File));
+        self.emit(
+            line_of(compound),
+            Call::WriteFile {
+                path,
+                content,
+                append: matches!(kind, ast::IoFileRedirectKind::Append),
+            },
+        );
+        Some(flow)
     }
 
     /// Runs `compound` with `text` as its standard input.

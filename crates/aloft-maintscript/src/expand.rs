@@ -670,28 +670,40 @@ impl<'p> Shell<'p, '_> {
     /// did kept, when a command in it prints what the reader cannot know.
     fn run_substitution(&mut self, program: ast::Program) -> Option<String> {
         let program: &'p ast::Program = self.arena.alloc(program);
+        let text = self.capture_run(|sh| {
+            sh.in_subshell(|sh| {
+                sh.run_program(program);
+                crate::shell::Flow::Next
+            })
+        })?;
+        self.substitution_status = match self.last {
+            Status::Known(code) => Some(code),
+            Status::Unknown => None,
+        };
+        Some(text.trim_end_matches('\n').to_owned())
+    }
+
+    /// Runs `body` with its standard output captured: the text it printed, or `None`,
+    /// with nothing it did kept (calls, skipped constructs, files), when a command in it
+    /// printed what the reader cannot know or its status is not known.
+    pub(crate) fn capture_run(
+        &mut self,
+        body: impl FnOnce(&mut Self) -> crate::shell::Flow,
+    ) -> Option<String> {
         let (calls, skipped) = (self.out.calls.len(), self.out.skipped.len());
         let overlay = self.overlay.clone();
         let last = self.last;
         self.captures.push((String::new(), None));
-        self.in_subshell(|sh| {
-            sh.run_program(program);
-            crate::shell::Flow::Next
-        });
+        body(self);
         let (text, unknown) = self.captures.pop()?;
-        let status = self.last;
-        if unknown.is_some() || status == Status::Unknown {
+        if unknown.is_some() || self.last == Status::Unknown {
             self.out.calls.truncate(calls);
             self.out.skipped.truncate(skipped);
             self.overlay = overlay;
             self.last = last;
             return None;
         }
-        self.substitution_status = match status {
-            Status::Known(code) => Some(code),
-            Status::Unknown => None,
-        };
-        Some(text.trim_end_matches('\n').to_owned())
+        Some(text)
     }
 
     /// `$(cmd)` of a pipeline list whose output is known without running anything:

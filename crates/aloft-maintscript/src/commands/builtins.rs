@@ -138,13 +138,34 @@ impl<'p> Shell<'p, '_> {
                 self.trap(cmd, args);
                 return Some(Flow::Next);
             }
-            "eval" | "exec" => {
-                let what = match name {
-                    "eval" => "`eval` is not evaluated",
-                    _ => "`exec` is not evaluated",
+            // `eval WORDS`: the words joined and run here, as the shell runs them.
+            "eval" => {
+                let parsed = match args {
+                    Ok(words) => crate::parse_text(&words.join(" "), self.bash)
+                        .ok_or_else(|| "the text given to `eval` does not parse".to_owned()),
+                    Err(why) => Err(why.clone()),
                 };
-                self.skip(line, &cmd.text, unsupported(what));
-                self.unknown(format!("`{name}` was skipped"));
+                match parsed {
+                    Ok(program) => {
+                        self.last = Status::OK;
+                        let program: &'p ast::Program = self.arena.alloc(program);
+                        for list in &program.complete_commands {
+                            let flow = self.run_list(list);
+                            if flow != Flow::Next {
+                                return Some(flow);
+                            }
+                        }
+                    }
+                    Err(why) => {
+                        self.skip(line, &cmd.text, Why::Undecidable(why.clone()));
+                        self.unknown(why);
+                    }
+                }
+                return Some(Flow::Next);
+            }
+            "exec" => {
+                self.skip(line, &cmd.text, unsupported("`exec` is not evaluated"));
+                self.unknown("`exec` was skipped".to_owned());
                 return Some(Flow::Next);
             }
             _ => {}

@@ -117,7 +117,8 @@ impl<'p> Shell<'p, '_> {
         args: &Result<Vec<String>, String>,
         bypass_functions: bool,
     ) -> Option<Flow> {
-        if !bypass_functions && self.functions.contains_key(name) {
+        // A function's or eval's commands capture their own output.
+        if (!bypass_functions && self.functions.contains_key(name)) || name == "eval" {
             return None;
         }
         if prints_nothing(name, args.as_deref().unwrap_or_default()) {

@@ -1885,3 +1885,30 @@ fn phpquery_lists_the_registered_modules() {
         dump(&reading)
     );
 }
+
+/// `eval` runs its words as shell text (mariadb-server's `$(eval echo "\$$dir")`), and a
+/// compound command whose output goes to a file writes what it prints there, when known
+/// (mariadb-server's `{ echo ...; } >> debian.cnf`).
+#[test]
+fn eval_and_compound_output_to_a_file() {
+    let reading = read(
+        "#!/bin/sh\nset -e\ndatadir=/var/lib/db\nfor dir in datadir; do\n  checkdir=$(eval echo \"\\$$dir\")\n  touch \"/tmp/check$checkdir\"\ndone\neval \"x=1; touch /tmp/evaluated-\\$x\"\ndc=/etc/db/debian.cnf\n{\n  echo \"[client]\"\n  echo \"user = root\"\n} >> $dc\n{ echo x; frobnicate --print; } > /etc/db/unknown\n",
+    );
+    assert_eq!(
+        effects(&reading),
+        vec![
+            touch("/tmp/check/var/lib/db"),
+            touch("/tmp/evaluated-1"),
+            Call::WriteFile {
+                path: s("/etc/db/debian.cnf"),
+                content: s("[client]\nuser = root\n"),
+                append: true,
+            },
+        ],
+        "{}",
+        dump(&reading)
+    );
+    let listed = skipped(&reading);
+    assert_eq!(listed.len(), 1, "{}", dump(&reading));
+    assert!(listed[0].1.starts_with('{'), "{listed:?}");
+}
