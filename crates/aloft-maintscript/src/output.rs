@@ -586,6 +586,10 @@ impl Shell<'_, '_> {
                 _ => return None,
             }
         }
+        // No such file: stat prints nothing on its standard output, and fails.
+        if self.file(&self.abs(file?).ok()?, follow).is_none() {
+            return Some((String::new(), 1));
+        }
         let meta = self.metadata_now(file?, follow)?;
         let mut out = String::new();
         let mut chars = format?.chars().collect::<Vec<_>>().into_iter();

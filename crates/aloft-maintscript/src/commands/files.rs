@@ -4,7 +4,7 @@
 use super::{Effect, options, unsupported};
 use crate::getopt::{self, Arg, long, opt};
 use crate::paths;
-use crate::shell::Shell;
+use crate::shell::{Shell, Status};
 use crate::{Call, FileKind, Why};
 
 /// An octal mode (`755`, `0644`, `01733`).
@@ -139,6 +139,18 @@ impl<'p> Shell<'p, '_> {
             long("context", Arg::Optional),
         ];
         let parsed = options("mkdir", args, OPTS)?;
+        // A mode that is no mode at all (`-m` took the path, as in ca-certificates'
+        // `mkdir -m $(stat ... /usr/local) DIR` when there is no /usr/local): mkdir
+        // fails, having made nothing.
+        if let Some(mode) = parsed.value("mode")
+            && octal(mode).is_err()
+            && symbolic_mode(mode, 0o777, true).is_none()
+        {
+            return Ok(Effect {
+                calls: Vec::new(),
+                status: Status::FAIL,
+            });
+        }
         let mode = parsed.value("mode").map(octal).transpose()?;
         let mut calls = Vec::new();
         for dir in &parsed.operands {

@@ -1803,7 +1803,7 @@ fn stat_and_reference_modes_come_from_the_image() {
         })
     };
     let ctx = Context::new("pkg", &files).with_metadata(&metadata);
-    let script = "#!/bin/sh\nset -e\nmkdir -m $(stat -L -c %a /usr/local) /usr/local/share/ca\nG=$(stat -c '%U:%G %u/%g' /usr/local)\ntouch \"/tmp/$G\"\n: > /etc/shells.tmp\nchmod --reference=/usr/share/shells /etc/shells.tmp || chmod $(stat -c %a /usr/share/shells) /etc/shells.tmp\nchown --reference=/usr/share/shells /etc/shells.tmp\nchmod +x /etc/init.d/db\nchmod g-w /etc/init.d/db\n";
+    let script = "#!/bin/sh\nset -e\nmkdir -m $(stat -L -c %a /usr/local) /usr/local/share/ca\nG=$(stat -c '%U:%G %u/%g' /usr/local)\ntouch \"/tmp/$G\"\n: > /etc/shells.tmp\nchmod --reference=/usr/share/shells /etc/shells.tmp || chmod $(stat -c %a /usr/share/shells) /etc/shells.tmp\nchown --reference=/usr/share/shells /etc/shells.tmp\nchmod +x /etc/init.d/db\nchmod g-w /etc/init.d/db\nif mkdir -m $(stat -L -c %a /nonexistent) /srv/x 2>/dev/null; then touch /tmp/made; fi\n";
     let reading = read_postinst(script, &ctx).unwrap();
     // `chmod g-w` after `chmod +x`: the script changed the mode, which is then not known.
     let listed = skipped(&reading);
