@@ -153,6 +153,9 @@ pub(crate) fn ignored_reason(name: &str) -> Option<&'static str> {
         "dpkg-maintscript-helper" => "dpkg-maintscript-helper acts only on upgrades",
         "udevadm" | "update-initramfs" => "hardware and boot (no effect in an image)",
         "sync" => "flushes file systems to disk (nothing to flush in an image being built)",
+        n if n == "pg_checksystem" || n.ends_with("/pg_checksystem") => {
+            "it checks the disks of the running system's existing clusters and only warns (an image has none)"
+        }
         "aa-status" | "apparmor_parser" | "aa-enabled" => {
             "AppArmor profiles are loaded by the host's kernel, not by an image"
         }

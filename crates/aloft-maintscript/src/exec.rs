@@ -187,7 +187,13 @@ impl<'p> Shell<'p, '_> {
             }
             stages if self.known_pipeline(stages) => Flow::Next,
             _ => {
-                if !self.is_inert_pipeline(pipeline) {
+                if let Some(reason) = runtime_only_stage(&pipeline.seq) {
+                    self.skip(
+                        line_of(pipeline),
+                        pipeline.to_string(),
+                        Why::AtRuntime(reason.to_owned()),
+                    );
+                } else if !self.is_inert_pipeline(pipeline) {
                     self.skip(
                         line_of(pipeline),
                         pipeline.to_string(),
@@ -917,4 +923,32 @@ fn shell_quote(s: &str) -> String {
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
     }
+}
+
+/// Why a pipeline is left to the running container: a stage runs a command that makes
+/// per-machine data (`bash /usr/bin/mariadb-install-db ... | logger`), directly or
+/// through a shell.
+fn runtime_only_stage(stages: &[ast::Command]) -> Option<&'static str> {
+    stages.iter().find_map(|stage| {
+        let ast::Command::Simple(simple) = stage else {
+            return None;
+        };
+        let name = simple.word_or_name.as_ref()?.value.as_str();
+        let base = |word: &str| word.rsplit('/').next().unwrap_or(word).to_owned();
+        let program = if matches!(base(name).as_str(), "sh" | "bash" | "dash") {
+            simple
+                .suffix
+                .iter()
+                .flat_map(|s| &s.0)
+                .find_map(|item| match item {
+                    ast::CommandPrefixOrSuffixItem::Word(w) if !w.value.starts_with('-') => {
+                        Some(base(&w.value))
+                    }
+                    _ => None,
+                })?
+        } else {
+            base(name)
+        };
+        crate::classify::runtime_only_reason(&program)
+    })
 }

@@ -108,6 +108,25 @@ pub(crate) fn lookup(
     Some((format!("/{}", resolved.join("/")), FileKind::Dir))
 }
 
+/// `to` (absolute, normalized) as a path relative to directory `from` (absolute,
+/// normalized): `relative("/etc/a", "/usr/share/x")` is `../../usr/share/x`.
+pub(crate) fn relative(from: &str, to: &str) -> String {
+    let from: Vec<&str> = from.split('/').filter(|c| !c.is_empty()).collect();
+    let to_parts: Vec<&str> = to.split('/').filter(|c| !c.is_empty()).collect();
+    let common = from
+        .iter()
+        .zip(&to_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut parts: Vec<&str> = vec![".."; from.len() - common];
+    parts.extend(&to_parts[common..]);
+    if parts.is_empty() {
+        ".".to_owned()
+    } else {
+        parts.join("/")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +172,13 @@ mod tests {
         assert_eq!(lookup(&tree, "/loop", true), None);
         assert_eq!(lookup(&tree, "/", true), Some(("/".into(), FileKind::Dir)));
         assert_eq!(lookup(&tree, "/usr/bin/php8.4/x", true), None);
+    }
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(super::relative("/etc", "/usr/share/x"), "../usr/share/x");
+        assert_eq!(super::relative("/etc/a", "/etc/a/b"), "b");
+        assert_eq!(super::relative("/", "/etc"), "etc");
+        assert_eq!(super::relative("/etc", "/etc"), ".");
     }
 }

@@ -92,6 +92,11 @@ pub(super) fn update_alternatives(args: &[String]) -> Result<Effect, Why> {
     }
 }
 
+/// Why `ucf --purge` and `ucfr --purge` change nothing: they forget a file in ucf's
+/// database, which aloft's `ucf` (a copy on a fresh install) does not write.
+const PURGE: &str =
+    "it forgets the file in ucf's database, which aloft does not write: nothing is recorded for it";
+
 pub(super) fn ucfr(args: &[String]) -> Result<Effect, Why> {
     const OPTS: &[getopt::Opt] = &[
         opt('h', "help", Arg::No),
@@ -105,7 +110,10 @@ pub(super) fn ucfr(args: &[String]) -> Result<Effect, Why> {
     ];
     let parsed = options("ucfr", args, OPTS)?;
     if parsed.has("purge") {
-        return Err(unsupported("`ucfr --purge` is not modelled"));
+        return Effect::ok(vec![Call::Ignored {
+            command: format!("ucfr {}", args.join(" ")),
+            reason: PURGE.to_owned(),
+        }]);
     }
     if parsed.has("no-action") || parsed.has("help") {
         return Effect::ok(Vec::new());
@@ -358,7 +366,10 @@ impl<'p> Shell<'p, '_> {
         ];
         let parsed = options("ucf", args, OPTS)?;
         if parsed.has("purge") {
-            return Err(unsupported("`ucf --purge` is not modelled"));
+            return Effect::ok(vec![Call::Ignored {
+                command: format!("ucf {}", args.join(" ")),
+                reason: PURGE.to_owned(),
+            }]);
         }
         if parsed.has("dest-dir") {
             return Err(unsupported("`ucf --dest-dir` is not modelled"));

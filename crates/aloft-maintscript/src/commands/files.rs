@@ -100,15 +100,31 @@ impl<'p> Shell<'p, '_> {
             opt('S', "suffix", Arg::Required),
         ];
         let parsed = options("ln", args, OPTS)?;
-        if parsed.has("relative") || parsed.has("backup") {
+        if parsed.has("backup") || (parsed.has("relative") && !parsed.has("symbolic")) {
             return Err(unsupported(
-                "`ln --relative` and `ln --backup` are not modelled",
+                "`ln --backup` and a relative hard link are not modelled",
             ));
         }
         let symbolic = parsed.has("symbolic");
         let deref = !parsed.has("no-dereference");
         let mut calls = Vec::new();
         for (target, link) in self.pairs(&parsed, deref)? {
+            // `--relative`: the target as seen from the link's directory, both with
+            // their symbolic links resolved, as `ln -sr` computes it.
+            let target = if parsed.has("relative") {
+                let absolute = self.operand(&target)?;
+                let (Some(to), Some(from)) = (
+                    self.canonical(&absolute),
+                    self.canonical(paths::parent(&link)),
+                ) else {
+                    return Err(unsupported(format!(
+                        "`ln --relative`: `{absolute}` or `{link}`'s directory cannot be resolved"
+                    )));
+                };
+                paths::relative(&from, &to)
+            } else {
+                target
+            };
             let kind = if symbolic {
                 FileKind::Symlink(target.clone())
             } else {
