@@ -332,6 +332,7 @@ impl<'p> Shell<'p, '_> {
         let path = self.expand_one(&word.value).ok()?;
         let path = self.abs(&path).ok()?;
         let mut flow = Flow::Next;
+        let mode = self.umask_mode(&path, false);
         let content = self.capture_run(|sh| {
             flow = sh.run_compound(compound);
             flow
@@ -345,6 +346,9 @@ impl<'p> Shell<'p, '_> {
                 append: matches!(kind, ast::IoFileRedirectKind::Append),
             },
         );
+        if let Some(mode) = mode {
+            self.emit(line_of(compound), mode);
+        }
         Some(flow)
     }
 
@@ -768,6 +772,7 @@ impl<'p> Shell<'p, '_> {
             if let Some(target) = redirs.stdout {
                 match target {
                     Ok((path, append)) => {
+                        let mode = self.umask_mode(&path, false);
                         self.put_file(&path, Some(FileKind::File));
                         self.emit(
                             line,
@@ -777,6 +782,9 @@ impl<'p> Shell<'p, '_> {
                                 append,
                             },
                         );
+                        if let Some(mode) = mode {
+                            self.emit(line, mode);
+                        }
                     }
                     Err(why) => self.skip(line, &text, Why::Undecidable(why)),
                 }

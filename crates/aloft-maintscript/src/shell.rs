@@ -113,6 +113,8 @@ pub(crate) struct Shell<'p, 'c> {
     /// last: the text so far, and why it is not known once a command printed something
     /// the reader cannot know.
     pub(crate) captures: Vec<(String, Option<String>)>,
+    /// The file mode creation mask (`umask 066`).
+    pub(crate) umask: u32,
     /// What runs when the script exits (`trap ACTION EXIT`), parsed.
     pub(crate) exit_trap: Option<&'p brush_parser::ast::Program>,
     pub(crate) vars: HashMap<String, Value>,
@@ -195,6 +197,7 @@ impl<'p, 'c> Shell<'p, 'c> {
             ctx,
             arena,
             exit_trap: None,
+            umask: 0o022,
             input: Vec::new(),
             captures: Vec::new(),
             vars,
@@ -338,6 +341,21 @@ impl<'p, 'c> Shell<'p, 'c> {
             return None;
         }
         (self.ctx.metadata?)(&resolved)
+    }
+
+    /// The mode of a file (`dir`: a directory) made now at `path` when the umask is not
+    /// the usual 022: a `chmod` to 0666 (0777) less the umask. `None` under 022, where
+    /// the image's defaults (0644, 0755) are the modes, or when `path` exists.
+    pub(crate) fn umask_mode(&self, path: &str, dir: bool) -> Option<Call> {
+        if self.umask == 0o022 || self.file(path, true).is_some() {
+            return None;
+        }
+        let full = if dir { 0o777 } else { 0o666 };
+        Some(Call::Chmod {
+            mode: full & !self.umask,
+            path: path.to_owned(),
+            recursive: false,
+        })
     }
 
     /// `lstat` in the image as changed by the calls so far.

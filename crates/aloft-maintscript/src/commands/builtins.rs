@@ -288,14 +288,20 @@ impl<'p> Shell<'p, '_> {
                 };
                 Some(Status::OK)
             }
+            // `umask MODE`: files `touch` makes later get 0666 less it (libpam-modules'
+            // `umask 066; touch /etc/security/opasswd`); other ways of making files
+            // under a umask other than 022 are not followed.
             "umask" => {
-                let default = matches!(args, [mode] if octal(mode).is_ok_and(|m| m == 0o022));
-                if !args.is_empty() && !default {
-                    self.skip(
+                match args {
+                    [] => {}
+                    [mode] if octal(mode).is_ok() => {
+                        self.umask = octal(mode).unwrap_or(0o022) & 0o777;
+                    }
+                    _ => self.skip(
                         line,
                         &cmd.text,
-                        unsupported("a umask other than 022 (files created later get other modes)"),
-                    );
+                        unsupported("a symbolic umask is not followed"),
+                    ),
                 }
                 Some(Status::OK)
             }
@@ -404,6 +410,7 @@ impl<'p> Shell<'p, '_> {
         };
         match content {
             Ok(content) => {
+                let mode = self.umask_mode(&path, false);
                 self.put_file(&path, Some(FileKind::File));
                 self.emit(
                     cmd.line,
@@ -413,6 +420,9 @@ impl<'p> Shell<'p, '_> {
                         append,
                     },
                 );
+                if let Some(mode) = mode {
+                    self.emit(cmd.line, mode);
+                }
                 self.last = Status::OK;
             }
             Err(why) => {

@@ -171,6 +171,7 @@ impl<'p> Shell<'p, '_> {
         let mut calls = Vec::new();
         for dir in &parsed.operands {
             let path = self.operand(dir)?;
+            let umask_mode = self.umask_mode(&path, true).filter(|_| mode.is_none());
             self.put_dirs(&path);
             calls.push(Call::Mkdir {
                 path,
@@ -178,6 +179,7 @@ impl<'p> Shell<'p, '_> {
                 owner: None,
                 group: None,
             });
+            calls.extend(umask_mode);
         }
         Effect::ok(calls)
     }
@@ -255,6 +257,11 @@ impl<'p> Shell<'p, '_> {
             long("parents", Arg::No),
         ];
         let parsed = options("cp", args, OPTS)?;
+        if self.umask != 0o022 {
+            return Err(unsupported(
+                "a copy made under a umask other than 022 is not followed",
+            ));
+        }
         if let Some(o) = parsed.first_of(&["link", "symbolic-link", "parents", "backup"]) {
             return Err(unsupported(format!("`cp --{o}` is not modelled")));
         }
@@ -376,10 +383,12 @@ impl<'p> Shell<'p, '_> {
         let mut calls = Vec::new();
         for path in &parsed.operands {
             let path = self.operand(path)?;
+            let mode = self.umask_mode(&path, false);
             if self.file(&path, true).is_none() {
                 self.put_file(&path, Some(FileKind::File));
             }
             calls.push(Call::Touch { path });
+            calls.extend(mode);
         }
         Effect::ok(calls)
     }

@@ -1942,3 +1942,32 @@ fn relative_links_ucf_purge_and_system_checks() {
     );
     assert_eq!(ignored(&reading).len(), 3, "{}", dump(&reading));
 }
+
+/// `umask`: what `touch`, `mkdir` and redirections make afterwards gets 0666 (0777) less
+/// it (libpam-modules' `umask 066; touch /etc/security/opasswd`), until it is 022 again.
+#[test]
+fn files_made_under_a_umask_get_its_mode() {
+    let reading = read(
+        "#!/bin/sh\nset -e\numask 066\ntouch /etc/opasswd\nmkdir /var/lib/private\necho x > /etc/secret\numask 022\ntouch /etc/environment\n",
+    );
+    assert!(skipped(&reading).is_empty(), "{}", dump(&reading));
+    let chmod = |mode: u32, path: &str| Call::Chmod {
+        mode,
+        path: s(path),
+        recursive: false,
+    };
+    let chmods: Vec<Call> = calls(&reading)
+        .into_iter()
+        .filter(|c| matches!(c, Call::Chmod { .. }))
+        .collect();
+    assert_eq!(
+        chmods,
+        vec![
+            chmod(0o600, "/etc/opasswd"),
+            chmod(0o711, "/var/lib/private"),
+            chmod(0o600, "/etc/secret"),
+        ],
+        "{}",
+        dump(&reading)
+    );
+}
