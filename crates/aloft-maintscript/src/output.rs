@@ -359,6 +359,12 @@ impl Shell<'_, '_> {
     /// one of which is installed. Status 1 when a package is not in the image.
     fn dpkg_query(&self, args: &[&str]) -> Option<(String, i32)> {
         let installed = self.ctx.installed?;
+        // `--control-path PACKAGE [FILE]`: a package the image lacks has none (status 1);
+        // the image keeps no /var/lib/dpkg/info, so an installed one prints nothing.
+        if let ["--control-path", package, ..] = args {
+            let bare = package.split(':').next().unwrap_or(package);
+            return Some((String::new(), i32::from(installed(bare).is_none())));
+        }
         let mut format = "${binary:Package}\t${Version}\n".to_owned();
         let mut show = false;
         let mut names = Vec::new();

@@ -164,6 +164,8 @@ impl<'p, 'c> Shell<'p, 'c> {
         let mut vars = HashMap::new();
         for (name, value) in [
             ("DPKG_ROOT", ""),
+            // dpkg exports its database directory to maintainer scripts.
+            ("DPKG_ADMINDIR", "/var/lib/dpkg"),
             ("DPKG_MAINTSCRIPT_NAME", script.name()),
             ("DPKG_MAINTSCRIPT_PACKAGE", ctx.package),
             ("IFS", " \t\n"),

@@ -1971,3 +1971,33 @@ fn files_made_under_a_umask_get_its_mode() {
         dump(&reading)
     );
 }
+
+/// What dpkg gives a maintainer script: `$DPKG_ADMINDIR` (dpkg's postinst writes
+/// `arch-native` there), and `dpkg-query --control-path` of a package the image lacks
+/// fails (libgtk-3-0t64 looks for the postrm of the package it replaces).
+#[test]
+fn dpkg_admindir_and_control_paths() {
+    let image = Image::base();
+    let files = |p: &str| image.lookup(p);
+    let installed = |name: &str| (name == "dpkg").then(|| (s("1.22.21"), s("amd64")));
+    let ctx = Context::new("libgtk-3-0t64", &files).with_packages(&installed);
+    let reading = read_postinst(
+        "#!/bin/sh\nset -e\nadmindir=${DPKG_ADMINDIR:-/nowhere}\necho amd64 > $admindir/arch-native\nif old=$(dpkg-query --control-path \"libgtk-3-0:amd64\" postrm 2>/dev/null) && [ -n \"$old\" ]; then touch /tmp/never; fi\ndpkg-query --control-path dpkg postrm >/dev/null && touch /tmp/installed\n",
+        &ctx,
+    )
+    .unwrap();
+    assert!(skipped(&reading).is_empty(), "{}", dump(&reading));
+    assert_eq!(
+        effects(&reading),
+        vec![
+            Call::WriteFile {
+                path: s("/var/lib/dpkg/arch-native"),
+                content: s("amd64\n"),
+                append: false,
+            },
+            touch("/tmp/installed"),
+        ],
+        "{}",
+        dump(&reading)
+    );
+}
