@@ -75,6 +75,10 @@ impl Shell<'_, '_> {
             ("find", _) => self.find(args).ok_or_else(unknown),
             ("mktemp", _) => self.mktemp(&strs).ok_or_else(unknown),
             ("stat", _) => self.stat(&strs).ok_or_else(unknown),
+            // aloft writes no file capabilities into a layer: none to list.
+            ("getcap", files) if !files.is_empty() && !files.iter().any(|f| f.starts_with('-')) => {
+                Ok((String::new(), 0))
+            }
             // php-common's `phpquery -M -v VERSION`: the modules phpenmod registered.
             ("phpquery", ["-M", "-v", version] | ["-v", version, "-M"]) => {
                 let registry = format!("/var/lib/php/modules/{version}/registry");
@@ -302,6 +306,18 @@ impl Shell<'_, '_> {
     /// `id -u|-g|-un|-gn|-Gn USER` from the account files the script started with.
     fn id_of(&self, flag: &str, user: &str) -> Result<(String, i32), String> {
         let unknown = || format!("the output of `id {flag} {user}` is not known");
+        // A user this script made: its group names, where its calls named them.
+        if let Some(groups) = self.user_groups.get(user) {
+            return match flag {
+                "-Gn" | "-nG" => Ok((format!("{}\n", groups.join(" ")), 0)),
+                "-gn" | "-ng" => Ok((
+                    format!("{}\n", groups.first().map_or("", String::as_str)),
+                    0,
+                )),
+                "-un" | "-nu" => Ok((format!("{user}\n"), 0)),
+                _ => Err(unknown()),
+            };
+        }
         let (passwd, group) = self.ctx.account_files.ok_or_else(unknown)?;
         if self.accounts_made.iter().any(|(_, name)| name == user) {
             return Err(unknown());

@@ -113,6 +113,9 @@ pub(crate) struct Shell<'p, 'c> {
     /// last: the text so far, and why it is not known once a command printed something
     /// the reader cannot know.
     pub(crate) captures: Vec<(String, Option<String>)>,
+    /// The groups of the users this script made, by name, where the calls name them:
+    /// the primary group, then the others in the order added.
+    pub(crate) user_groups: HashMap<String, Vec<String>>,
     /// The file mode creation mask (`umask 066`).
     pub(crate) umask: u32,
     /// What runs when the script exits (`trap ACTION EXIT`), parsed.
@@ -200,6 +203,7 @@ impl<'p, 'c> Shell<'p, 'c> {
             arena,
             exit_trap: None,
             umask: 0o022,
+            user_groups: HashMap::new(),
             input: Vec::new(),
             captures: Vec::new(),
             vars,

@@ -483,6 +483,19 @@ impl<'p> Shell<'p, '_> {
                 self.diversions_made.insert(path.clone(), diversion);
             }
             Call::AddUser(user) => {
+                // Its primary group where the call names it (`--group`, `--ingroup G`).
+                let primary = match (&user.user_group, &user.group) {
+                    (Some(true), _) => Some(user.name.clone()),
+                    (_, Some(group)) if !group.bytes().all(|b| b.is_ascii_digit()) => {
+                        Some(group.clone())
+                    }
+                    _ => None,
+                };
+                if let Some(primary) = primary {
+                    let mut groups = vec![primary];
+                    groups.extend(user.extra_groups.iter().cloned());
+                    self.user_groups.insert(user.name.clone(), groups);
+                }
                 self.accounts_made.insert((false, user.name.clone()));
                 if user.user_group == Some(true) {
                     self.accounts_made.insert((true, user.name.clone()));
@@ -494,6 +507,11 @@ impl<'p> Shell<'p, '_> {
             // The group's members and the user's groups change: what getent and id
             // print of them is no longer the start's.
             Call::AddUserToGroup { user, group } => {
+                if let Some(groups) = self.user_groups.get_mut(user)
+                    && !groups.contains(group)
+                {
+                    groups.push(group.clone());
+                }
                 self.accounts_made.insert((false, user.clone()));
                 self.accounts_made.insert((true, group.clone()));
             }

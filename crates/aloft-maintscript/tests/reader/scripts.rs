@@ -2001,3 +2001,20 @@ fn dpkg_admindir_and_control_paths() {
         dump(&reading)
     );
 }
+
+/// `id -Gn` of a user the script made names the groups its calls gave it
+/// (postgresql-common: `adduser --group postgres`, then `id -Gn postgres | grep -qw
+/// postgres`); `getcap` lists nothing, as aloft writes no file capabilities (iproute2).
+#[test]
+fn groups_of_new_users_and_capabilities() {
+    let reading = read(
+        "#!/bin/sh\nset -e\nadduser --system --group --home /var/lib/pg pg\nadduser pg ssl-cert\nif ! id -Gn pg | grep -qw pg; then touch /tmp/not-in-pg; fi\nif id -Gn pg | grep -qw ssl-cert; then touch /tmp/in-ssl-cert; fi\nif getcap /bin/ip | grep -qs /bin/ip; then touch /tmp/capable; fi\n",
+    );
+    assert!(skipped(&reading).is_empty(), "{}", dump(&reading));
+    assert_eq!(
+        touched(&reading),
+        vec![touch("/tmp/in-ssl-cert")],
+        "{}",
+        dump(&reading)
+    );
+}
