@@ -37,7 +37,8 @@ pub use error::ScriptError;
 pub use model::{
     Account, AccountOracle, AccountTool, Alternative, AlternativeChoice, AlternativeOracle,
     ApacheKind, Call, Context, DiversionOracle, FileKind, FileOracle, Located, Metadata,
-    MetadataOracle, NewGroup, NewUser, PackageOracle, Reading, Script, Skipped, Slave, Why,
+    MetadataOracle, NewGroup, NewUser, PackageFilesOracle, PackageOracle, Reading, Script, Skipped,
+    Slave, Why,
 };
 
 /// Nesting past which a script is refused (real scripts stay far below; the tokenizer and

@@ -31,6 +31,10 @@ pub type AccountOracle<'a> = &'a dyn Fn(Account<'_>) -> Option<bool>;
 /// when the image does not have it.
 pub type PackageOracle<'a> = &'a dyn Fn(&str) -> Option<(String, String)>;
 
+/// The paths a package of the image installed (`dpkg-query -L`), absolute, in its
+/// archive's order; `None` when the image does not have it.
+pub type PackageFilesOracle<'a> = &'a dyn Fn(&str) -> Option<Vec<String>>;
+
 /// The diversion of a path the image's scripts made so far: the diverting package
 /// (`None`: local) and where it diverts to; `None` when the path is not diverted.
 pub type DiversionOracle<'a> = &'a dyn Fn(&str) -> Option<(Option<String>, String)>;
@@ -162,6 +166,9 @@ pub struct Context<'a> {
     /// Owners and modes of the image's files, for `stat`, `--reference` and symbolic
     /// modes; without it they are not known.
     pub metadata: Option<MetadataOracle<'a>>,
+    /// The files of each package, for `dpkg-query -L`; without it its output is not
+    /// known.
+    pub package_files: Option<PackageFilesOracle<'a>>,
 }
 
 impl<'a> Context<'a> {
@@ -182,6 +189,7 @@ impl<'a> Context<'a> {
             diversions: None,
             alternatives: None,
             metadata: None,
+            package_files: None,
         }
     }
 
@@ -281,6 +289,16 @@ impl<'a> Context<'a> {
     pub fn with_metadata(self, metadata: MetadataOracle<'a>) -> Self {
         Self {
             metadata: Some(metadata),
+            ..self
+        }
+    }
+
+    /// The same context, answering `dpkg-query -L` with the files of the image's
+    /// packages.
+    #[must_use]
+    pub fn with_package_files(self, package_files: PackageFilesOracle<'a>) -> Self {
+        Self {
+            package_files: Some(package_files),
             ..self
         }
     }

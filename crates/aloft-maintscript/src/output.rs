@@ -375,6 +375,21 @@ impl Shell<'_, '_> {
     /// one of which is installed. Status 1 when a package is not in the image.
     fn dpkg_query(&self, args: &[&str]) -> Option<(String, i32)> {
         let installed = self.ctx.installed?;
+        // `-L PACKAGE` (`--listfiles`): `/.`, then the package's paths.
+        if let ["-L" | "--listfiles", package] = args {
+            let bare = package.split(':').next().unwrap_or(package);
+            return Some(match (self.ctx.package_files?)(bare) {
+                Some(paths) => {
+                    let mut text = "/.\n".to_owned();
+                    for path in paths {
+                        text.push_str(&path);
+                        text.push('\n');
+                    }
+                    (text, 0)
+                }
+                None => (String::new(), 1),
+            });
+        }
         // `--control-path PACKAGE [FILE]`: a package the image lacks has none (status 1);
         // the image keeps no /var/lib/dpkg/info, so an installed one prints nothing.
         if let ["--control-path", package, ..] = args {

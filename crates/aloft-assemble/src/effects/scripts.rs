@@ -292,8 +292,18 @@ pub(super) fn apply(
                 group: super::account_name(&group, record.gid),
             })
         };
+        // `dpkg-query -L`: a package's paths as the image has them (merged-/usr).
+        let package_files = |name: &str| {
+            files.iter().find(|p| p.package == name).map(|p| {
+                p.files
+                    .iter()
+                    .map(|record| format!("/{}", record.path.trim_end_matches('/')))
+                    .collect::<Vec<_>>()
+            })
+        };
         let context = Context::new(&package.package, &unpacked)
             .with_metadata(&metadata)
+            .with_package_files(&package_files)
             .with_accounts(&known)
             .with_account_files(&passwd, &group)
             .with_debconf_defaults(&debconf_default)

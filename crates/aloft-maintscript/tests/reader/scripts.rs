@@ -2018,3 +2018,36 @@ fn groups_of_new_users_and_capabilities() {
         dump(&reading)
     );
 }
+
+/// `dpkg-query -L PACKAGE` lists `/.` and the package's paths (libc6's preinst asks
+/// whether base-files ships the runtime linker's directory); a package the image lacks
+/// has none, and fails.
+#[test]
+fn dpkg_query_lists_a_packages_files() {
+    let image = Image::base();
+    let files = |p: &str| image.lookup(p);
+    let installed = |name: &str| (name == "base-files").then(|| (s("13.8"), s("amd64")));
+    let listed = |name: &str| {
+        (name == "base-files").then(|| vec![s("/bin"), s("/etc"), s("/etc/debian_version")])
+    };
+    let ctx = Context::new("libc6", &files)
+        .with_packages(&installed)
+        .with_package_files(&listed);
+    let reading = read_postinst(
+        "#!/bin/sh\nset -e\nif ! dpkg-query -L base-files | grep -qxF /lib64; then touch /tmp/no-lib64; fi\nif dpkg-query -L base-files | grep -qxF /bin; then touch /tmp/bin; fi\nn=$(dpkg-query -L base-files | wc -l)\ntouch /tmp/lines-$n\ndpkg-query -L nothing >/dev/null 2>&1 || touch /tmp/none\n",
+        &ctx,
+    )
+    .unwrap();
+    assert!(skipped(&reading).is_empty(), "{}", dump(&reading));
+    assert_eq!(
+        touched(&reading),
+        vec![
+            touch("/tmp/no-lib64"),
+            touch("/tmp/bin"),
+            touch("/tmp/lines-4"),
+            touch("/tmp/none")
+        ],
+        "{}",
+        dump(&reading)
+    );
+}
