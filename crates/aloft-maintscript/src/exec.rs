@@ -176,9 +176,104 @@ impl<'p> Shell<'p, '_> {
         Some(self.in_subshell(|sh| sh.run_compound_reading(compound, text)))
     }
 
+    /// A pipeline of known output that ends in a redirection to a file, or starts with a
+    /// group or subshell whose output is known (ca-certificates' `( echo ... ; echo ... )
+    /// | sed ... | sort | uniq -c | sed ... >> /etc/ca-certificates.conf`): its output is
+    /// computed and written. `None`, having done nothing, for any other pipeline.
+    fn pipeline_into_file(&mut self, seq: &'p [ast::Command]) -> Option<Flow> {
+        if seq.len() < 2 {
+            return None;
+        }
+        let (first, simple) = match seq.split_first()? {
+            (ast::Command::Compound(compound, None), rest) => (Some(compound), rest),
+            _ => (None, seq),
+        };
+        // The last stage's `> FILE` or `>> FILE`, taken off for the words.
+        let mut stages: Vec<ast::Command> = simple.to_vec();
+        let mut target = None;
+        if let Some(ast::Command::Simple(last)) = stages.last_mut()
+            && let Some(suffix) = &mut last.suffix
+        {
+            suffix.0.retain(|item| match item {
+                ast::CommandPrefixOrSuffixItem::IoRedirect(ast::IoRedirect::File(
+                    None | Some(1),
+                    kind @ (ast::IoFileRedirectKind::Write
+                    | ast::IoFileRedirectKind::Append
+                    | ast::IoFileRedirectKind::Clobber),
+                    ast::IoFileRedirectTarget::Filename(word),
+                )) if target.is_none() && word.value != "/dev/null" => {
+                    target = Some((
+                        word.value.clone(),
+                        matches!(kind, ast::IoFileRedirectKind::Append),
+                    ));
+                    false
+                }
+                _ => true,
+            });
+        }
+        if target.is_none() && first.is_none() {
+            return None;
+        }
+        let Some(Ok(words)) = self.pipeline_words(&stages) else {
+            return None;
+        };
+        // The group or subshell first, its output captured (nothing it did is kept
+        // when that output, or the pipeline's, is not known).
+        let (calls, skipped) = (self.out.calls.len(), self.out.skipped.len());
+        let overlay = self.overlay.clone();
+        let first_input = match first {
+            Some(compound) => {
+                let text = self.capture_run(|sh| sh.in_subshell(|sh| sh.run_compound(compound)))?;
+                match self.last {
+                    Status::Known(code) => Some((text, code)),
+                    Status::Unknown => return None,
+                }
+            }
+            None => None,
+        };
+        let Ok((text, status)) = self.pipeline_output_from(&words, first_input) else {
+            // What the group did goes with it.
+            self.out.calls.truncate(calls);
+            self.out.skipped.truncate(skipped);
+            self.overlay = overlay;
+            return None;
+        };
+        let line = line_of(&seq[0]);
+        match target {
+            Some((word, append)) => {
+                let path = self
+                    .expand_one(&word)
+                    .ok()
+                    .and_then(|p| self.abs(&p).ok())?;
+                let mode = self.umask_mode(&path, false);
+                self.put_file(&path, Some(FileKind::File));
+                self.emit(
+                    line,
+                    Call::WriteFile {
+                        path,
+                        content: text,
+                        append,
+                    },
+                );
+                if let Some(mode) = mode {
+                    self.emit(line, mode);
+                }
+            }
+            // Output to the script's own standard output: captured when it is.
+            None => {
+                if let Some((captured, _)) = self.captures.last_mut() {
+                    captured.push_str(&text);
+                }
+            }
+        }
+        self.last = Status::Known(status);
+        Some(Flow::Next)
+    }
+
     fn run_pipeline(&mut self, pipeline: &'p ast::Pipeline) -> Flow {
         let flow = match pipeline.seq.as_slice() {
             _ if let Some(flow) = self.pipeline_into_compound(&pipeline.seq) => flow,
+            _ if let Some(flow) = self.pipeline_into_file(&pipeline.seq) => flow,
             [cmd] => self.run_command(cmd),
             [ast::Command::Simple(find), ast::Command::Simple(xargs)]
                 if self.find_xargs(line_of(pipeline), find, xargs) =>
@@ -228,7 +323,11 @@ impl<'p> Shell<'p, '_> {
             return false;
         };
         match self.pipeline_output(&stages) {
-            Ok((_, status)) => {
+            Ok((text, status)) => {
+                // Inside a command substitution being run, its output is captured.
+                if let Some((captured, _)) = self.captures.last_mut() {
+                    captured.push_str(&text);
+                }
                 self.last = Status::Known(status);
                 true
             }

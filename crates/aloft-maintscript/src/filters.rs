@@ -719,10 +719,12 @@ fn sort_uniq(
     text: &dyn Fn(&[String]) -> Result<String, String>,
 ) -> Option<Filtered> {
     let mut unique = name == "uniq";
+    let mut count = false;
     let mut operands = Vec::new();
     for arg in args {
         match arg.as_str() {
             "-u" if name == "sort" => unique = true,
+            "-c" | "--count" if name == "uniq" => count = true,
             flag if flag.starts_with('-') && flag != "-" => return None,
             _ => operands.push(arg.clone()),
         }
@@ -739,6 +741,21 @@ fn sort_uniq(
     if name == "sort" {
         // Byte order: the C locale, which maintainer scripts run under unless told.
         all.sort_unstable();
+    }
+    // `uniq -c`: each run of equal lines once, after its count as GNU uniq prints it.
+    if count {
+        let mut counted: Vec<(usize, &str)> = Vec::new();
+        for line in all {
+            match counted.last_mut() {
+                Some((n, last)) if *last == line => *n += 1,
+                _ => counted.push((1, line)),
+            }
+        }
+        let text: String = counted
+            .iter()
+            .map(|(n, line)| format!("{n:>7} {line}\n"))
+            .collect();
+        return Some(Ok((text, 0)));
     }
     if unique {
         all.dedup();

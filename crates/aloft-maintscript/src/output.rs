@@ -534,7 +534,16 @@ impl Shell<'_, '_> {
     /// The output and status of a pipeline of known commands: each stage's output is the
     /// next one's input; the status is the last stage's.
     pub(crate) fn pipeline_output(&mut self, stages: &[Stage]) -> Result<(String, i32), String> {
-        let mut carried: Option<(String, i32)> = None;
+        self.pipeline_output_from(stages, None)
+    }
+
+    /// As [`Self::pipeline_output`], the first stage reading `input` when given.
+    pub(crate) fn pipeline_output_from(
+        &mut self,
+        stages: &[Stage],
+        input: Option<(String, i32)>,
+    ) -> Result<(String, i32), String> {
+        let mut carried: Option<(String, i32)> = input;
         for stage in stages {
             let input = carried.as_ref().map(|(text, _)| text.as_str());
             let (text, status) = self.known_output(&stage.argv, input)?;

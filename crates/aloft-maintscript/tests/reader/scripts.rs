@@ -2051,3 +2051,31 @@ fn dpkg_query_lists_a_packages_files() {
         dump(&reading)
     );
 }
+
+/// A pipeline that starts with a group or subshell of known output, or ends in a
+/// redirection to a file, is computed and its output written (ca-certificates' list of
+/// deselected certificates; the expected text is what dash wrote for the same input).
+#[test]
+fn pipelines_from_a_subshell_into_a_file() {
+    let reading = read(
+        "#!/bin/sh\nset -e\nCERTS_ENABLED='mozilla/a.crt, mozilla/b.crt'\nCERTS_AVAILABLE='mozilla/b.crt,mozilla/c.crt'\n( echo $CERTS_ENABLED | tr ',' '\\n'; echo $CERTS_AVAILABLE | tr ',' '\\n' ) | sed -e 's/^[[:space:]]*//' | sort | uniq -c | sed -e 's/^[[:space:]]*2[[:space:]]*//' -e 's/^[[:space:]]*1[[:space:]]*/!/' >> /etc/ca.conf\necho b a | tr ' ' '\\n' | sort > /etc/sorted\n( echo x; frobnicate ) | sort > /etc/unknown\n",
+    );
+    assert_eq!(
+        effects(&reading),
+        vec![
+            Call::WriteFile {
+                path: s("/etc/ca.conf"),
+                content: s("!mozilla/a.crt\nmozilla/b.crt\n!mozilla/c.crt\n"),
+                append: true,
+            },
+            Call::WriteFile {
+                path: s("/etc/sorted"),
+                content: s("a\nb\n"),
+                append: false,
+            },
+        ],
+        "{}",
+        dump(&reading)
+    );
+    assert_eq!(skipped(&reading).len(), 1, "{}", dump(&reading));
+}
