@@ -245,19 +245,7 @@ impl<'p> Shell<'p, '_> {
                     .expand_one(&word)
                     .ok()
                     .and_then(|p| self.abs(&p).ok())?;
-                let mode = self.umask_mode(&path, false);
-                self.put_file(&path, Some(FileKind::File));
-                self.emit(
-                    line,
-                    Call::WriteFile {
-                        path,
-                        content: text,
-                        append,
-                    },
-                );
-                if let Some(mode) = mode {
-                    self.emit(line, mode);
-                }
+                self.write_file(&path, text, append, line);
             }
             // Output to the script's own standard output: captured when it is.
             None => {
@@ -431,24 +419,31 @@ impl<'p> Shell<'p, '_> {
         let path = self.expand_one(&word.value).ok()?;
         let path = self.abs(&path).ok()?;
         let mut flow = Flow::Next;
-        let mode = self.umask_mode(&path, false);
         let content = self.capture_run(|sh| {
             flow = sh.run_compound(compound);
             flow
         })?;
-        self.put_file(&path, Some(FileKind::File));
+        let append = matches!(kind, ast::IoFileRedirectKind::Append);
+        self.write_file(&path, content, append, line_of(compound));
+        Some(flow)
+    }
+
+    /// Output written to `path` by a redirection (`append`: `>>`): the file made, with
+    /// the umask's mode when it is new and the umask is not 022.
+    pub(crate) fn write_file(&mut self, path: &str, content: String, append: bool, line: usize) {
+        let mode = self.umask_mode(path, false);
+        self.put_file(path, Some(FileKind::File));
         self.emit(
-            line_of(compound),
+            line,
             Call::WriteFile {
-                path,
+                path: path.to_owned(),
                 content,
-                append: matches!(kind, ast::IoFileRedirectKind::Append),
+                append,
             },
         );
         if let Some(mode) = mode {
-            self.emit(line_of(compound), mode);
+            self.emit(line, mode);
         }
-        Some(flow)
     }
 
     /// Runs `compound` with `text` as its standard input.
@@ -871,19 +866,7 @@ impl<'p> Shell<'p, '_> {
             if let Some(target) = redirs.stdout {
                 match target {
                     Ok((path, append)) => {
-                        let mode = self.umask_mode(&path, false);
-                        self.put_file(&path, Some(FileKind::File));
-                        self.emit(
-                            line,
-                            Call::WriteFile {
-                                path,
-                                content: String::new(),
-                                append,
-                            },
-                        );
-                        if let Some(mode) = mode {
-                            self.emit(line, mode);
-                        }
+                        self.write_file(&path, String::new(), append, line);
                     }
                     Err(why) => self.skip(line, &text, Why::Undecidable(why)),
                 }

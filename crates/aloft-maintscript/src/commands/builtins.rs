@@ -5,11 +5,11 @@ use brush_parser::ast;
 
 use super::files::octal;
 use super::unsupported;
+use crate::Why;
 use crate::classify::{ignored_reason, is_builtin, is_query};
 use crate::paths;
 use crate::redirect::Cmd;
 use crate::shell::{Flow, Func, Positional, Shell, Status, Value};
-use crate::{Call, FileKind, Why};
 
 /// `echo`'s output as dash prints it (escapes interpreted, `-n` honoured).
 fn echo_text(args: &[String]) -> String {
@@ -410,19 +410,7 @@ impl<'p> Shell<'p, '_> {
         };
         match content {
             Ok(content) => {
-                let mode = self.umask_mode(&path, false);
-                self.put_file(&path, Some(FileKind::File));
-                self.emit(
-                    cmd.line,
-                    Call::WriteFile {
-                        path,
-                        content,
-                        append,
-                    },
-                );
-                if let Some(mode) = mode {
-                    self.emit(cmd.line, mode);
-                }
+                self.write_file(&path, content, append, cmd.line);
                 self.last = Status::OK;
             }
             Err(why) => {
