@@ -2079,3 +2079,21 @@ fn pipelines_from_a_subshell_into_a_file() {
     );
     assert_eq!(skipped(&reading).len(), 1, "{}", dump(&reading));
 }
+
+/// `perl -e ""` (libc6's test that debconf can be loaded) succeeds where the image has
+/// perl, and fails where it has none.
+#[test]
+fn perl_runs_an_empty_program_where_the_image_has_it() {
+    let script = "#!/bin/sh\nif ( [ \"$DEBCONF_USE_CDEBCONF\" ] || perl -e \"\" 2>/dev/null ); then touch /tmp/perl; fi\n";
+    let mut image = Image::base();
+    assert!(touched(&image.read("libc6", script)).is_empty());
+    image.add(&["/usr/bin/perl*"]);
+    let reading = image.read("libc6", script);
+    assert!(skipped(&reading).is_empty(), "{}", dump(&reading));
+    assert_eq!(
+        touched(&reading),
+        vec![touch("/tmp/perl")],
+        "{}",
+        dump(&reading)
+    );
+}
