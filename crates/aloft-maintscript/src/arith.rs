@@ -11,9 +11,34 @@ pub(crate) fn evaluate(
     text: &str,
     var: &dyn Fn(&str) -> Result<Option<String>, String>,
 ) -> Result<i64, String> {
-    let expr = brush_parser::arithmetic::parse(text)
-        .map_err(|_| format!("the arithmetic expression `{text}` does not parse"))?;
+    let expr = parse(text)?;
     eval(&expr, var, 0)
+}
+
+/// Parentheses nested deeper than this are refused before parsing (the parser recurses
+/// per level).
+const MAX_PARENS: usize = 64;
+
+fn parse(text: &str) -> Result<ArithmeticExpr, String> {
+    // Long expressions (a chain of unary operators) recurse as deep in the parser.
+    if text.len() > 1024 {
+        return Err("the arithmetic expression is longer than 1024 bytes".to_owned());
+    }
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_PARENS {
+            return Err(format!(
+                "the arithmetic expression nests deeper than {MAX_PARENS}"
+            ));
+        }
+    }
+    brush_parser::arithmetic::parse(text)
+        .map_err(|_| format!("the arithmetic expression `{text}` does not parse"))
 }
 
 /// Variables whose value is itself an expression are followed this deep.

@@ -100,6 +100,7 @@ impl<'p> Shell<'p, '_> {
 
     /// Sets the status to unknown, remembering why.
     pub(crate) fn unknown(&mut self, why: String) {
+        self.uncertain += 1;
         self.last = Status::Unknown;
         self.why = why;
     }
@@ -327,42 +328,21 @@ impl<'p> Shell<'p, '_> {
         match cmd {
             ast::Command::Simple(simple) => self.run_simple(simple),
             ast::Command::Compound(compound, redirects) => {
-                // `while read ...; done < FILE`: the loop reads a known text.
+                // Its standard input: a known text (`while read ...; done < FILE`), or
+                // one the reader cannot know (`None`, so `read` inside is not answered
+                // from an outer loop's input).
                 let input = redirects
                     .iter()
                     .flat_map(|list| &list.0)
                     .find_map(|r| self.redirected_input(r));
-                // `{ echo ...; echo ...; } >> FILE`: what it prints, when known, is written.
-                if let Some(list) = redirects
-                    && let [target] = list
-                        .0
-                        .iter()
-                        .filter(|r| !is_silencing(r))
-                        .collect::<Vec<_>>()
-                        .as_slice()
-                    && let Some(flow) = self.run_compound_into_file(compound, target)
-                {
-                    return flow;
+                if let Some(input) = &input {
+                    self.input.push(input.clone());
                 }
-                if let Some(list) = redirects
-                    && let Some(target) = list.0.iter().find(|r| !is_silencing(r))
-                {
-                    let line = line_of(compound);
-                    self.skip(
-                        line,
-                        head(compound),
-                        Why::Unsupported(format!(
-                            "a compound command with the redirection `{target}` is not evaluated"
-                        )),
-                    );
-                    self.taint_command(cmd, line);
-                    self.unknown("a compound command with a redirection was skipped".to_owned());
-                    return Flow::Next;
+                let flow = self.run_compound_redirected(cmd, compound, redirects.as_ref());
+                if input.is_some() {
+                    self.input.pop();
                 }
-                match input {
-                    Some(text) => self.run_compound_reading(compound, text),
-                    None => self.run_compound(compound),
-                }
+                flow
             }
             ast::Command::Function(def) => {
                 self.functions
@@ -378,22 +358,77 @@ impl<'p> Shell<'p, '_> {
         }
     }
 
-    /// The text a redirection gives as standard input, when known: `< FILE` of a file
-    /// the image has, a here-document.
-    fn redirected_input(&mut self, redirect: &'p ast::IoRedirect) -> Option<String> {
+    /// A compound command with its redirections: output to a file written when known,
+    /// other redirections not evaluated, silencing ones ignored.
+    fn run_compound_redirected(
+        &mut self,
+        cmd: &'p ast::Command,
+        compound: &'p ast::CompoundCommand,
+        redirects: Option<&'p ast::RedirectList>,
+    ) -> Flow {
+        // `{ echo ...; echo ...; } >> FILE`: what it prints, when known, is written.
+        if let Some(list) = redirects
+            && let [target] = list
+                .0
+                .iter()
+                .filter(|r| !is_silencing(r))
+                .collect::<Vec<_>>()
+                .as_slice()
+            && let Some(flow) = self.run_compound_into_file(compound, target)
+        {
+            return flow;
+        }
+        if let Some(list) = redirects
+            && let Some(target) = list.0.iter().find(|r| !is_silencing(r))
+        {
+            let line = line_of(compound);
+            self.skip(
+                line,
+                head(compound),
+                Why::Unsupported(format!(
+                    "a compound command with the redirection `{target}` is not evaluated"
+                )),
+            );
+            self.taint_command(cmd, line);
+            self.unknown("a compound command with a redirection was skipped".to_owned());
+            return Flow::Next;
+        }
+        // Output sent away (`>/dev/null`, `>&2`) is not part of a capture.
+        let discards = redirects.is_some_and(|list| {
+            list.0
+                .iter()
+                .any(|r| crate::output::stage_redirect(r, false) == Some(true))
+        });
+        if discards && !self.captures.is_empty() {
+            self.captures.push((String::new(), None));
+            let flow = self.run_compound(compound);
+            self.captures.pop();
+            return flow;
+        }
+        self.run_compound(compound)
+    }
+
+    /// The standard input a redirection gives: `Some(Some(text))` when known (`< FILE`
+    /// of a small file of the image, a here-document), `Some(None)` when it is an input
+    /// redirection whose text is not known, `None` for any other redirection.
+    fn redirected_input(&mut self, redirect: &'p ast::IoRedirect) -> Option<Option<String>> {
         match redirect {
             ast::IoRedirect::File(
                 None | Some(0),
                 ast::IoFileRedirectKind::Read,
                 ast::IoFileRedirectTarget::Filename(word),
             ) => {
-                let path = self.expand_one(&word.value).ok()?;
+                let Ok(path) = self.expand_one(&word.value) else {
+                    return Some(None);
+                };
                 match self.image_text(&path) {
-                    crate::filters::FileText::Text(text) => Some(text),
-                    _ => None,
+                    crate::filters::FileText::Text(text) => Some(Some(text)),
+                    _ => Some(None),
                 }
             }
-            ast::IoRedirect::HereDocument(None | Some(0), doc) => self.expand_heredoc(doc).ok(),
+            ast::IoRedirect::HereDocument(None | Some(0), doc) => {
+                Some(self.expand_heredoc(doc).ok())
+            }
             _ => None,
         }
     }
@@ -431,6 +466,10 @@ impl<'p> Shell<'p, '_> {
     /// Output written to `path` by a redirection (`append`: `>>`): the file made, with
     /// the umask's mode when it is new and the umask is not 022.
     pub(crate) fn write_file(&mut self, path: &str, content: String, append: bool, line: usize) {
+        // A device (`> /dev/stderr`) is no file of the image.
+        if path.starts_with("/dev/") {
+            return;
+        }
         let mode = self.umask_mode(path, false);
         self.put_file(path, Some(FileKind::File));
         self.emit(
@@ -452,7 +491,7 @@ impl<'p> Shell<'p, '_> {
         compound: &'p ast::CompoundCommand,
         text: String,
     ) -> Flow {
-        self.input.push(text);
+        self.input.push(Some(text));
         let flow = self.run_compound(compound);
         self.input.pop();
         flow
@@ -512,9 +551,17 @@ impl<'p> Shell<'p, '_> {
         let positional = self.positional.clone();
         let functions = self.functions.clone();
         let cwd = self.cwd.clone();
+        let umask = self.umask;
+        // A subshell starts with no trap of its own and runs its EXIT trap as it ends.
+        let exit_trap = self.exit_trap.take();
         self.subshells += 1;
         let flow = body(self);
+        if flow != Flow::Halt {
+            self.run_exit_trap();
+        }
         self.subshells -= 1;
+        self.exit_trap = exit_trap;
+        self.umask = umask;
         self.vars = vars;
         self.positional = positional;
         self.functions = functions;
@@ -624,6 +671,9 @@ impl<'p> Shell<'p, '_> {
         }
         self.last = Status::OK;
         for item in items {
+            if !self.spend(line) {
+                return Flow::Halt;
+            }
             self.set_var(&clause.variable_name, Value::Set(item));
             match self.run_list(&clause.body.list) {
                 Flow::Next => {}
@@ -710,6 +760,10 @@ impl<'p> Shell<'p, '_> {
         // The loop's status: its body's last, or 0 when the body never ran.
         let mut status = Status::OK;
         for _ in 0..MAX_ITERATIONS {
+            // Each iteration costs budget, even one of compound commands only.
+            if !self.spend(line) {
+                return Flow::Halt;
+            }
             let flow = self.run_list(&clause.0);
             if flow != Flow::Next {
                 return flow;

@@ -690,17 +690,57 @@ impl<'p> Shell<'p, '_> {
         &mut self,
         body: impl FnOnce(&mut Self) -> crate::shell::Flow,
     ) -> Option<String> {
+        // Nested `eval`s and substitutions end here rather than in a stack overflow.
+        if self.nesting >= crate::shell::MAX_CALLS {
+            return None;
+        }
         let (calls, skipped) = (self.out.calls.len(), self.out.skipped.len());
-        let overlay = self.overlay.clone();
-        let last = self.last;
+        let saved = (
+            self.overlay.clone(),
+            self.diversions_made.clone(),
+            self.alternatives_made.clone(),
+            self.accounts_made.clone(),
+            self.user_groups.clone(),
+            self.debconf_set.clone(),
+            self.meta_changed.clone(),
+            self.umask,
+            self.exit_trap,
+            self.last,
+        );
+        let uncertain = self.uncertain;
+        let line = self.line;
         self.captures.push((String::new(), None));
+        self.nesting += 1;
         body(self);
+        self.nesting -= 1;
         let (text, unknown) = self.captures.pop()?;
-        if unknown.is_some() || self.last == Status::Unknown {
+        // Anything skipped or undecided inside may have printed: the text is not known.
+        if unknown.is_some() || self.last == Status::Unknown || self.uncertain != uncertain {
+            let dropped = self.out.calls.len().saturating_sub(calls);
             self.out.calls.truncate(calls);
             self.out.skipped.truncate(skipped);
-            self.overlay = overlay;
-            self.last = last;
+            (
+                self.overlay,
+                self.diversions_made,
+                self.alternatives_made,
+                self.accounts_made,
+                self.user_groups,
+                self.debconf_set,
+                self.meta_changed,
+                self.umask,
+                self.exit_trap,
+                self.last,
+            ) = saved;
+            // What it would have done is listed, not lost.
+            if dropped > 0 {
+                self.skip(
+                    line,
+                    "$(...)",
+                    crate::Why::Undecidable(format!(
+                        "a command substitution whose output is not known makes {dropped} change(s), which are not applied"
+                    )),
+                );
+            }
             return None;
         }
         Some(text)

@@ -75,6 +75,7 @@ impl Shell<'_, '_> {
             ("find", _) => self.find(args).ok_or_else(unknown),
             ("mktemp", _) => self.mktemp(&strs).ok_or_else(unknown),
             ("stat", _) => self.stat(&strs).ok_or_else(unknown),
+            ("umask", []) => line(format!("{:04o}", self.umask)),
             // `perl -e ""` (libc6's test that perl is usable): perl runs an empty
             // program when the image has it.
             ("perl", ["-e", ""]) => Ok((
@@ -584,7 +585,7 @@ pub(crate) struct Stage {
 /// standard input from elsewhere (`<FILE`, here-documents), its error output merged
 /// (`2>&1`, unless standard output was discarded before: `>/dev/null 2>&1`), a file
 /// written.
-fn stage_redirect(redirect: &ast::IoRedirect, output_discarded: bool) -> Option<bool> {
+pub(crate) fn stage_redirect(redirect: &ast::IoRedirect, output_discarded: bool) -> Option<bool> {
     use ast::IoFileRedirectKind as Kind;
     use ast::IoFileRedirectTarget as Target;
     match redirect {

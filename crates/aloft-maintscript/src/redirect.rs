@@ -15,6 +15,8 @@ pub(crate) struct Redirs {
     pub(crate) heredoc: Option<Result<String, String>>,
     /// Standard output goes nowhere the script reads: `>/dev/null`, `>&2`.
     pub(crate) discarded: bool,
+    /// Standard input comes from a file (`< FILE`), not from what the command is in.
+    pub(crate) input_redirected: bool,
 }
 
 /// A simple command ready to be dispatched.
@@ -65,11 +67,20 @@ impl<'p> Shell<'p, '_> {
                         continue;
                     };
                     if !writes {
+                        if matches!(kind, ast::IoFileRedirectKind::Read)
+                            && matches!(fd, None | Some(0))
+                        {
+                            out.input_redirected = true;
+                        }
                         continue;
                     }
                     let path = self.redirect_path(&word.value);
-                    if path.as_deref() == Ok("/dev/null") {
-                        if matches!(fd, None | Some(1)) {
+                    // Devices are not files of the image: `/dev/stdout` changes nothing,
+                    // `/dev/null`, `/dev/stderr`, a terminal take the output away.
+                    if let Ok(device) = path.as_deref()
+                        && device.starts_with("/dev/")
+                    {
+                        if matches!(fd, None | Some(1)) && device != "/dev/stdout" {
                             out.discarded = true;
                         }
                         continue;

@@ -108,7 +108,7 @@ pub(crate) struct Shell<'p, 'c> {
     pub(crate) arena: &'p ProgramArena,
     /// The standard input of what runs, when known (`while read ...; done < FILE`,
     /// `echo "$list" | while read ...`): the text not read yet, innermost last.
-    pub(crate) input: Vec<String>,
+    pub(crate) input: Vec<Option<String>>,
     /// The output of the command substitutions being evaluated by running them, innermost
     /// last: the text so far, and why it is not known once a command printed something
     /// the reader cannot know.
@@ -116,6 +116,11 @@ pub(crate) struct Shell<'p, 'c> {
     /// The groups of the users this script made, by name, where the calls name them:
     /// the primary group, then the others in the order added.
     pub(crate) user_groups: HashMap<String, Vec<String>>,
+    /// How many times something was skipped or left undecided: a captured output is
+    /// known only when nothing was, while it was captured.
+    pub(crate) uncertain: usize,
+    /// How deep `eval` and command substitutions run inside each other.
+    pub(crate) nesting: usize,
     /// The file mode creation mask (`umask 066`).
     pub(crate) umask: u32,
     /// What runs when the script exits (`trap ACTION EXIT`), parsed.
@@ -203,6 +208,8 @@ impl<'p, 'c> Shell<'p, 'c> {
             arena,
             exit_trap: None,
             umask: 0o022,
+            uncertain: 0,
+            nesting: 0,
             user_groups: HashMap::new(),
             input: Vec::new(),
             captures: Vec::new(),
@@ -261,6 +268,7 @@ impl<'p, 'c> Shell<'p, 'c> {
     }
 
     pub(crate) fn skip(&mut self, line: usize, text: impl Into<String>, why: Why) {
+        self.uncertain += 1;
         let via = self.via();
         self.out.skipped.push(Skipped {
             line,

@@ -281,8 +281,34 @@ pub(super) fn apply(
                 }
             }
         };
-        // `stat`, `chmod --reference`: owners and modes as the packages ship them.
+        // `stat`, `chmod --reference`: owners and modes as the packages ship them, for
+        // the paths no earlier script changed.
+        let changed_earlier = |path: &str| {
+            let path = rel(path);
+            fs_calls.iter().any(|(_, _, call)| match call {
+                Call::Chmod {
+                    path: p, recursive, ..
+                }
+                | Call::Chown {
+                    path: p, recursive, ..
+                } => {
+                    let p = rel(p);
+                    p == path || (*recursive && path.starts_with(&format!("{p}/")))
+                }
+                Call::StatOverride { path: p, .. }
+                | Call::WriteFile { path: p, .. }
+                | Call::Touch { path: p }
+                | Call::Mkdir { path: p, .. }
+                | Call::Copy { dest: p, .. }
+                | Call::Move { dest: p, .. }
+                | Call::Ucf { dest: p, .. } => rel(p) == path,
+                _ => false,
+            })
+        };
         let metadata = |path: &str| {
+            if changed_earlier(path) {
+                return None;
+            }
             let (_, record) = tree.get(&rel(path))?;
             Some(Metadata {
                 mode: record.mode & 0o7777,

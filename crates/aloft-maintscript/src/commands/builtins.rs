@@ -145,15 +145,28 @@ impl<'p> Shell<'p, '_> {
                         .ok_or_else(|| "the text given to `eval` does not parse".to_owned()),
                     Err(why) => Err(why.clone()),
                 };
+                let parsed = match parsed {
+                    Ok(_) if self.nesting >= crate::shell::MAX_CALLS => Err(format!(
+                        "`eval` nested deeper than {}",
+                        crate::shell::MAX_CALLS
+                    )),
+                    other => other,
+                };
                 match parsed {
                     Ok(program) => {
                         self.last = Status::OK;
                         let program: &'p ast::Program = self.arena.alloc(program);
+                        self.nesting += 1;
+                        let mut flow = Flow::Next;
                         for list in &program.complete_commands {
-                            let flow = self.run_list(list);
+                            flow = self.run_list(list);
                             if flow != Flow::Next {
-                                return Some(flow);
+                                break;
                             }
+                        }
+                        self.nesting -= 1;
+                        if flow != Flow::Next {
+                            return Some(flow);
                         }
                     }
                     Err(why) => {
@@ -179,7 +192,12 @@ impl<'p> Shell<'p, '_> {
     /// assigned). `None` when the input or `IFS` is not known, or for other options.
     fn read_input(&mut self, cmd: &Cmd<'p>, args: &[String]) -> Option<Status> {
         let options: Vec<&String> = args.iter().take_while(|a| a.starts_with('-')).collect();
-        if !options.iter().all(|o| *o == "-r") || self.input.is_empty() {
+        // Its own `< FILE` or here-document is not the loop's input.
+        if !options.iter().all(|o| *o == "-r")
+            || cmd.redirs.input_redirected
+            || cmd.redirs.heredoc.is_some()
+            || !matches!(self.input.last(), Some(Some(_)))
+        {
             return None;
         }
         let raw = !options.is_empty();
@@ -199,7 +217,7 @@ impl<'p> Shell<'p, '_> {
                 Value::Unknown(_) => return None,
             },
         };
-        let input = self.input.last_mut()?;
+        let input = self.input.last_mut()?.as_mut()?;
         let (line, complete) = take_line(input, raw);
         let fields = match &line {
             Some(line) => split_read(line, &ifs, names.len().max(1)),

@@ -160,7 +160,7 @@ impl<'p> Shell<'p, '_> {
         // fails, having made nothing.
         if let Some(mode) = parsed.value("mode")
             && octal(mode).is_err()
-            && symbolic_mode(mode, 0o777, true).is_none()
+            && symbolic_mode(mode, 0o777, true, self.umask).is_none()
         {
             return Ok(Effect {
                 calls: Vec::new(),
@@ -503,7 +503,7 @@ impl<'p> Shell<'p, '_> {
                 Err(why) => {
                     let meta = self.metadata_now(&path, true).ok_or(why)?;
                     let dir = self.file(&path, true) == Some(FileKind::Dir);
-                    symbolic_mode(&mode, meta.mode, dir).ok_or_else(|| {
+                    symbolic_mode(&mode, meta.mode, dir, self.umask).ok_or_else(|| {
                         unsupported(format!("the symbolic mode `{mode}` is not understood"))
                     })?
                 }
@@ -518,10 +518,10 @@ impl<'p> Shell<'p, '_> {
     }
 }
 
-/// A symbolic mode (`+x`, `u=rw,go-w`, `a+rX`) applied to `current`, as chmod applies it
-/// with the umask 022 for `+` and `=` without a who; `None` when it is no such mode.
-pub(crate) fn symbolic_mode(spec: &str, current: u32, dir: bool) -> Option<u32> {
-    const UMASK: u32 = 0o022;
+/// A symbolic mode (`+x`, `u=rw,go-w`, `a+rX`) applied to `current`, as GNU chmod
+/// applies it: without a who, the bits set in `umask` are left alone; `=` keeps a
+/// directory's set-id bits unless it names them. `None` when it is no such mode.
+pub(crate) fn symbolic_mode(spec: &str, current: u32, dir: bool, umask: u32) -> Option<u32> {
     let mut mode = current & 0o7777;
     for clause in spec.split(',') {
         let ops_at = clause.find(['+', '-', '='])?;
@@ -562,14 +562,20 @@ pub(crate) fn symbolic_mode(spec: &str, current: u32, dir: bool) -> Option<u32> 
                     _ => return None,
                 };
             }
-            let mut change = bits & mask;
-            if masked && op != '-' {
-                change &= !UMASK;
-            }
+            // Without a who, the bits set in the umask are not affected.
+            let affected = if masked { mask & !umask } else { mask };
+            let change = bits & affected;
             mode = match op {
                 '+' => mode | change,
                 '-' => mode & !change,
-                _ => (mode & !(mask & 0o777 | if masked { 0 } else { mask & 0o7000 })) | change,
+                _ => {
+                    let mut cleared = affected & 0o777;
+                    // Set-id bits: cleared by `=` only when named, or not a directory.
+                    if !dir || bits & 0o6000 != 0 {
+                        cleared |= affected & 0o7000;
+                    }
+                    (mode & !cleared) | change
+                }
             };
         }
     }
@@ -582,16 +588,21 @@ mod tests {
 
     #[test]
     fn symbolic_modes_fold_as_chmod_folds_them() {
-        assert_eq!(symbolic_mode("+x", 0o644, false), Some(0o755));
-        assert_eq!(symbolic_mode("u+x", 0o644, false), Some(0o744));
-        assert_eq!(symbolic_mode("go-w", 0o666, false), Some(0o644));
-        assert_eq!(symbolic_mode("u=rw,go=r", 0o755, false), Some(0o644));
-        assert_eq!(symbolic_mode("a+rX", 0o600, true), Some(0o755));
-        assert_eq!(symbolic_mode("a+rX", 0o600, false), Some(0o644));
-        assert_eq!(symbolic_mode("g+s", 0o755, true), Some(0o2755));
-        assert_eq!(symbolic_mode("+t", 0o777, true), Some(0o1777));
-        assert_eq!(symbolic_mode("u+q", 0o644, false), None);
-        assert_eq!(symbolic_mode("755", 0o644, false), None);
+        assert_eq!(symbolic_mode("+x", 0o644, false, 0o022), Some(0o755));
+        assert_eq!(symbolic_mode("u+x", 0o644, false, 0o022), Some(0o744));
+        assert_eq!(symbolic_mode("go-w", 0o666, false, 0o022), Some(0o644));
+        assert_eq!(symbolic_mode("u=rw,go=r", 0o755, false, 0o022), Some(0o644));
+        assert_eq!(symbolic_mode("a+rX", 0o600, true, 0o022), Some(0o755));
+        assert_eq!(symbolic_mode("a+rX", 0o600, false, 0o022), Some(0o644));
+        assert_eq!(symbolic_mode("g+s", 0o755, true, 0o022), Some(0o2755));
+        assert_eq!(symbolic_mode("+t", 0o777, true, 0o022), Some(0o1777));
+        assert_eq!(symbolic_mode("u+q", 0o644, false, 0o022), None);
+        assert_eq!(symbolic_mode("755", 0o644, false, 0o022), None);
+        // Without a who, `-` and `=` leave the umask's bits alone; `=` keeps a
+        // directory's set-id bits.
+        assert_eq!(symbolic_mode("-w", 0o666, false, 0o022), Some(0o466));
+        assert_eq!(symbolic_mode("=r", 0o2755, true, 0o022), Some(0o2444));
+        assert_eq!(symbolic_mode("+r", 0o600, false, 0o077), Some(0o600));
     }
 
     #[test]

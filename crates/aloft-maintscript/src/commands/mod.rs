@@ -56,6 +56,27 @@ impl<'p> Shell<'p, '_> {
         positional: Positional,
         bypass_functions: bool,
     ) -> Flow {
+        // Inside a capture, what a command sends away (`f >/dev/null`) is not captured:
+        // its commands print into a frame of their own, dropped after.
+        let throwaway = !self.captures.is_empty() && cmd.redirs.discarded;
+        if throwaway {
+            self.captures.push((String::new(), None));
+        }
+        let flow = self.dispatch_here(cmd, name, args, positional, bypass_functions);
+        if throwaway {
+            self.captures.pop();
+        }
+        flow
+    }
+
+    fn dispatch_here(
+        &mut self,
+        cmd: &Cmd<'p>,
+        name: &str,
+        args: Result<Vec<String>, String>,
+        positional: Positional,
+        bypass_functions: bool,
+    ) -> Flow {
         let line = cmd.line;
         if let Some(target) = &cmd.redirs.other {
             let why = match target {
@@ -129,7 +150,9 @@ impl<'p> Shell<'p, '_> {
                 let input = match &cmd.redirs.heredoc {
                     Some(Ok(text)) => Some(text.clone()),
                     Some(Err(why)) => return self.capture_unknown(why.clone()),
-                    None => self.input.last().cloned(),
+                    // `wc -l < FILE`: not the input of what the command is in.
+                    None if cmd.redirs.input_redirected => None,
+                    None => self.input.last().cloned().flatten(),
                 };
                 let argv = [&[name.to_owned()], args.as_slice()].concat();
                 match self.known_output(&argv, input.as_deref()) {
@@ -491,7 +514,10 @@ impl<'p> Shell<'p, '_> {
                     }
                     _ => None,
                 };
-                if let Some(primary) = primary {
+                // Only for a user that is new: adduser leaves an existing one as it is.
+                let existed = (self.ctx.accounts)(crate::Account::User(&user.name)) == Some(true)
+                    || self.accounts_made.contains(&(false, user.name.clone()));
+                if let Some(primary) = primary.filter(|_| !existed) {
                     let mut groups = vec![primary];
                     groups.extend(user.extra_groups.iter().cloned());
                     self.user_groups.insert(user.name.clone(), groups);
@@ -565,12 +591,19 @@ impl<'p> Shell<'p, '_> {
 /// nothing to its text.
 fn prints_nothing(name: &str, args: &[String]) -> bool {
     let verbose = args.iter().any(|a| {
-        a == "--verbose" || (a.starts_with('-') && !a.starts_with("--") && a.contains('v'))
+        a == "--verbose"
+            || a == "--changes"
+            || (a.starts_with('-') && !a.starts_with("--") && (a.contains('v') || a.contains('c')))
     });
+    let listing = args.is_empty() || args.iter().any(|a| a == "-p");
     match name {
-        "[" | "test" | "true" | "false" | ":" | "cd" | "set" | "shift" | "export" | "local"
-        | "readonly" | "unset" | "return" | "exit" | "break" | "continue" | "read" | "trap"
-        | "umask" | "wait" | "." | "source" => true,
+        "[" | "test" | "true" | "false" | ":" | "shift" | "unset" | "return" | "exit" | "break"
+        | "continue" | "read" | "wait" | "." | "source" => true,
+        // With no operand (or `-p`) these list what they hold.
+        "export" | "readonly" | "local" | "trap" => !listing && args[0] != "-l",
+        "set" => !args.is_empty() && !matches!(args, [o] if o == "-o" || o == "+o"),
+        "umask" => !args.is_empty() && !args.iter().any(|a| a == "-S"),
+        "cd" => !matches!(args, [dash] if dash == "-"),
         "ln" | "mkdir" | "rm" | "rmdir" | "touch" | "chmod" | "chown" | "chgrp" | "cp" | "mv"
         | "install" => !verbose,
         _ => false,

@@ -1189,3 +1189,40 @@ fn xml_catalogs_are_written_as_update_xmlcatalog_writes_them() {
         "{effects}"
     );
 }
+
+/// `stat` answers with the owner a package ships, unless an earlier script changed it:
+/// then it is not known, and what depends on it is listed.
+#[test]
+fn stat_does_not_answer_for_paths_earlier_scripts_changed() {
+    let ctx = ctx_with(vec![
+        FixturePackage::new("aaa", "1")
+            .arch("all")
+            .entry(dir("srv/data"))
+            .entry(dir("srv/other"))
+            .control_file("postinst", b"#!/bin/sh\nset -e\nchown daemon /srv/data\n"),
+        FixturePackage::new("bbb", "1").arch("all").control_file(
+            "postinst",
+            b"#!/bin/sh\nset -e\nif [ \"$(stat -c %U /srv/other)\" = root ]; then touch /srv/other/root-owned; fi\nif [ \"$(stat -c %U /srv/data)\" = root ]; then touch /srv/data/root-owned; fi\n",
+        ),
+    ]);
+    ctx.manifest(
+        "st",
+        &["base-files", "base-passwd", "aaa", "bbb"],
+        "archs: [amd64]\n",
+    );
+    ok(&ctx.aloft(&["lock", "manifests/st.yaml"]));
+    digest_line(&assemble(
+        &ctx,
+        "manifests/st.yaml",
+        "st.tar",
+        &["--locked"],
+    ));
+    let image = read_archive(&ctx.path("st.tar"));
+    let platform = image.platform();
+    let last = platform.layers.last().unwrap();
+    assert!(last.find("srv/other/root-owned").is_some());
+    assert!(last.find("srv/data/root-owned").is_none());
+    let effects: Value = serde_json::from_str(&last.text("usr/share/aloft/effects.json")).unwrap();
+    let listed = effects["not_applied"]["bbb"].to_string();
+    assert!(listed.contains("/srv/data"), "{effects}");
+}
