@@ -220,8 +220,7 @@ impl<'p> Shell<'p, '_> {
         };
         // The group or subshell first, its output captured (nothing it did is kept
         // when that output, or the pipeline's, is not known).
-        let (calls, skipped) = (self.out.calls.len(), self.out.skipped.len());
-        let overlay = self.overlay.clone();
+        let snapshot = self.snapshot();
         let first_input = match first {
             Some(compound) => {
                 let text = self.capture_run(|sh| sh.in_subshell(|sh| sh.run_compound(compound)))?;
@@ -234,9 +233,7 @@ impl<'p> Shell<'p, '_> {
         };
         let Ok((text, status)) = self.pipeline_output_from(&words, first_input) else {
             // What the group did goes with it.
-            self.out.calls.truncate(calls);
-            self.out.skipped.truncate(skipped);
-            self.overlay = overlay;
+            self.roll_back(snapshot);
             return None;
         };
         let line = line_of(&seq[0]);

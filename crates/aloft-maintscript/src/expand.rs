@@ -694,19 +694,7 @@ impl<'p> Shell<'p, '_> {
         if self.nesting >= crate::shell::MAX_CALLS {
             return None;
         }
-        let (calls, skipped) = (self.out.calls.len(), self.out.skipped.len());
-        let saved = (
-            self.overlay.clone(),
-            self.diversions_made.clone(),
-            self.alternatives_made.clone(),
-            self.accounts_made.clone(),
-            self.user_groups.clone(),
-            self.debconf_set.clone(),
-            self.meta_changed.clone(),
-            self.umask,
-            self.exit_trap,
-            self.last,
-        );
+        let snapshot = self.snapshot();
         let uncertain = self.uncertain;
         let line = self.line;
         self.captures.push((String::new(), None));
@@ -716,21 +704,7 @@ impl<'p> Shell<'p, '_> {
         let (text, unknown) = self.captures.pop()?;
         // Anything skipped or undecided inside may have printed: the text is not known.
         if unknown.is_some() || self.last == Status::Unknown || self.uncertain != uncertain {
-            let dropped = self.out.calls.len().saturating_sub(calls);
-            self.out.calls.truncate(calls);
-            self.out.skipped.truncate(skipped);
-            (
-                self.overlay,
-                self.diversions_made,
-                self.alternatives_made,
-                self.accounts_made,
-                self.user_groups,
-                self.debconf_set,
-                self.meta_changed,
-                self.umask,
-                self.exit_trap,
-                self.last,
-            ) = saved;
+            let dropped = self.roll_back(snapshot);
             // What it would have done is listed, not lost.
             if dropped > 0 {
                 self.skip(

@@ -102,6 +102,23 @@ pub(crate) enum Positional {
 /// long as the script's own program.
 pub(crate) type ProgramArena = typed_arena::Arena<brush_parser::ast::Program>;
 
+/// What a rolled-back evaluation restores: the reading's length and the state that
+/// calls change (see [`Shell::snapshot`]).
+pub(crate) struct Snapshot<'p> {
+    calls: usize,
+    skipped: usize,
+    overlay: HashMap<String, Option<FileKind>>,
+    diversions_made: HashMap<String, Option<(Option<String>, String)>>,
+    alternatives_made: HashMap<String, Option<crate::Alternative>>,
+    accounts_made: HashSet<(bool, String)>,
+    user_groups: HashMap<String, Vec<String>>,
+    debconf_set: HashMap<String, String>,
+    meta_changed: HashMap<String, bool>,
+    umask: u32,
+    exit_trap: Option<&'p brush_parser::ast::Program>,
+    last: Status,
+}
+
 pub(crate) struct Shell<'p, 'c> {
     pub(crate) ctx: &'c Context<'c>,
     /// Programs parsed while reading (a trap's handler).
@@ -370,6 +387,43 @@ impl<'p, 'c> Shell<'p, 'c> {
             path: path.to_owned(),
             recursive: false,
         })
+    }
+
+    /// The state an evaluation that may be given up starts from.
+    pub(crate) fn snapshot(&self) -> Snapshot<'p> {
+        Snapshot {
+            calls: self.out.calls.len(),
+            skipped: self.out.skipped.len(),
+            overlay: self.overlay.clone(),
+            diversions_made: self.diversions_made.clone(),
+            alternatives_made: self.alternatives_made.clone(),
+            accounts_made: self.accounts_made.clone(),
+            user_groups: self.user_groups.clone(),
+            debconf_set: self.debconf_set.clone(),
+            meta_changed: self.meta_changed.clone(),
+            umask: self.umask,
+            exit_trap: self.exit_trap,
+            last: self.last,
+        }
+    }
+
+    /// Gives up what was evaluated since `snapshot`: its calls, what it skipped and
+    /// the state it changed. Returns how many calls were dropped.
+    pub(crate) fn roll_back(&mut self, snapshot: Snapshot<'p>) -> usize {
+        let dropped = self.out.calls.len().saturating_sub(snapshot.calls);
+        self.out.calls.truncate(snapshot.calls);
+        self.out.skipped.truncate(snapshot.skipped);
+        self.overlay = snapshot.overlay;
+        self.diversions_made = snapshot.diversions_made;
+        self.alternatives_made = snapshot.alternatives_made;
+        self.accounts_made = snapshot.accounts_made;
+        self.user_groups = snapshot.user_groups;
+        self.debconf_set = snapshot.debconf_set;
+        self.meta_changed = snapshot.meta_changed;
+        self.umask = snapshot.umask;
+        self.exit_trap = snapshot.exit_trap;
+        self.last = snapshot.last;
+        dropped
     }
 
     /// `lstat` in the image as changed by the calls so far.
